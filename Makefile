@@ -1,0 +1,44 @@
+# elfpack — build, test, bench, demo. `make test` and `make demo` work on a fresh Debian machine.
+SHELL := /bin/bash
+FIXTURES ?= build/fixtures
+NODE_BIN := node_modules/.bin
+export FIXTURES
+
+.PHONY: all install build deps test test-only bench demo clean fixtures
+
+all: build
+
+# npm ci when the lock file is newer than what is installed.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.installed
+
+build: install
+	$(NODE_BIN)/tsc -p tsconfig.json
+
+# Debian packages and services the tests use (only as root on Debian; elsewhere those tests skip).
+deps:
+	@bash test/setup/install-deps.sh
+
+include testdata/fixtures.mk
+
+# Every test; the run ends with "N passed, N failed".
+test: deps build fixtures test-only
+
+test-only:
+	$(NODE_BIN)/mocha --reporter test/support/summary-reporter.cjs --timeout 60000 'dist/test/**/*.test.js'
+
+bench: build fixtures
+	node dist/test/bench/bench.js
+
+demo: build fixtures
+	@echo '$$ elfpack ldd $(FIXTURES)/origin/bin/app'
+	@./bin/elfpack ldd $(FIXTURES)/origin/bin/app
+	@echo
+	@echo '$$ elfpack ldd --tree $(FIXTURES)/cxx/hello-cxx $(FIXTURES)/musl/hello-musl $(FIXTURES)/go/gostatic'
+	@./bin/elfpack ldd --tree $(FIXTURES)/cxx/hello-cxx $(FIXTURES)/musl/hello-musl $(FIXTURES)/go/gostatic
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,202 @@
+// One program's load, simulated: the interpreter, then DT_NEEDED breadth-first in the order the
+// loader maps them (glibc _dl_map_object_deps), each name answered once by an object already
+// loaded (by name, SONAME or file identity) or by a search. This order is what ldd prints.
+import { ElfpackError } from '../errors.js';
+import { isElfMagic, readElf, type ElfFile } from '../elf/read-elf.js';
+import { parseShebang, SCRIPT_HEAD_BYTES, type ScriptInfo } from '../elf/script.js';
+import { baseName, dirName, type SymlinkStep } from '../root/resolve-path.js';
+import type { LoaderProfile, SearchObject, Via } from '../resolve/loader.js';
+import { toError, type Resolution, type Resolver, type TriedCandidate } from '../resolve/resolver.js';
+
+export interface LoadedObject extends SearchObject {
+  realPath: string;
+  fileId?: string;
+  /** Names it answered to (DT_NEEDED strings), the first one first. */
+  names: string[];
+  via: Via | 'program';
+  role: 'program' | 'library' | 'interpreter';
+  links: SymlinkStep[];
+  /** Its DT_NEEDED names and what answered each, in order (for trees). */
+  deps: { name: string; target?: LoadedObject; missing?: MissingLibrary }[];
+}
+
+export interface MissingLibrary {
+  name: string;
+  /** Path of the object whose DT_NEEDED named it. */
+  neededBy: string;
+  tried: TriedCandidate[];
+  /** Set when the search stopped on a bad candidate rather than finding nothing. */
+  error?: string;
+}
+
+/** One line of ldd: a library and where it is, a name not found, or the interpreter. */
+export type LoadEntry =
+  | { kind: 'library'; name: string; object: LoadedObject }
+  | { kind: 'missing'; missing: MissingLibrary }
+  | { kind: 'interpreter'; path: string; object?: LoadedObject };
+
+export interface EntryFile {
+  /** The path as given (inside the root). */
+  path: string;
+  realPath: string;
+  links: SymlinkStep[];
+  elf?: ElfFile;
+  script?: ScriptInfo;
+}
+
+export interface ProgramLoad {
+  file: EntryFile;
+  /** Undefined for a static program, a script, or an ELF of an unknown machine. */
+  profile?: LoaderProfile;
+  main?: LoadedObject;
+  interp?: { path: string; object?: LoadedObject; missing?: MissingLibrary };
+  order: LoadEntry[];
+  objects: LoadedObject[];
+  missing: MissingLibrary[];
+}
+
+/** Opens FILE inside the root: an ELF (all facts, versions included) or a "#!" script, else an error. */
+export function inspectEntry(resolver: Resolver, path: string): EntryFile {
+  const probe = resolver.probe(path);
+  if (probe.missing) throw new ElfpackError('NOT_FOUND', 'no such file', { path, step: 'inspect' });
+  // Name the file as the user gave it, not as it was resolved.
+  if (probe.error && probe.error.code !== 'NOT_ELF') throw new ElfpackError(probe.error.code, probe.error.message, { path, step: 'inspect', cause: probe.error });
+  const entry: EntryFile = { path, realPath: probe.realPath, links: probe.links };
+  const src = resolver.root.open(probe.realPath);
+  try {
+    const head = src.read(0, Math.min(src.size, SCRIPT_HEAD_BYTES), 'file head');
+    if (isElfMagic(head)) {
+      entry.elf = readElf(src);
+      return entry;
+    }
+    entry.script = parseShebang(head);
+    if (!entry.script) throw new ElfpackError('NOT_ELF', src.size === 0 ? 'empty file, not an ELF file' : 'not an ELF file', { path, step: 'inspect' });
+    return entry;
+  } catch (err) {
+    const e = toError(err, path);
+    throw e.path === path ? e : new ElfpackError(e.code, e.message, { path, step: 'inspect', cause: e });
+  } finally {
+    src.close();
+  }
+}
+
+/** Whether the loader would load anything for this file (ldd's "not a dynamic executable" test). */
+export function isDynamic(elf: ElfFile): boolean {
+  return elf.kind === 'executable' || elf.kind === 'pie-executable' || elf.kind === 'shared-library';
+}
+
+export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
+  const load: ProgramLoad = { file, order: [], objects: [], missing: [] };
+  const elf = file.elf;
+  if (!elf || !isDynamic(elf)) return load;
+  const profile = resolver.profileFor(elf);
+  if (!profile) throw new ElfpackError('ELF_UNSUPPORTED', `unsupported machine (e_machine ${elf.machine})`, { path: file.path });
+  load.profile = profile;
+  const musl = profile.libc === 'musl';
+  const abs = file.path.startsWith('/') ? file.path : `${resolver.cwd === '/' ? '' : resolver.cwd}/${file.path}`;
+  const main: LoadedObject = {
+    path: file.path,
+    realPath: file.realPath,
+    // glibc takes the program's $ORIGIN from /proc/self/exe (links resolved); musl from the name it was run by.
+    origin: dirName(musl ? abs : file.realPath),
+    elf,
+    names: [],
+    via: 'program',
+    role: 'program',
+    links: file.links,
+    deps: [],
+  };
+  load.main = main;
+  load.objects.push(main);
+
+  const byName = new Map<string, LoadedObject>();
+  const byId = new Map<string, LoadedObject>();
+  const remember = (o: LoadedObject, name?: string) => {
+    if (name) byName.set(name, o);
+    byName.set(musl ? baseName(o.path) : o.path, o);
+    if (!musl && o.elf.soname) byName.set(o.elf.soname, o);
+    if (o.fileId) byId.set(o.fileId, o);
+  };
+  if (elf.kind !== 'shared-library' && elf.soname && !musl) byName.set(elf.soname, main);
+  if (file.realPath && resolver.probe(file.path).fileId) byId.set(resolver.probe(file.path).fileId!, main);
+
+  // The interpreter is in the process before any library: later names can match it.
+  const interpPath = elf.interp ?? profile.interp;
+  const ip = resolver.probe(interpPath);
+  let interpObj: LoadedObject | undefined;
+  load.interp = { path: interpPath };
+  if (ip.elf && !ip.error) {
+    interpObj = {
+      path: interpPath, realPath: ip.realPath, fileId: ip.fileId, origin: dirName(interpPath), elf: ip.elf,
+      names: [], via: 'interp', role: 'interpreter', links: ip.links, deps: [],
+    };
+    load.interp.object = interpObj;
+    remember(interpObj);
+    byName.set(baseName(interpPath), interpObj);
+  } else {
+    const miss: MissingLibrary = {
+      name: interpPath, neededBy: file.path, tried: [{ path: interpPath, via: 'interp', outcome: ip.missing ? 'absent' : 'error', detail: ip.error?.message }],
+      error: ip.error ? `${interpPath}: ${ip.error.message}` : undefined,
+    };
+    load.interp.missing = miss;
+    load.missing.push(miss);
+  }
+  let interpListed = false;
+  const listInterp = () => {
+    if (interpListed) return;
+    interpListed = true;
+    load.order.push({ kind: 'interpreter', path: interpPath, object: interpObj });
+    if (interpObj) load.objects.push(interpObj);
+  };
+  if (musl) listInterp(); // musl's ldd prints the loader first
+
+  const queue: LoadedObject[] = [main];
+  const reportedSelf = new Set<string>();
+  for (let qi = 0; qi < queue.length; qi++) {
+    const obj = queue[qi];
+    for (const name of obj.elf.needed) {
+      const known = byName.get(name);
+      if (known) {
+        obj.deps.push({ name, target: known });
+        if (known === interpObj) listInterp();
+        continue;
+      }
+      const r: Resolution = resolver.find(name, obj, profile);
+      if (!r.found) {
+        const miss: MissingLibrary = { name, neededBy: obj.path, tried: r.tried, error: r.error };
+        load.missing.push(miss);
+        load.order.push({ kind: 'missing', missing: miss });
+        obj.deps.push({ name, missing: miss });
+        continue; // glibc searches again for the next requester of a missing name (a "faked" map)
+      }
+      if (r.via === 'interp') {
+        obj.deps.push({ name, target: interpObj, missing: interpObj ? undefined : load.interp.missing });
+        // musl: libc.so, libpthread.so… are the loader itself; ldd lists each name once.
+        if (!reportedSelf.has(name) && interpObj) {
+          reportedSelf.add(name);
+          load.order.push({ kind: 'library', name, object: interpObj });
+        }
+        continue;
+      }
+      const same = r.fileId ? byId.get(r.fileId) : undefined;
+      if (same) {
+        obj.deps.push({ name, target: same });
+        same.names.push(name);
+        byName.set(name, same);
+        if (same === interpObj) listInterp();
+        continue;
+      }
+      const lib: LoadedObject = {
+        path: r.path!, realPath: r.realPath!, fileId: r.fileId, origin: dirName(r.path!), elf: r.elf!,
+        names: [name], via: r.via!, role: 'library', links: r.links, loader: obj, deps: [],
+      };
+      obj.deps.push({ name, target: lib });
+      remember(lib, name);
+      load.objects.push(lib);
+      load.order.push({ kind: 'library', name, object: lib });
+      queue.push(lib);
+    }
+  }
+  listInterp();
+  return load;
+}

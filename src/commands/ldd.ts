@@ -1,0 +1,191 @@
+// `elfpack ldd`: ldd's own output (without load addresses), a tree that says how each library
+// was found, or a stable JSON document (schema "elfpack.ldd/v1", described in the README).
+import { ElfpackError } from '../errors.js';
+import type { Root } from '../root/root.js';
+import { Resolver, toError, type ResolverOptions } from '../resolve/resolver.js';
+import { inspectEntry, loadProgram, type LoadedObject, type MissingLibrary, type ProgramLoad } from '../closure/load-program.js';
+import type { Via } from '../resolve/loader.js';
+import { resolveInRoot } from '../root/resolve-path.js';
+
+export interface LddOptions extends ResolverOptions {}
+
+/**
+ * dynamic: libraries listed; static: no PT_DYNAMIC ("not a dynamic executable"); statically-linked:
+ * a dynamic object that needs nothing — a static-pie, ld.so itself (ld.so says "statically linked").
+ */
+export type LddStatus = 'dynamic' | 'static' | 'statically-linked' | 'script' | 'error';
+
+export interface LddReport {
+  file: string;
+  status: LddStatus;
+  load?: ProgramLoad;
+  error?: ElfpackError;
+  /** For a script: whether its interpreter exists in the root. */
+  scriptInterpreterFound?: boolean;
+}
+
+export interface LddResult {
+  root: string;
+  reports: LddReport[];
+  /** False when anything is missing or unreadable. */
+  ok: boolean;
+}
+
+export function ldd(root: Root, files: string[], opts: LddOptions = {}): LddResult {
+  const resolver = new Resolver(root, opts);
+  const reports = files.map((file) => lddOne(resolver, file));
+  const ok = reports.every((r) => r.status !== 'error' && !(r.load && r.load.missing.length > 0) && r.scriptInterpreterFound !== false);
+  return { root: root.label, reports, ok };
+}
+
+function lddOne(resolver: Resolver, file: string): LddReport {
+  try {
+    const entry = inspectEntry(resolver, file);
+    if (entry.script) {
+      let found = false;
+      try {
+        found = resolveInRoot(resolver.root, entry.script.interpreter + (entry.script.crlf ? '\r' : ''), { cwd: resolver.cwd }).stat !== undefined;
+      } catch {
+        found = false;
+      }
+      return { file, status: 'script', load: loadProgram(resolver, entry), scriptInterpreterFound: found };
+    }
+    const load = loadProgram(resolver, entry);
+    const elf = entry.elf!;
+    const status: LddStatus = !elf.dynamic || elf.kind === 'static-executable' ? 'static' : elf.needed.length === 0 ? 'statically-linked' : load.profile ? 'dynamic' : 'static';
+    return { file, status, load };
+  } catch (err) {
+    return { file, status: 'error', error: toError(err, file) };
+  }
+}
+
+export interface Painter {
+  red(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+export const plain: Painter = { red: (s) => s, dim: (s) => s, bold: (s) => s };
+
+/** ldd's lines for every file: "name => path", "name => not found", the interpreter alone. */
+export function renderLdd(result: LddResult, paint: Painter = plain): string[] {
+  const out: string[] = [];
+  const many = result.reports.length > 1;
+  for (const r of result.reports) {
+    if (r.status === 'error') continue; // reported on stderr, as ldd does
+    if (many) out.push(`${r.file}:`);
+    if (r.status === 'static' || r.status === 'script') {
+      out.push('\tnot a dynamic executable');
+      continue;
+    }
+    if (r.status === 'statically-linked') {
+      out.push('\tstatically linked');
+      continue;
+    }
+    for (const e of r.load!.order) {
+      if (e.kind === 'missing') out.push(`\t${e.missing.name} => ${paint.red('not found')}`);
+      else if (e.kind === 'interpreter') out.push(e.object ? `\t${e.path}` : `\t${e.path} => ${paint.red('not found')}`);
+      else out.push(e.name === e.object.path ? `\t${e.name}` : `\t${e.name} => ${e.object.path}`);
+    }
+  }
+  return out;
+}
+
+/** One line per problem, for stderr: errors, missing libraries with what was tried, script issues. */
+export function renderProblems(result: LddResult): string[] {
+  const out: string[] = [];
+  for (const r of result.reports) {
+    if (r.error) out.push(r.error.describe());
+    const s = r.load?.file.script;
+    if (s) {
+      out.push(`${r.file}: a script run by ${s.interpreter}${s.argument ? ` ${s.argument}` : ''}`);
+      if (s.crlf) out.push(`${r.file}: its "#!" line ends in CRLF: the kernel looks for "${s.interpreter}\\r" (convert the file to LF line endings)`);
+      else if (r.scriptInterpreterFound === false) out.push(`${r.file}: interpreter ${s.interpreter} not found`);
+    }
+    // glibc searches a missing name again for each requester; say it once, with all of them.
+    const byName = new Map<string, MissingLibrary & { requesters: string[] }>();
+    for (const m of r.load?.missing ?? []) {
+      const seen = byName.get(m.name);
+      if (seen) seen.requesters.push(m.neededBy);
+      else byName.set(m.name, { ...m, requesters: [m.neededBy] });
+    }
+    for (const m of byName.values()) out.push(`${r.file}: ${describeMissing({ ...m, neededBy: m.requesters.join(', ') })}`);
+  }
+  return out;
+}
+
+export function describeMissing(m: MissingLibrary): string {
+  if (m.error) return `${m.name} (needed by ${m.neededBy}): ${m.error}`;
+  const tried = m.tried.map((t) => t.outcome === 'wrong-abi' ? `${t.path} (${t.detail}, skipped)` : t.path);
+  return `${m.name} (needed by ${m.neededBy}) not found${tried.length ? `; tried ${tried.join(', ')}` : ''}`;
+}
+
+const VIA_LABEL: Record<Via | 'program', string> = {
+  rpath: 'rpath', runpath: 'runpath', ld_library_path: 'LD_LIBRARY_PATH', ld_so_cache: 'ld.so.cache',
+  ld_so_conf: 'ld.so.conf', ld_musl_path: 'ld-musl path file', default: 'default path', interp: 'interpreter',
+  direct: 'direct path', loaded: 'already loaded', program: 'program',
+};
+
+/** A tree like lddtree/libtree: each library under the object that first needed it, with how it was found. */
+export function renderTree(result: LddResult, paint: Painter = plain): string[] {
+  const out: string[] = [];
+  for (const r of result.reports) {
+    if (r.status === 'error') continue;
+    const load = r.load!;
+    if (r.status !== 'dynamic') {
+      out.push(`${r.file} (${r.status === 'script' ? `script for ${load.file.script!.interpreter}` : r.status === 'statically-linked' ? 'statically linked' : 'not a dynamic executable'})`);
+      continue;
+    }
+    const interp = load.interp!;
+    out.push(`${paint.bold(r.file)} (interpreter => ${interp.object ? interp.path : paint.red(`${interp.path} not found`)})`);
+    const shown = new Set<LoadedObject>([load.main!]);
+    const walk = (o: LoadedObject, depth: number) => {
+      for (const d of o.deps) {
+        const pad = '    '.repeat(depth);
+        if (!d.target) {
+          out.push(`${pad}${d.name} => ${paint.red('not found')}${d.missing?.error ? paint.dim(` (${d.missing.error})`) : ''}`);
+          continue;
+        }
+        if (shown.has(d.target)) continue;
+        shown.add(d.target);
+        out.push(`${pad}${d.name} => ${d.target.path} ${paint.dim(`[${VIA_LABEL[d.target === interp.object ? 'interp' : d.target.via]}]`)}`);
+        walk(d.target, depth + 1);
+      }
+    };
+    walk(load.main!, 1);
+  }
+  return out;
+}
+
+/** The JSON document (schema elfpack.ldd/v1). */
+export function lddToJson(result: LddResult): object {
+  return {
+    schema: 'elfpack.ldd/v1',
+    root: result.root,
+    ok: result.ok,
+    files: result.reports.map((r) => {
+      const load = r.load;
+      const elf = load?.file.elf;
+      const m = elf?.machineInfo;
+      return {
+        file: r.file,
+        realPath: load?.file.realPath ?? null,
+        status: r.status,
+        error: r.error ? { code: r.error.code, message: r.error.message } : null,
+        script: load?.file.script ? { ...load.file.script, interpreterFound: r.scriptInterpreterFound } : null,
+        elf: elf ? {
+          class: elf.elfClass, byteOrder: elf.byteOrder, machine: m?.name ?? `em_${elf.machine}`, type: elf.type, kind: elf.kind,
+          interp: elf.interp ?? null, needed: elf.needed, soname: elf.soname ?? null, rpath: elf.rpath ?? null, runpath: elf.runpath ?? null,
+          versionNeeds: elf.versionNeeds ?? [],
+        } : null,
+        platform: m ? { os: 'linux', architecture: m.ociArch, variant: m.ociVariant ?? null } : null,
+        libc: load?.profile?.libc ?? null,
+        interpreter: load?.interp ? { path: load.interp.path, realPath: load.interp.object?.realPath ?? null, found: !!load.interp.object } : null,
+        libraries: (load?.objects ?? []).filter((o) => o.role === 'library').map((o) => ({
+          name: o.names[0], path: o.path, realPath: o.realPath, via: o.via, neededBy: o.loader?.path ?? null,
+        })),
+        missing: (load?.missing ?? []).map((mm) => ({ name: mm.name, neededBy: mm.neededBy, error: mm.error ?? null, tried: mm.tried })),
+      };
+    }),
+  };
+}

@@ -1,0 +1,62 @@
+// Positioned, bounds-checked reads: the ELF reader never reads past what the file holds,
+// and never allocates a size it read from the file without checking it first.
+import { closeSync, readSync } from 'node:fs';
+import { ElfFormatError } from '../errors.js';
+
+export interface ByteSource {
+  /** Size in bytes: every read must lie inside [0, size). */
+  readonly size: number;
+  /** Exactly `length` bytes at `offset`, or an ELF_TRUNCATED error naming `what`. */
+  read(offset: number, length: number, what: string): Buffer;
+  close(): void;
+}
+
+function checkRange(size: number, offset: number, length: number, what: string): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new ElfFormatError('ELF_MALFORMED', `${what}: offset or size out of range`);
+  }
+  if (offset + length > size) {
+    throw new ElfFormatError(
+      'ELF_TRUNCATED',
+      `${what} lies past the end of the file (needs bytes ${offset}..${offset + length}, file has ${size})`,
+    );
+  }
+}
+
+/** Reads from an open file descriptor with pread: no whole-file buffer. */
+export class FileByteSource implements ByteSource {
+  constructor(private fd: number, readonly size: number) {}
+
+  read(offset: number, length: number, what: string): Buffer {
+    checkRange(this.size, offset, length, what);
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      // The file shrank under us: report it as truncation rather than loop forever.
+      if (n === 0) throw new ElfFormatError('ELF_TRUNCATED', `${what}: file ended early while reading`);
+      done += n;
+    }
+    return buf;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** Reads from memory: tests and small in-memory files. */
+export class BufferByteSource implements ByteSource {
+  readonly size: number;
+  constructor(private buf: Buffer) {
+    this.size = buf.length;
+  }
+
+  read(offset: number, length: number, what: string): Buffer {
+    checkRange(this.size, offset, length, what);
+    return this.buf.subarray(offset, offset + length);
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,48 @@
+// ELF constants used by the reader, from the System V gABI and glibc's <elf.h>.
+
+export const ELFCLASS32 = 1;
+export const ELFCLASS64 = 2;
+export const ELFDATA2LSB = 1;
+export const ELFDATA2MSB = 2;
+
+export const ET_EXEC = 2;
+export const ET_DYN = 3;
+export const ET_NAMES: Record<number, string> = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
+
+export const PT_LOAD = 1;
+export const PT_DYNAMIC = 2;
+export const PT_INTERP = 3;
+
+export const DT_NULL = 0;
+export const DT_NEEDED = 1;
+export const DT_STRTAB = 5;
+export const DT_STRSZ = 10;
+export const DT_SONAME = 14;
+export const DT_RPATH = 15;
+export const DT_FLAGS = 30;
+export const DT_RUNPATH = 29;
+export const DT_FLAGS_1 = 0x6ffffffb;
+export const DT_VERDEF = 0x6ffffffc;
+export const DT_VERDEFNUM = 0x6ffffffd;
+export const DT_VERNEED = 0x6ffffffe;
+export const DT_VERNEEDNUM = 0x6fffffff;
+
+export const DF_ORIGIN = 0x1;
+export const DF_1_NODEFLIB = 0x800;
+export const DF_1_PIE = 0x08000000;
+
+export const EM_386 = 3;
+export const EM_MIPS = 8;
+export const EM_PPC = 20;
+export const EM_PPC64 = 21;
+export const EM_S390 = 22;
+export const EM_ARM = 40;
+export const EM_X86_64 = 62;
+export const EM_AARCH64 = 183;
+export const EM_RISCV = 243;
+export const EM_LOONGARCH = 258;
+
+export const EF_ARM_ABI_FLOAT_SOFT = 0x200;
+export const EF_ARM_ABI_FLOAT_HARD = 0x400;
+export const EF_RISCV_FLOAT_ABI = 0x6;
+export const EF_MIPS_ABI2 = 0x20; // n32

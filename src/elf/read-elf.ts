@@ -1,0 +1,331 @@
+// readElf: the facts the loader acts on (PT_INTERP, the dynamic section, symbol versions),
+// read with a few positioned reads. Layouts from the System V gABI and glibc's <elf.h>.
+import { ElfFormatError } from '../errors.js';
+import type { ByteSource } from './byte-source.js';
+import {
+  DF_1_NODEFLIB, DF_1_PIE, DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_NULL, DT_RPATH, DT_RUNPATH, DT_SONAME,
+  DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, ELFCLASS32, ELFCLASS64,
+  ELFDATA2LSB, ELFDATA2MSB, ET_DYN, ET_EXEC, ET_NAMES, PT_DYNAMIC, PT_INTERP, PT_LOAD,
+} from './constants.js';
+import { machineInfo, type MachineInfo } from './machines.js';
+
+export type ElfKind = 'executable' | 'pie-executable' | 'static-executable' | 'static-pie' | 'shared-library' | 'other';
+
+export interface VersionNeed {
+  /** The library named by vn_file, e.g. libc.so.6. */
+  file: string;
+  /** The versions needed from it, e.g. GLIBC_2.34, in file order. */
+  versions: string[];
+}
+
+export interface ElfFile {
+  size: number;
+  elfClass: 32 | 64;
+  byteOrder: 'little' | 'big';
+  osAbi: number;
+  /** e_type as a number and as a name (EXEC, DYN…). */
+  typeCode: number;
+  type: string;
+  machine: number;
+  /** e_flags: the ARM float ABI and RISC-V float ABI live here. */
+  flags: number;
+  machineInfo?: MachineInfo;
+  kind: ElfKind;
+  interp?: string;
+  /** True when the file has a PT_DYNAMIC segment. */
+  dynamic: boolean;
+  needed: string[];
+  soname?: string;
+  rpath?: string;
+  runpath?: string;
+  dtFlags: number;
+  dtFlags1: number;
+  nodeflib: boolean;
+  /** Present when read with `versions: true` (the default). */
+  versionNeeds?: VersionNeed[];
+  versionDefs?: string[];
+}
+
+export interface ReadElfOptions {
+  /** Read DT_VERNEED / DT_VERDEF too (default true); the resolver does not need them. */
+  versions?: boolean;
+}
+
+const MAX_INTERP = 4096; // PATH_MAX: the kernel refuses longer interpreters
+const MAX_STRING = 65536; // longer than any real rpath; bounds the scan of an unterminated string
+const MAX_VERSION_ENTRIES = 65536; // bounds a cyclic vn_next/vd_next chain
+const DYN_CHUNK = 4096;
+
+interface Segment {
+  type: number;
+  offset: number;
+  vaddr: number;
+  filesz: number;
+}
+
+/** Little/big-endian fixed-width reads; 64-bit values become numbers, or NaN when not exactly representable. */
+class Fields {
+  constructor(readonly le: boolean, readonly is64: boolean) {}
+  u16(b: Buffer, o: number): number {
+    return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o);
+  }
+  u32(b: Buffer, o: number): number {
+    return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+  }
+  u64(b: Buffer, o: number): number {
+    const lo = this.le ? b.readUInt32LE(o) : b.readUInt32BE(o + 4);
+    const hi = this.le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o);
+    return hi < 0x200000 ? hi * 0x100000000 + lo : NaN;
+  }
+  /** An address or offset: 4 bytes in ELF32, 8 in ELF64. */
+  addr(b: Buffer, o: number): number {
+    return this.is64 ? this.u64(b, o) : this.u32(b, o);
+  }
+}
+
+export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
+  if (src.size < 16) {
+    if (src.size >= 4 && isElfMagic(src.read(0, 4, 'ELF magic'))) throw new ElfFormatError('ELF_TRUNCATED', 'truncated ELF header');
+    throw new ElfFormatError('NOT_ELF', 'not an ELF file');
+  }
+  const ident = src.read(0, 16, 'ELF identification');
+  if (!isElfMagic(ident)) throw new ElfFormatError('NOT_ELF', 'not an ELF file');
+  const cls = ident[4];
+  const data = ident[5];
+  if (cls !== ELFCLASS32 && cls !== ELFCLASS64) throw new ElfFormatError('ELF_UNSUPPORTED', `unknown ELF class ${cls}`);
+  if (data !== ELFDATA2LSB && data !== ELFDATA2MSB) throw new ElfFormatError('ELF_UNSUPPORTED', `unknown ELF byte order ${data}`);
+  const is64 = cls === ELFCLASS64;
+  const f = new Fields(data === ELFDATA2LSB, is64);
+  const ehsize = is64 ? 64 : 52;
+  if (src.size < ehsize) throw new ElfFormatError('ELF_TRUNCATED', `truncated ELF header (${src.size} of ${ehsize} bytes)`);
+  const eh = src.read(0, ehsize, 'ELF header');
+
+  const typeCode = f.u16(eh, 16);
+  const machine = f.u16(eh, 18);
+  const phoff = f.addr(eh, is64 ? 32 : 28);
+  const flags = f.u32(eh, is64 ? 48 : 36);
+  const phentsize = f.u16(eh, is64 ? 54 : 42);
+  let phnum = f.u16(eh, is64 ? 56 : 44);
+  if (phnum === 0xffff) phnum = extendedPhnum(src, f, eh);
+
+  const segments = readSegments(src, f, phoff, phentsize, phnum);
+  const elf: ElfFile = {
+    size: src.size,
+    elfClass: is64 ? 64 : 32,
+    byteOrder: f.le ? 'little' : 'big',
+    osAbi: ident[7],
+    typeCode,
+    type: ET_NAMES[typeCode] ?? `0x${typeCode.toString(16)}`,
+    machine,
+    flags,
+    machineInfo: machineInfo({ machine, elfClass: cls, data, flags }),
+    kind: 'other',
+    dynamic: false,
+    needed: [],
+    dtFlags: 0,
+    dtFlags1: 0,
+    nodeflib: false,
+  };
+
+  const interpSeg = segments.find((s) => s.type === PT_INTERP);
+  if (interpSeg) elf.interp = readInterp(src, interpSeg);
+  const dynSeg = segments.find((s) => s.type === PT_DYNAMIC);
+  if (dynSeg) {
+    elf.dynamic = true;
+    readDynamic(src, f, dynSeg, segments, elf, opts.versions !== false);
+  }
+  elf.kind = kindOf(elf);
+  return elf;
+}
+
+export function isElfMagic(b: Buffer): boolean {
+  return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+}
+
+function kindOf(elf: ElfFile): ElfKind {
+  const pie = (elf.dtFlags1 & DF_1_PIE) !== 0;
+  if (elf.typeCode === ET_EXEC) return elf.interp ? 'executable' : 'static-executable';
+  if (elf.typeCode !== ET_DYN) return 'other';
+  // A PIE carries DF_1_PIE (binutils ≥ 2.31); libc.so.6 has an interpreter too but no DF_1_PIE
+  // and a SONAME. An old PIE has neither flag nor SONAME.
+  if (elf.interp) return pie || !elf.soname ? 'pie-executable' : 'shared-library';
+  // A static-pie carries DF_1_PIE but no interpreter; a library has neither.
+  return pie ? 'static-pie' : 'shared-library';
+}
+
+/** PN_XNUM: the real count is in section header 0's sh_info. */
+function extendedPhnum(src: ByteSource, f: Fields, eh: Buffer): number {
+  const shoff = f.addr(eh, f.is64 ? 40 : 32);
+  const sh0 = src.read(shoff, f.is64 ? 64 : 40, 'section header 0 (extended program header count)');
+  return f.u32(sh0, f.is64 ? 44 : 28);
+}
+
+function readSegments(src: ByteSource, f: Fields, phoff: number, phentsize: number, phnum: number): Segment[] {
+  if (phnum === 0) return [];
+  const want = f.is64 ? 56 : 32;
+  if (phentsize !== want) {
+    throw new ElfFormatError('ELF_MALFORMED', `program header entry size is ${phentsize}, expected ${want}`);
+  }
+  // read() checks phoff + phnum*phentsize against the file size before allocating.
+  const table = src.read(phoff, phnum * phentsize, `program headers (${phnum} entries)`);
+  const segs: Segment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = i * phentsize;
+    const type = f.u32(table, o);
+    if (type !== PT_LOAD && type !== PT_DYNAMIC && type !== PT_INTERP) continue;
+    segs.push(f.is64
+      ? { type, offset: f.u64(table, o + 8), vaddr: f.u64(table, o + 16), filesz: f.u64(table, o + 32) }
+      : { type, offset: f.u32(table, o + 4), vaddr: f.u32(table, o + 8), filesz: f.u32(table, o + 16) });
+  }
+  return segs;
+}
+
+function readInterp(src: ByteSource, seg: Segment): string {
+  if (!(seg.filesz > 0) || seg.filesz > MAX_INTERP) {
+    throw new ElfFormatError('ELF_MALFORMED', `PT_INTERP size ${seg.filesz} is out of range (1..${MAX_INTERP})`);
+  }
+  const b = src.read(seg.offset, seg.filesz, 'PT_INTERP');
+  const nul = b.indexOf(0);
+  if (nul < 0) throw new ElfFormatError('ELF_MALFORMED', 'PT_INTERP is not NUL-terminated');
+  if (nul === 0) throw new ElfFormatError('ELF_MALFORMED', 'PT_INTERP is empty');
+  return b.toString('latin1', 0, nul);
+}
+
+/** Virtual address → file offset through the PT_LOAD segment that maps it. */
+function vaddrToOffset(segments: Segment[], vaddr: number, what: string): number {
+  for (const s of segments) {
+    if (s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) return s.offset + (vaddr - s.vaddr);
+  }
+  throw new ElfFormatError('ELF_MALFORMED', `${what} address 0x${vaddr.toString(16)} is not in any PT_LOAD segment`);
+}
+
+function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment[], elf: ElfFile, versions: boolean): void {
+  const entsize = f.is64 ? 16 : 8;
+  const neededOffs: number[] = [];
+  let strtab = -1, strsz = -1, soname = -1, rpath = -1, runpath = -1;
+  let verneed = -1, verneedNum = 0, verdef = -1, verdefNum = 0;
+  let sawNull = false;
+  const total = Math.floor(seg.filesz / entsize);
+  // Read the table in chunks so a dynamic segment that claims to be huge costs nothing until read.
+  for (let start = 0; start < total && !sawNull; start += DYN_CHUNK / entsize) {
+    const count = Math.min(DYN_CHUNK / entsize, total - start);
+    const b = src.read(seg.offset + start * entsize, count * entsize, 'dynamic section');
+    for (let i = 0; i < count; i++) {
+      const o = i * entsize;
+      // Tags we use fit in 32 bits; a 64-bit tag with high bits set is one we ignore.
+      const tag = f.is64 ? (f.u32(b, f.le ? o + 4 : o) === 0 ? f.u32(b, f.le ? o : o + 4) : -1) : f.u32(b, o);
+      const val = f.addr(b, o + entsize / 2);
+      if (tag === DT_NULL) { sawNull = true; break; }
+      switch (tag) {
+        case DT_NEEDED: neededOffs.push(val); break;
+        case DT_STRTAB: strtab = val; break;
+        case DT_STRSZ: strsz = val; break;
+        case DT_SONAME: soname = val; break;
+        case DT_RPATH: rpath = val; break;
+        case DT_RUNPATH: runpath = val; break;
+        case DT_FLAGS: elf.dtFlags = val >>> 0; break;
+        case DT_FLAGS_1: elf.dtFlags1 = val >>> 0; break;
+        case DT_VERNEED: verneed = val; break;
+        case DT_VERNEEDNUM: verneedNum = val; break;
+        case DT_VERDEF: verdef = val; break;
+        case DT_VERDEFNUM: verdefNum = val; break;
+      }
+    }
+  }
+  if (!sawNull) throw new ElfFormatError('ELF_MALFORMED', 'dynamic section has no DT_NULL terminator');
+  elf.nodeflib = (elf.dtFlags1 & DF_1_NODEFLIB) !== 0;
+  const usesStrings = neededOffs.length > 0 || soname >= 0 || rpath >= 0 || runpath >= 0 || verneed >= 0 || verdef >= 0;
+  if (!usesStrings) return;
+  if (strtab < 0 || !(strsz >= 0)) throw new ElfFormatError('ELF_MALFORMED', 'dynamic section has names but no DT_STRTAB/DT_STRSZ');
+  const strings = new StringTable(src, vaddrToOffset(segments, strtab, 'DT_STRTAB'), strsz);
+  elf.needed = neededOffs.map((o) => strings.get(o, 'DT_NEEDED'));
+  if (soname >= 0) elf.soname = strings.get(soname, 'DT_SONAME');
+  if (rpath >= 0) elf.rpath = strings.get(rpath, 'DT_RPATH');
+  if (runpath >= 0) elf.runpath = strings.get(runpath, 'DT_RUNPATH');
+  if (!versions) return;
+  elf.versionNeeds = verneed >= 0 ? readVersionNeeds(src, f, vaddrToOffset(segments, verneed, 'DT_VERNEED'), verneedNum, strings) : [];
+  elf.versionDefs = verdef >= 0 ? readVersionDefs(src, f, vaddrToOffset(segments, verdef, 'DT_VERDEF'), verdefNum, strings) : [];
+}
+
+/** Elf_Verneed (16 bytes) chains, each with Elf_Vernaux (16 bytes) entries; same layout in both classes. */
+function readVersionNeeds(src: ByteSource, f: Fields, offset: number, count: number, strings: StringTable): VersionNeed[] {
+  const out: VersionNeed[] = [];
+  let budget = MAX_VERSION_ENTRIES;
+  const seen = new Set<number>(); // a vn_next/vna_next that points back is a loop, not a long list
+  const visit = (o: number) => {
+    if (seen.has(o) || --budget < 0) throw new ElfFormatError('ELF_MALFORMED', 'version needs loop back on themselves or do not end');
+    seen.add(o);
+  };
+  let at = offset;
+  for (let i = 0; i < count; i++) {
+    visit(at);
+    const vn = src.read(at, 16, 'version need entry');
+    const cnt = f.u16(vn, 2);
+    const need: VersionNeed = { file: strings.get(f.u32(vn, 4), 'version need file'), versions: [] };
+    let aux = at + f.u32(vn, 8);
+    for (let j = 0; j < cnt; j++) {
+      visit(aux);
+      const a = src.read(aux, 16, 'version need aux entry');
+      need.versions.push(strings.get(f.u32(a, 8), 'version need name'));
+      const next = f.u32(a, 12);
+      if (next === 0) break;
+      aux += next;
+    }
+    out.push(need);
+    const next = f.u32(vn, 12);
+    if (next === 0) break;
+    at += next;
+  }
+  return out;
+}
+
+/** Elf_Verdef (20 bytes) chains; the first Elf_Verdaux (8 bytes) of each names the version. */
+function readVersionDefs(src: ByteSource, f: Fields, offset: number, count: number, strings: StringTable): string[] {
+  const out: string[] = [];
+  const seen = new Set<number>();
+  let at = offset;
+  for (let i = 0; i < count; i++) {
+    if (seen.has(at) || seen.size >= MAX_VERSION_ENTRIES) throw new ElfFormatError('ELF_MALFORMED', 'version definitions loop back on themselves or do not end');
+    seen.add(at);
+    const vd = src.read(at, 20, 'version definition entry');
+    if (f.u16(vd, 6) > 0) {
+      const aux = src.read(at + f.u32(vd, 12), 8, 'version definition aux entry');
+      out.push(strings.get(f.u32(aux, 0), 'version definition name'));
+    }
+    const next = f.u32(vd, 16);
+    if (next === 0) break;
+    at += next;
+  }
+  return out;
+}
+
+/** The dynamic string table, read lazily in small windows: a large .dynstr costs only the strings we ask for. */
+class StringTable {
+  private cache = new Map<number, string>();
+  constructor(private src: ByteSource, private offset: number, private size: number) {}
+
+  get(index: number, what: string): string {
+    const hit = this.cache.get(index);
+    if (hit !== undefined) return hit;
+    if (!(index >= 0) || index >= this.size) {
+      throw new ElfFormatError('ELF_MALFORMED', `${what} string offset ${index} is outside the string table (size ${this.size})`);
+    }
+    const limit = Math.min(this.size - index, MAX_STRING, this.src.size - (this.offset + index));
+    if (!(limit > 0)) throw new ElfFormatError('ELF_TRUNCATED', `${what} string lies past the end of the file`);
+    let window = Math.min(256, limit);
+    for (;;) {
+      const b = this.src.read(this.offset + index, window, `${what} string`);
+      const nul = b.indexOf(0);
+      if (nul >= 0) {
+        const s = b.toString('utf8', 0, nul);
+        this.cache.set(index, s);
+        return s;
+      }
+      if (window >= limit) {
+        if (limit === this.src.size - (this.offset + index)) throw new ElfFormatError('ELF_TRUNCATED', `${what} string at offset ${index} runs past the end of the file`);
+        throw new ElfFormatError('ELF_MALFORMED', `${what} string at offset ${index} is not NUL-terminated`);
+      }
+      window = Math.min(window * 4, limit);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+// "#!" scripts, read the way the kernel's binfmt_script does: the interpreter path, then at most
+// one argument (the rest of the line, trimmed), within the first 256 bytes (BINPRM_BUF_SIZE).
+export interface ScriptInfo {
+  interpreter: string;
+  /** Linux passes everything after the interpreter as a single argument. */
+  argument?: string;
+  /** The line ends in CRLF: the kernel then looks for an interpreter whose name ends in "\r". */
+  crlf: boolean;
+}
+
+export const SCRIPT_HEAD_BYTES = 256;
+
+export function isScript(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x23 && head[1] === 0x21;
+}
+
+/** Parses the "#!" line from the first bytes of a file; undefined when the line names no interpreter. */
+export function parseShebang(head: Buffer): ScriptInfo | undefined {
+  if (!isScript(head)) return undefined;
+  const end = head.indexOf(0x0a);
+  let line = head.subarray(2, end < 0 ? Math.min(head.length, SCRIPT_HEAD_BYTES) : end).toString('latin1');
+  const crlf = line.endsWith('\r');
+  if (crlf) line = line.slice(0, -1);
+  // The kernel splits on spaces and tabs only; "\r" would stay part of the last word.
+  const trimmed = line.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+  if (!trimmed) return undefined;
+  const m = /^([^ \t]+)(?:[ \t]+(.*))?$/.exec(trimmed);
+  if (!m) return undefined;
+  return { interpreter: m[1], argument: m[2] || undefined, crlf };
+}

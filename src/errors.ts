@@ -1,0 +1,57 @@
+// Errors with stable codes: the CLI prints `elfpack: PATH: message`, programs switch on `code`.
+
+export type ErrorCode =
+  | 'NOT_ELF' // not an ELF file (and not a script)
+  | 'ELF_TRUNCATED' // a structure runs past the end of the file
+  | 'ELF_MALFORMED' // a structure is inconsistent (bad counts, sizes, offsets)
+  | 'ELF_UNSUPPORTED' // a valid ELF we do not handle (unknown class or byte order)
+  | 'NOT_REGULAR_FILE' // a directory, FIFO, socket or device where a file was expected
+  | 'NOT_FOUND' // a path that does not exist inside the root
+  | 'ROOT_ESCAPE' // a path that would leave the root (never followed)
+  | 'SYMLINK_LOOP' // too many symbolic links (ELOOP)
+  | 'NOT_A_DIRECTORY' // a path component is a file
+  | 'IO' // the operating system refused a read
+  | 'USAGE'; // bad options
+
+export class ElfpackError extends Error {
+  readonly code: ErrorCode;
+  readonly path?: string;
+  readonly step?: string;
+
+  constructor(code: ErrorCode, message: string, opts: { path?: string; step?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ElfpackError';
+    this.code = code;
+    this.path = opts.path;
+    this.step = opts.step;
+  }
+
+  /** One line for humans: `PATH: message`. */
+  describe(): string {
+    return this.path ? `${this.path}: ${this.message}` : this.message;
+  }
+}
+
+/** A file that is not a well-formed ELF file, found while parsing it. */
+export class ElfFormatError extends ElfpackError {
+  constructor(code: 'NOT_ELF' | 'ELF_TRUNCATED' | 'ELF_MALFORMED' | 'ELF_UNSUPPORTED', message: string, path?: string) {
+    super(code, message, { path, step: 'read-elf' });
+    this.name = 'ElfFormatError';
+  }
+}
+
+/** A path inside a root that cannot be resolved or opened. */
+export class RootPathError extends ElfpackError {
+  constructor(code: ErrorCode, message: string, path: string, cause?: unknown) {
+    super(code, message, { path, step: 'root', cause });
+    this.name = 'RootPathError';
+  }
+}
+
+/** Attach a path to an error raised before the path was known (the ELF reader sees bytes, not names). */
+export function withPath(err: unknown, path: string): unknown {
+  if (err instanceof ElfpackError && !err.path) {
+    (err as { path?: string }).path = path;
+  }
+  return err;
+}

@@ -1,0 +1,159 @@
+// The loaders' search rules, written once, in the order each loader applies them:
+// glibc elf/dl-load.c (_dl_map_object) and musl ldso/dynlink.c (load_library).
+import type { ElfFile } from '../elf/read-elf.js';
+import type { MachineInfo } from '../elf/machines.js';
+import { dirName } from '../root/resolve-path.js';
+import { splitSearchPath, type DstValues } from './expand.js';
+
+/** How a library was found; `loaded` means an object already in the process answered the name. */
+export type Via =
+  | 'rpath' | 'ld_library_path' | 'runpath' | 'ld_so_cache' | 'ld_so_conf' | 'ld_musl_path'
+  | 'default' | 'interp' | 'direct' | 'loaded';
+
+export type Libc = 'glibc' | 'musl';
+
+export interface LoaderProfile {
+  libc: Libc;
+  /** The loader's own path (PT_INTERP, or the ABI's usual one for a library given alone). */
+  interp: string;
+  machine: MachineInfo;
+  /** The directories compiled into the loader, searched last. */
+  defaultDirs: string[];
+  /** $LIB and $PLATFORM for this root and ABI. */
+  lib: string;
+  platform: string;
+}
+
+/** An object in the simulated process: what the search rules need to know of it. */
+export interface SearchObject {
+  /** The path it was loaded under (not symlink-resolved, as the loader names it). */
+  path: string;
+  /** $ORIGIN: the real directory of the main program, the directory it was found in for a library. */
+  origin: string;
+  elf: ElfFile;
+  /** The object that caused this one to be loaded (glibc's l_loader, musl's needed_by). */
+  loader?: SearchObject;
+}
+
+/** One place to look: directories to try in order, or one exact file (a cache answer). */
+export type SearchStep =
+  | { via: Via; dirs: string[]; owner?: string }
+  | { via: Via; file: string }
+  | { via: 'interp' };
+
+export interface SearchInputs {
+  profile: LoaderProfile;
+  name: string;
+  requester: SearchObject;
+  /** LD_LIBRARY_PATH as given, unsplit. */
+  libraryPath?: string;
+  /** The ld.so.cache answer for `name`, or null when the root has no cache at all. */
+  cacheLookup: () => string | undefined | null;
+  /** ld.so.conf directories (used only when the root has no cache). */
+  confDirs: () => string[];
+  /** musl: the directories of /etc/ld-musl-ARCH.path, or null when the file is absent. */
+  muslPathDirs: () => string[] | null;
+}
+
+function dst(p: LoaderProfile, owner: SearchObject): DstValues {
+  return { origin: owner.origin, lib: p.lib, platform: p.platform };
+}
+
+/** Walks requester → its loader → … → the main program (the chain whose RPATHs glibc honours). */
+function chainOf(o: SearchObject): SearchObject[] {
+  const out: SearchObject[] = [];
+  for (let c: SearchObject | undefined = o; c && out.length < 1024; c = c.loader) out.push(c);
+  return out;
+}
+
+export function* glibcSearch(s: SearchInputs): Generator<SearchStep> {
+  const { profile: p, name, requester } = s;
+  // A name with a slash is a path, opened as is (relative to the working directory).
+  if (name.includes('/')) {
+    yield { via: 'direct', file: name };
+    return;
+  }
+  // DT_RPATH, only when the requester has no DT_RUNPATH: its own, then each loader's up to the program.
+  // (An object that has DT_RUNPATH has its DT_RPATH ignored: get-dynamic-info.h.)
+  if (requester.elf.runpath === undefined) {
+    for (const o of chainOf(requester)) {
+      if (o.elf.rpath !== undefined && o.elf.runpath === undefined) {
+        yield { via: 'rpath', dirs: splitSearchPath(o.elf.rpath, dst(p, o)), owner: o.path };
+      }
+    }
+  }
+  // LD_LIBRARY_PATH (";" separates too in glibc; its $ORIGIN is the program's).
+  if (s.libraryPath) {
+    const chain = chainOf(requester);
+    yield { via: 'ld_library_path', dirs: splitSearchPath(s.libraryPath, dst(p, chain[chain.length - 1]), /[:;]/) };
+  }
+  // DT_RUNPATH of the requester only: never inherited by what it loads.
+  if (requester.elf.runpath !== undefined) {
+    yield { via: 'runpath', dirs: splitSearchPath(requester.elf.runpath, dst(p, requester)), owner: requester.path };
+  }
+  // /etc/ld.so.cache; with DF_1_NODEFLIB an answer under a default directory is refused.
+  const cached = s.cacheLookup();
+  if (cached && !(requester.elf.nodeflib && underAny(cached, p.defaultDirs))) yield { via: 'ld_so_cache', file: cached };
+  // Where we differ: with no cache at all, ld.so would skip straight to the defaults. A root where
+  // ldconfig never ran (a build directory) still means its ld.so.conf, so we read it, and say so.
+  if (cached === null) {
+    const dirs = s.confDirs().filter((d) => !(requester.elf.nodeflib && underAny(d + '/', p.defaultDirs)));
+    if (dirs.length) yield { via: 'ld_so_conf', dirs };
+  }
+  // The default directories, unless the requester is linked -z nodefaultlib.
+  if (!requester.elf.nodeflib) yield { via: 'default', dirs: p.defaultDirs };
+}
+
+const MUSL_RESERVED = ['c.', 'pthread.', 'rt.', 'm.', 'dl.', 'util.', 'xnet.'];
+
+export function* muslSearch(s: SearchInputs): Generator<SearchStep> {
+  const { profile: p, name, requester } = s;
+  // A name with a slash is a path.
+  if (name.includes('/')) {
+    yield { via: 'direct', file: name };
+    return;
+  }
+  // libc.*, libpthread.*, libm.*… are musl itself: the loader answers them.
+  if (name.startsWith('lib') && MUSL_RESERVED.some((r) => name.startsWith(r, 3))) {
+    yield { via: 'interp' };
+    return;
+  }
+  // LD_LIBRARY_PATH first (musl splits on ":" and newlines).
+  if (s.libraryPath) yield { via: 'ld_library_path', dirs: splitSearchPath(s.libraryPath, dst(p, requester), /[:\n]/) };
+  // Then the requester's path, then its loaders': DT_RUNPATH if present, else DT_RPATH, inherited alike.
+  for (const o of chainOf(requester)) {
+    const r = o.elf.runpath ?? o.elf.rpath;
+    if (r !== undefined) yield { via: o.elf.runpath !== undefined ? 'runpath' : 'rpath', dirs: splitSearchPath(r, dst(p, o)), owner: o.path };
+  }
+  // /etc/ld-musl-ARCH.path (next to the loader's prefix), else the built-in path.
+  const fromFile = s.muslPathDirs();
+  if (fromFile) yield { via: 'ld_musl_path', dirs: fromFile };
+  else yield { via: 'default', dirs: p.defaultDirs };
+}
+
+export function searchSteps(s: SearchInputs): Generator<SearchStep> {
+  return s.profile.libc === 'musl' ? muslSearch(s) : glibcSearch(s);
+}
+
+/** musl reads /etc/ld-musl-ARCH.path under the loader's prefix: "/lib/ld-musl-x.so.1" → "/etc/…". */
+export function muslPathFile(p: LoaderProfile): string {
+  const prefix = p.interp.startsWith('/') ? dirName(dirName(p.interp)) : '/';
+  return `${prefix === '/' ? '' : prefix}/etc/ld-musl-${p.machine.muslArch}.path`;
+}
+
+function underAny(path: string, dirs: string[]): boolean {
+  return dirs.some((d) => path.startsWith(d.endsWith('/') ? d : d + '/'));
+}
+
+/** The libc a program uses, told by its PT_INTERP. */
+export function libcOfInterp(interp: string): Libc {
+  return /(^|\/)ld-musl-[^/]*$/.test(interp) ? 'musl' : 'glibc';
+}
+
+/** glibc's system directories as Debian builds them (multiarch first), or as upstream does. */
+export function glibcDefaultDirs(m: MachineInfo, multiarch: boolean, is64: boolean): string[] {
+  if (multiarch) return [`/lib/${m.triplet}`, `/usr/lib/${m.triplet}`, '/lib', '/usr/lib'];
+  return is64 ? ['/lib64', '/usr/lib64'] : ['/lib', '/usr/lib'];
+}
+
+export const MUSL_DEFAULT_DIRS = ['/lib', '/usr/local/lib', '/usr/lib'];

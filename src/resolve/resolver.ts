@@ -1,0 +1,308 @@
+// Finds one needed library inside a root, following the steps loader.ts yields, and checks each
+// candidate as ld.so's open_verify does: absent or another ABI → keep looking; a directory, FIFO,
+// non-ELF or broken file → the search stops with that error.
+import { ElfpackError } from '../errors.js';
+import { DF_1_PIE, ET_DYN } from '../elf/constants.js';
+import { abiCompatible, type AbiKey } from '../elf/machines.js';
+import { readElf, type ElfFile } from '../elf/read-elf.js';
+import { describeType } from '../root/host-root.js';
+import { baseName, dirName, resolveInRoot, type ResolvedPath, type SymlinkStep } from '../root/resolve-path.js';
+import type { Root } from '../root/root.js';
+import { lookupCache, parseLdSoCache, type LdSoCache } from './ld-so-cache.js';
+import { readLdSoConf } from './ld-so-conf.js';
+import {
+  glibcDefaultDirs, libcOfInterp, muslPathFile, MUSL_DEFAULT_DIRS, searchSteps,
+  type LoaderProfile, type SearchObject, type Via,
+} from './loader.js';
+import { splitSearchPath } from './expand.js';
+
+export interface ResolverOptions {
+  /** LD_LIBRARY_PATH, unsplit. Not taken from the environment: the caller decides. */
+  libraryPath?: string;
+  /** glibc-hwcaps subdirectories the target CPU supports, best first (e.g. x86-64-v3, x86-64-v2). Default none. */
+  hwcaps?: string[];
+  /** Working directory inside the root, for relative paths (default "/"). */
+  cwd?: string;
+  /** Read the root's /etc/ld.so.cache (default true). */
+  useLdSoCache?: boolean;
+}
+
+export interface TriedCandidate {
+  path: string;
+  via: Via;
+  outcome: 'absent' | 'wrong-abi' | 'error';
+  detail?: string;
+}
+
+/** A file looked at inside the root: where it really is, and its ELF facts or why it has none. */
+export interface FileProbe {
+  path: string;
+  realPath: string;
+  fileId?: string;
+  links: SymlinkStep[];
+  elf?: ElfFile;
+  missing?: boolean;
+  error?: ElfpackError;
+}
+
+export interface Resolution {
+  name: string;
+  found: boolean;
+  via?: Via;
+  /** The path as the loader names it (what ldd prints). */
+  path?: string;
+  realPath?: string;
+  fileId?: string;
+  elf?: ElfFile;
+  links: SymlinkStep[];
+  tried: TriedCandidate[];
+  /** Why the search stopped without a library (a directory, a non-ELF file…). */
+  error?: string;
+}
+
+function abiOf(e: ElfFile): AbiKey {
+  return { machine: e.machine, elfClass: e.elfClass === 64 ? 2 : 1, data: e.byteOrder === 'little' ? 1 : 2, flags: e.flags };
+}
+
+export class Resolver {
+  private dirs = new Map<string, ResolvedPath | Error>();
+  private probes = new Map<string, FileProbe>();
+  private cache?: LdSoCache | null;
+  private confDirs?: string[];
+  private muslPaths = new Map<string, string[] | null>();
+  private profiles = new Map<string, LoaderProfile>();
+  readonly cwd: string;
+
+  constructor(readonly root: Root, readonly options: ResolverOptions = {}) {
+    this.cwd = options.cwd ?? '/';
+  }
+
+  /** The loader that would run `elf`: told by PT_INTERP, or for a library, by what the root holds. */
+  profileFor(elf: ElfFile): LoaderProfile | undefined {
+    const m = elf.machineInfo;
+    if (!m) return undefined;
+    const key = `${m.name}|${elf.interp ?? ''}`;
+    let p = this.profiles.get(key);
+    if (p) return p;
+    let interp = elf.interp;
+    if (!interp) {
+      const musl = `/lib/ld-musl-${m.muslArch}.so.1`;
+      interp = !this.exists(m.glibcLoader) && this.exists(musl) ? musl : m.glibcLoader;
+    }
+    const libc = libcOfInterp(interp);
+    const multiarch = this.isDir(`/lib/${m.triplet}`) || this.isDir(`/usr/lib/${m.triplet}`);
+    p = {
+      libc,
+      interp,
+      machine: m,
+      defaultDirs: libc === 'musl' ? MUSL_DEFAULT_DIRS : glibcDefaultDirs(m, multiarch, elf.elfClass === 64),
+      lib: multiarch ? `lib/${m.triplet}` : elf.elfClass === 64 ? 'lib64' : 'lib',
+      platform: m.platform,
+    };
+    this.profiles.set(key, p);
+    return p;
+  }
+
+  /** Searches for `name` needed by `requester`, in a process run by `profile`. */
+  find(name: string, requester: SearchObject, profile: LoaderProfile): Resolution {
+    const want = abiOf(requester.elf);
+    const res: Resolution = { name, found: false, links: [], tried: [] };
+    const steps = searchSteps({
+      profile,
+      name,
+      requester,
+      libraryPath: this.options.libraryPath,
+      cacheLookup: () => this.cacheLookup(name, profile),
+      confDirs: () => this.ldSoConfDirs(),
+      muslPathDirs: () => this.muslPathDirs(profile),
+    });
+    for (const step of steps) {
+      if ('dirs' in step) {
+        for (const dir of step.dirs) {
+          for (const sub of profile.libc === 'glibc' ? this.options.hwcaps ?? [] : []) {
+            if (this.tryCandidate(res, `${dir}/glibc-hwcaps/${sub}/${name}`, step.via, want, true)) return res;
+          }
+          if (this.tryCandidate(res, dir === '' ? name : dir === '/' ? `/${name}` : `${dir}/${name}`, step.via, want)) return res;
+        }
+      } else if ('file' in step) {
+        if (this.tryCandidate(res, step.file, step.via, want)) return res;
+      } else {
+        res.found = true;
+        res.via = 'interp';
+        res.path = profile.interp;
+        return res;
+      }
+    }
+    return res;
+  }
+
+  /** Returns true when the search is over: found, or stopped by an error. */
+  private tryCandidate(res: Resolution, path: string, via: Via, want: AbiKey, quietAbsent = false): boolean {
+    const probe = this.probe(path);
+    if (probe.missing) {
+      if (!quietAbsent) res.tried.push({ path, via, outcome: 'absent' });
+      return false;
+    }
+    if (probe.error || !probe.elf) {
+      const detail = probe.error?.message ?? 'unreadable';
+      res.tried.push({ path, via, outcome: 'error', detail });
+      res.error = `${path}: ${detail}`;
+      return true;
+    }
+    const elf = probe.elf;
+    if (!abiCompatible(want, abiOf(elf)) || (elf.osAbi !== 0 && elf.osAbi !== 3)) {
+      res.tried.push({ path, via, outcome: 'wrong-abi', detail: `${elf.elfClass}-bit ${elf.machineInfo?.name ?? `machine ${elf.machine}`}` });
+      return false;
+    }
+    // glibc ≥ 2.35 refuses ET_EXEC and objects flagged DF_1_PIE; an interpreter alone is fine (libc.so.6 has one).
+    if (elf.typeCode !== ET_DYN || (elf.dtFlags1 & DF_1_PIE) !== 0) {
+      const detail = elf.typeCode === ET_DYN ? 'cannot dynamically load a position-independent executable' : `is not a shared object (ELF type ${elf.type})`;
+      res.tried.push({ path, via, outcome: 'error', detail });
+      res.error = `${path}: ${detail}`;
+      return true;
+    }
+    res.found = true;
+    res.via = via;
+    res.path = path;
+    res.realPath = probe.realPath;
+    res.fileId = probe.fileId;
+    res.elf = elf;
+    res.links = probe.links;
+    return true;
+  }
+
+  /** Resolves `path` in the root and reads its ELF facts once, however often it is asked for. */
+  probe(path: string): FileProbe {
+    const abs = path.startsWith('/') ? path : `${this.cwd === '/' ? '' : this.cwd}/${path}`;
+    let p = this.probes.get(abs);
+    if (p) return p;
+    p = this.probeUncached(abs);
+    this.probes.set(abs, p);
+    return p;
+  }
+
+  private probeUncached(path: string): FileProbe {
+    let r: ResolvedPath;
+    try {
+      r = this.resolveFile(path);
+    } catch (err) {
+      return { path, realPath: path, links: [], error: toError(err, path) };
+    }
+    if (r.missing || !r.stat) return { path, realPath: r.path, links: r.links, missing: true };
+    const base: FileProbe = { path, realPath: r.path, fileId: r.stat.id, links: r.links };
+    if (r.stat.type !== 'file') {
+      return { ...base, error: new ElfpackError('NOT_REGULAR_FILE', `is ${describeType(r.stat.type)}, not a regular file`, { path }) };
+    }
+    // Two names of one file share one read.
+    const same = this.probes.get(`\0${r.stat.id}`);
+    if (same) return { ...base, elf: same.elf, error: same.error };
+    let src;
+    try {
+      src = this.root.open(r.path);
+      base.elf = readElf(src, { versions: false });
+    } catch (err) {
+      base.error = toError(err, path);
+    } finally {
+      src?.close();
+    }
+    this.probes.set(`\0${r.stat.id}`, base);
+    return base;
+  }
+
+  /** Like resolveInRoot, but directories are resolved once and remembered. */
+  private resolveFile(path: string): ResolvedPath {
+    const dir = dirName(path);
+    let d = this.dirs.get(dir);
+    if (!d) {
+      try {
+        d = resolveInRoot(this.root, dir);
+      } catch (err) {
+        d = err as Error;
+      }
+      this.dirs.set(dir, d);
+    }
+    if (d instanceof Error) throw d;
+    if (d.missing || d.stat?.type !== 'dir') return { path, missing: d.missing ?? 'ENOTDIR', links: d.links };
+    const name = baseName(path);
+    if (name === '' || name === '.' || name === '..') return resolveInRoot(this.root, path);
+    const inside = d.path === '/' ? `/${name}` : `${d.path}/${name}`;
+    const st = this.root.lstat(inside);
+    if (!st) return { path: inside, missing: 'ENOENT', links: d.links };
+    if (st.type !== 'symlink') return { path: inside, stat: st, links: d.links };
+    const rest = resolveInRoot(this.root, inside);
+    return { ...rest, links: [...d.links, ...rest.links] };
+  }
+
+  private exists(path: string): boolean {
+    try {
+      return resolveInRoot(this.root, path).stat !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  private isDir(path: string): boolean {
+    try {
+      return resolveInRoot(this.root, path).stat?.type === 'dir';
+    } catch {
+      return false;
+    }
+  }
+
+  /** The cache's answer; null when the root has no readable cache (then ld.so.conf is read instead). */
+  private cacheLookup(name: string, p: LoaderProfile): string | undefined | null {
+    if (this.options.useLdSoCache === false || p.libc !== 'glibc') return null;
+    if (this.cache === undefined) this.cache = this.loadCache();
+    if (this.cache === null) return null;
+    return lookupCache(this.cache, name, p.machine.cacheFlags, this.options.hwcaps ?? []);
+  }
+
+  private loadCache(): LdSoCache | null {
+    const probe = this.probeRaw('/etc/ld.so.cache');
+    if (!probe) return null;
+    try {
+      return parseLdSoCache(probe);
+    } catch {
+      return null; // ld.so ignores a cache it cannot parse
+    }
+  }
+
+  private ldSoConfDirs(): string[] {
+    this.confDirs ??= readLdSoConf(this.root).dirs;
+    return this.confDirs;
+  }
+
+  private muslPathDirs(p: LoaderProfile): string[] | null {
+    const file = muslPathFile(p);
+    if (!this.muslPaths.has(file)) {
+      const raw = this.probeRaw(file);
+      this.muslPaths.set(file, raw === undefined ? null : splitSearchPath(raw.toString('utf8'), { origin: '', lib: p.lib, platform: p.platform }, /[:\n]+/).filter(Boolean));
+    }
+    return this.muslPaths.get(file)!;
+  }
+
+  /** A small configuration file's bytes, or undefined when it is absent or not a regular file. */
+  private probeRaw(path: string): Buffer | undefined {
+    try {
+      const r = resolveInRoot(this.root, path);
+      if (r.stat?.type !== 'file') return undefined;
+      const src = this.root.open(r.path);
+      try {
+        return Buffer.from(src.read(0, Math.min(src.size, 64 << 20), path));
+      } finally {
+        src.close();
+      }
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export function toError(err: unknown, path: string): ElfpackError {
+  if (err instanceof ElfpackError) {
+    if (!err.path) (err as { path?: string }).path = path;
+    return err;
+  }
+  return new ElfpackError('IO', (err as Error)?.message ?? String(err), { path, cause: err });
+}
+

@@ -1,0 +1,90 @@
+// realpath inside a root, one component at a time, as the kernel does under chroot: an absolute
+// link restarts from the root, ".." applies to the resolved prefix and stops at the root, and a
+// chain longer than MAXSYMLINKS (40) is ELOOP. Nothing is ever looked up outside the root.
+import { RootPathError } from '../errors.js';
+import type { Root, RootStat } from './root.js';
+
+export const MAX_SYMLINK_HOPS = 40;
+
+export interface SymlinkStep {
+  /** The link's own path, resolved (inside the root). */
+  path: string;
+  /** Its target, as stored. */
+  target: string;
+}
+
+export interface ResolvedPath {
+  /** The resolved path: absolute, no "." or "..", no symlink in it (unless `followFinal` is false). */
+  path: string;
+  /** The final component's stat; undefined when something along the way is missing. */
+  stat?: RootStat;
+  /** Why the path does not resolve: ENOENT, or ENOTDIR when a component is not a directory. */
+  missing?: 'ENOENT' | 'ENOTDIR';
+  /** Every symlink met, in order: what a copy of this path must keep to behave the same. */
+  links: SymlinkStep[];
+}
+
+export interface ResolvePathOptions {
+  /** Directory that a relative `path` starts from (default "/"). */
+  cwd?: string;
+  /** Follow a symlink in the last component (default true). */
+  followFinal?: boolean;
+}
+
+export function splitPath(p: string): string[] {
+  return p.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+export function joinPath(parts: string[]): string {
+  return '/' + parts.join('/');
+}
+
+export function resolveInRoot(root: Root, path: string, opts: ResolvePathOptions = {}): ResolvedPath {
+  const followFinal = opts.followFinal !== false;
+  const done: string[] = path.startsWith('/') ? [] : splitPath(opts.cwd ?? '/');
+  // Components still to walk, last one first, so a link's target can be pushed on top.
+  const todo = splitPath(path).reverse();
+  const links: SymlinkStep[] = [];
+  let hops = 0;
+  let stat: RootStat | undefined = root.lstat('/');
+  while (todo.length > 0) {
+    const c = todo.pop()!;
+    if (c === '..') {
+      done.pop(); // at the root, ".." is the root
+      stat = undefined;
+      continue;
+    }
+    const here = joinPath([...done, c]);
+    stat = root.lstat(here);
+    if (!stat) return { path: joinPath([...done, c, ...todo.reverse()]), missing: 'ENOENT', links };
+    if (stat.type === 'symlink' && (todo.length > 0 || followFinal)) {
+      if (++hops > MAX_SYMLINK_HOPS) {
+        throw new RootPathError('SYMLINK_LOOP', `too many levels of symbolic links (more than ${MAX_SYMLINK_HOPS})`, path);
+      }
+      const target = root.readlink(here);
+      links.push({ path: here, target });
+      if (target.startsWith('/')) done.length = 0; // absolute: restart at the root, never the host's /
+      for (const t of splitPath(target).reverse()) todo.push(t);
+      stat = undefined;
+      continue;
+    }
+    if (todo.length > 0 && stat.type !== 'dir') {
+      return { path: joinPath([...done, c, ...todo.reverse()]), missing: 'ENOTDIR', links };
+    }
+    done.push(c);
+  }
+  const final = joinPath(done);
+  if (!stat) stat = root.lstat(final);
+  if (!stat) return { path: final, missing: 'ENOENT', links };
+  return { path: final, stat, links };
+}
+
+/** Lexical dirname of an absolute path. */
+export function dirName(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+export function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BufferByteSource, FileByteSource } from '../../src/elf/byte-source.js';
+import { readElf } from '../../src/elf/read-elf.js';
+import { ElfpackError } from '../../src/errors.js';
+import { TESTDATA, fixture, needCommand, skipOrFail } from '../support/helpers.js';
+
+function isElf(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    return readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFile(path: string) {
+  const fd = openSync(path, 'r');
+  const src = new FileByteSource(fd, statSync(path).size);
+  try {
+    return readElf(src);
+  } finally {
+    src.close();
+  }
+}
+
+/** readelf -d as {tag: [values]} for the tags we read. */
+function readelfDynamic(path: string): Record<string, string[]> {
+  const out = spawnSync('readelf', ['-d', '-W', path], { encoding: 'utf8' }).stdout;
+  const tags: Record<string, string[]> = {};
+  for (const m of out.matchAll(/\((NEEDED|SONAME|RPATH|RUNPATH)\)\s+\S+ \S+: \[(.*)\]$/gm)) (tags[m[1]] ??= []).push(m[2]);
+  return tags;
+}
+
+describe('elf/read-elf', () => {
+  it('reads the interpreter, needed libraries and machine of a host program as readelf does', function () {
+    needCommand(this, 'readelf');
+    const elf = readFile('/bin/ls');
+    const d = readelfDynamic('/bin/ls');
+    expect(elf.interp).to.equal('/lib64/ld-linux-x86-64.so.2');
+    expect(elf.needed).to.deep.equal(d.NEEDED);
+    expect(elf.machineInfo?.ociArch).to.equal('amd64');
+    expect(elf.kind).to.equal('pie-executable');
+  });
+
+  it('reads SONAME and symbol version definitions of libc', () => {
+    const elf = readFile('/lib/x86_64-linux-gnu/libc.so.6');
+    expect(elf.soname).to.equal('libc.so.6');
+    expect(elf.kind).to.equal('shared-library');
+    expect(elf.versionDefs).to.include.members(['GLIBC_2.2.5', 'GLIBC_2.34']);
+  });
+
+  it('reads version needs ("needs GLIBC_2.34") the way readelf -V lists them', function () {
+    needCommand(this, 'readelf');
+    const elf = readFile('/bin/ls');
+    const v = spawnSync('readelf', ['-V', '-W', '/bin/ls'], { encoding: 'utf8' }).stdout;
+    const want = [...v.matchAll(/Name: (GLIBC_[0-9.]+)/g)].map((m) => m[1]).sort();
+    const got = elf.versionNeeds!.flatMap((n) => n.versions).filter((x) => x.startsWith('GLIBC_')).sort();
+    expect(got).to.deep.equal(want);
+    expect(elf.versionNeeds!.map((n) => n.file)).to.include('libc.so.6');
+  });
+
+  it('agrees with readelf on ELF files in /usr/lib/x86_64-linux-gnu (needed, soname, rpath, runpath)', function () {
+    this.timeout(60000);
+    needCommand(this, 'readelf');
+    const dir = '/usr/lib/x86_64-linux-gnu';
+    const files = readdirSync(dir).filter((f) => /\.so(\.\d+)*$/.test(f)).slice(0, 150);
+    let checked = 0;
+    for (const f of files) {
+      const p = join(dir, f);
+      if (!statSync(p).isFile() || !isElf(p)) continue;
+      const elf = readFile(p);
+      const d = readelfDynamic(p);
+      expect(elf.needed, p).to.deep.equal(d.NEEDED ?? []);
+      expect(elf.soname, p).to.equal(d.SONAME?.[0]);
+      expect(elf.rpath, p).to.equal(d.RPATH?.[0]);
+      expect(elf.runpath, p).to.equal(d.RUNPATH?.[0]);
+      checked++;
+    }
+    expect(checked).to.be.greaterThan(20);
+  });
+
+  it('tells a static executable from a static-pie', function () {
+    expect(readFile(fixture(this, 'static/hello-static')).kind).to.equal('static-executable');
+    expect(readFile(fixture(this, 'static/hello-static-pie')).kind).to.equal('static-pie');
+  });
+
+  it('reads a Go static binary as static and a cgo one as dynamic', function () {
+    const s = readFile(fixture(this, 'go/gostatic'));
+    expect(s.kind).to.equal('static-executable');
+    expect(s.dynamic).to.equal(false);
+    const c = readFile(fixture(this, 'go/gocgo'));
+    expect(c.interp).to.equal('/lib64/ld-linux-x86-64.so.2');
+    expect(c.needed).to.include('libc.so.6');
+  });
+
+  it('reads RUNPATH and RPATH with $ORIGIN as written', function () {
+    expect(readFile(fixture(this, 'origin/bin/app')).runpath).to.equal('$ORIGIN/../lib');
+    expect(readFile(fixture(this, 'rpath/bin/app')).rpath).to.match(/^\$ORIGIN\/\.\.\/lib/);
+  });
+
+  describe('malformed files', () => {
+    const cases = JSON.parse(readFileSync(join(TESTDATA, 'malformed/expected.json'), 'utf8')) as { file: string; code: string; message: string }[];
+    for (const c of cases) {
+      it(`${c.file}: ${c.code} "${c.message}", never an uncaught exception`, () => {
+        const buf = readFileSync(join(TESTDATA, 'malformed', c.file));
+        let err: unknown;
+        try {
+          readElf(new BufferByteSource(buf));
+        } catch (e) {
+          err = e;
+        }
+        expect(err, c.file).to.be.instanceOf(ElfpackError);
+        expect((err as ElfpackError).code).to.equal(c.code);
+        expect((err as ElfpackError).message).to.include(c.message);
+      });
+    }
+
+    it('the valid base of the malformed files reads cleanly', () => {
+      const elf = readElf(new BufferByteSource(readFileSync(join(TESTDATA, 'malformed/valid-base.elf'))));
+      expect(elf.needed).to.deep.equal(['libfoo.so.1', 'libbar.so.2']);
+      expect(elf.kind).to.equal('pie-executable');
+    });
+
+    it('every truncation of a real binary is an ElfpackError or a clean read, never anything else', () => {
+      const whole = readFileSync('/bin/true');
+      for (let n = 0; n < 4096; n += 7) {
+        try {
+          readElf(new BufferByteSource(whole.subarray(0, n)));
+        } catch (e) {
+          expect(e, `cut at ${n}`).to.be.instanceOf(ElfpackError);
+        }
+      }
+    });
+
+    it('random byte flips in the headers give ElfpackErrors only', () => {
+      const whole = readFileSync('/bin/true');
+      let seed = 42;
+      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      for (let i = 0; i < 2000; i++) {
+        const b = Buffer.from(whole);
+        for (let k = 0; k < 4; k++) b[Math.floor(rnd() * 1024)] = Math.floor(rnd() * 256);
+        try {
+          readElf(new BufferByteSource(b));
+        } catch (e) {
+          expect(e).to.be.instanceOf(ElfpackError);
+        }
+      }
+    });
+  });
+
+  describe('other architectures (files from Debian packages, testdata/foreign)', () => {
+    const expectedPath = join(TESTDATA, 'foreign/expected.json');
+    const cases = existsSync(expectedPath) ? JSON.parse(readFileSync(expectedPath, 'utf8')) as ForeignCase[] : [];
+    it('has samples of several architectures', function () {
+      if (cases.length === 0) skipOrFail(this, 'testdata/foreign/expected.json is missing');
+      expect(new Set(cases.map((c) => c.debianArch)).size).to.be.greaterThan(5);
+    });
+    for (const c of cases) {
+      it(`${c.file}: class, byte order, machine, interpreter, needed, versions`, () => {
+        const elf = readFile(join(TESTDATA, 'foreign', c.file));
+        expect(elf.elfClass).to.equal(c.class);
+        expect(elf.byteOrder).to.equal(c.endian);
+        expect(elf.machine).to.equal(c.machine);
+        expect(elf.flags).to.equal(c.flags);
+        expect(elf.interp ?? null).to.equal(c.interp);
+        expect(elf.needed).to.deep.equal(c.needed);
+        expect(elf.soname ?? null).to.equal(c.soname);
+        expect(elf.runpath ?? null).to.equal(c.runpath);
+        expect(elf.versionNeeds!.map((n) => ({ file: n.file, versions: n.versions }))).to.deep.equal(c.versionNeeds);
+        expect(elf.versionDefs).to.deep.equal(c.versionDefs);
+        expect(elf.machineInfo, 'a known machine').to.not.equal(undefined);
+        if (c.interp) expect(c.interp).to.equal(elf.machineInfo!.glibcLoader);
+      });
+    }
+  });
+});
+
+interface ForeignCase {
+  file: string; debianArch: string; class: number; endian: string; machine: number; flags: number;
+  interp: string | null; needed: string[]; soname: string | null; runpath: string | null;
+  versionNeeds: { file: string; versions: string[] }[]; versionDefs: string[];
+}

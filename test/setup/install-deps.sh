@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use. Only as root on Debian; elsewhere it says so, and the
+# tests that need a missing tool skip with a printed reason (and fail when CI=true).
+set -euo pipefail
+
+PACKAGES=(
+  gcc g++ make binutils        # fixtures, readelf
+  gcc-multilib                 # a 32-bit library for the wrong-architecture fixture
+  musl-tools                   # musl fixtures
+  golang-go                    # Go fixtures
+  pax-utils libtree            # lddtree and libtree, compared in make bench
+)
+
+if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then
+  echo "install-deps: not root on Debian: not installing ${PACKAGES[*]}; tests needing them will skip" >&2
+  exit 0
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

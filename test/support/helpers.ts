@@ -1,0 +1,68 @@
+// Shared test helpers: where fixtures are, running the CLI in-process, and skip-or-fail.
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli.js';
+
+/** The repository root (tests run from dist/test/…). */
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const FIXTURES = resolve(REPO, process.env.FIXTURES ?? 'build/fixtures');
+export const TESTDATA = join(REPO, 'testdata');
+
+export const inCI = process.env.CI === 'true';
+
+/**
+ * Skips the test with a printed reason; in CI (CI=true) a missing prerequisite is a failure,
+ * so a test that needs a tool can never pass silently there.
+ */
+export function skipOrFail(ctx: Mocha.Context, reason: string): never {
+  if (inCI) throw new Error(`prerequisite missing in CI: ${reason}`);
+  console.log(`      skipped: ${reason}`);
+  ctx.skip();
+}
+
+/** A fixture built by `make fixtures`; skips (or fails in CI) when it was not built. */
+export function fixture(ctx: Mocha.Context, rel: string): string {
+  const p = join(FIXTURES, rel);
+  if (!existsSync(p)) skipOrFail(ctx, `fixture ${rel} was not built (make fixtures)`);
+  return p;
+}
+
+export function haveCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function needCommand(ctx: Mocha.Context, cmd: string): void {
+  if (!haveCommand(cmd)) skipOrFail(ctx, `${cmd} is not installed`);
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in this process with captured output. */
+export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; isTTY?: boolean; cwd?: string } = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (s) => { stdout += s; },
+    stderr: (s) => { stderr += s; },
+    env: opts.env ?? {},
+    isTTY: opts.isTTY ?? false,
+    cwd: opts.cwd ?? REPO,
+  });
+  return { code, stdout, stderr };
+}
+
+/** The system ldd's output for files, without addresses and the vDSO line. */
+export function systemLdd(files: string[]): string {
+  const r = spawnSync('ldd', files, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return (r.stdout + r.stderr)
+    .split('\n')
+    .filter((l) => !/linux-vdso\.so|linux-gate\.so/.test(l))
+    .map((l) => l.replace(/ \(0x[0-9a-f]+\)$/, ''))
+    .join('\n');
+}
