@@ -59,6 +59,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         hwcaps: o.hwcaps !== undefined ? splitHwcaps(o.hwcaps) : o.root ? [] : hostHwcaps(),
         cwd: o.root ? '/' : io.cwd,
         useLdSoCache: o.ldSoCache,
+        versions: !!o.json,
       });
       const paint = painter(io);
       if (o.json) io.stdout(JSON.stringify(lddToJson(result), null, 2) + '\n');

@@ -17,3 +17,4 @@ export * from './resolve/resolver.js';
 export * from './closure/load-program.js';
 export * from './closure/closure.js';
 export * from './commands/ldd.js';
+export * from './root/cached-root.js';

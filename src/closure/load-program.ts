@@ -55,13 +55,20 @@ export interface ProgramLoad {
   missing: MissingLibrary[];
 }
 
-/** Opens FILE inside the root: an ELF (all facts, versions included) or a "#!" script, else an error. */
-export function inspectEntry(resolver: Resolver, path: string): EntryFile {
+/**
+ * Opens FILE inside the root: an ELF or a "#!" script, else an error. With `versions`, the ELF's
+ * symbol version needs and definitions are read too (one more pass over the file).
+ */
+export function inspectEntry(resolver: Resolver, path: string, opts: { versions?: boolean } = {}): EntryFile {
   const probe = resolver.probe(path);
   if (probe.missing) throw new ElfpackError('NOT_FOUND', 'no such file', { path, step: 'inspect' });
   // Name the file as the user gave it, not as it was resolved.
   if (probe.error && probe.error.code !== 'NOT_ELF') throw new ElfpackError(probe.error.code, probe.error.message, { path, step: 'inspect', cause: probe.error });
   const entry: EntryFile = { path, realPath: probe.realPath, links: probe.links };
+  if (probe.elf && !opts.versions) {
+    entry.elf = probe.elf;
+    return entry;
+  }
   const src = resolver.root.open(probe.realPath);
   try {
     const head = src.read(0, Math.min(src.size, SCRIPT_HEAD_BYTES), 'file head');

@@ -7,7 +7,10 @@ import { inspectEntry, loadProgram, type LoadedObject, type MissingLibrary, type
 import type { Via } from '../resolve/loader.js';
 import { resolveInRoot } from '../root/resolve-path.js';
 
-export interface LddOptions extends ResolverOptions {}
+export interface LddOptions extends ResolverOptions {
+  /** Read the symbol versions the files need (for --json); default false. */
+  versions?: boolean;
+}
 
 /**
  * dynamic: libraries listed; static: no PT_DYNAMIC ("not a dynamic executable"); statically-linked:
@@ -33,14 +36,14 @@ export interface LddResult {
 
 export function ldd(root: Root, files: string[], opts: LddOptions = {}): LddResult {
   const resolver = new Resolver(root, opts);
-  const reports = files.map((file) => lddOne(resolver, file));
+  const reports = files.map((file) => lddOne(resolver, file, !!opts.versions));
   const ok = reports.every((r) => r.status !== 'error' && !(r.load && r.load.missing.length > 0) && r.scriptInterpreterFound !== false);
   return { root: root.label, reports, ok };
 }
 
-function lddOne(resolver: Resolver, file: string): LddReport {
+function lddOne(resolver: Resolver, file: string, versions: boolean): LddReport {
   try {
-    const entry = inspectEntry(resolver, file);
+    const entry = inspectEntry(resolver, file, { versions });
     if (entry.script) {
       let found = false;
       try {

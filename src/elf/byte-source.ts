@@ -23,13 +23,36 @@ function checkRange(size: number, offset: number, length: number, what: string):
   }
 }
 
-/** Reads from an open file descriptor with pread: no whole-file buffer. */
+/** Bytes read at once from the start of a file: the header, program headers, PT_INTERP and often .dynstr. */
+const HEAD_BYTES = 8192;
+const HEAD_POOL: Buffer[] = [];
+
+/**
+ * Reads from an open file descriptor with pread: no whole-file buffer. The first few KiB are read
+ * once and served from memory, since that is where most of what the loader reads lies.
+ */
 export class FileByteSource implements ByteSource {
+  private head?: Buffer;
+  private headLength = 0;
+
   constructor(private fd: number, readonly size: number) {}
 
   read(offset: number, length: number, what: string): Buffer {
     checkRange(this.size, offset, length, what);
-    const buf = Buffer.allocUnsafe(length);
+    if (offset + length <= HEAD_BYTES) {
+      if (!this.head) {
+        // Head buffers are reused after close(): thousands of files would otherwise mean thousands of 8 KiB allocations.
+        this.head = HEAD_POOL.pop() ?? Buffer.allocUnsafe(HEAD_BYTES);
+        this.headLength = Math.min(this.size, HEAD_BYTES);
+        this.pread(0, this.headLength, what, this.head);
+      }
+      return this.head.subarray(offset, offset + length);
+    }
+    return this.pread(offset, length, what);
+  }
+
+  private pread(offset: number, length: number, what: string, into?: Buffer): Buffer {
+    const buf = into ?? Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, offset + done);
@@ -40,9 +63,12 @@ export class FileByteSource implements ByteSource {
     return buf;
   }
 
+  /** Closes the file. Buffers returned by read() must not be used after this. */
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+    if (this.head && HEAD_POOL.length < 8) HEAD_POOL.push(this.head);
+    this.head = undefined;
   }
 }
 

@@ -207,8 +207,9 @@ function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment
   let sawNull = false;
   const total = Math.floor(seg.filesz / entsize);
   // Read the table in chunks so a dynamic segment that claims to be huge costs nothing until read.
-  for (let start = 0; start < total && !sawNull; start += DYN_CHUNK / entsize) {
-    const count = Math.min(DYN_CHUNK / entsize, total - start);
+  // Most dynamic sections hold 20-40 entries: a small first read, larger ones after.
+  for (let start = 0, chunk = 512; start < total && !sawNull; start += chunk / entsize, chunk = DYN_CHUNK) {
+    const count = Math.min(chunk / entsize, total - start);
     const b = src.read(seg.offset + start * entsize, count * entsize, 'dynamic section');
     for (let i = 0; i < count; i++) {
       const o = i * entsize;

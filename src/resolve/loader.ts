@@ -131,6 +131,36 @@ export function* muslSearch(s: SearchInputs): Generator<SearchStep> {
   else yield { via: 'default', dirs: p.defaultDirs };
 }
 
+/**
+ * Everything the rules above read of the requester and its chain, as a string: two searches with
+ * the same key give the same answer, so a resolver may remember it.
+ */
+export function searchKey(p: LoaderProfile, name: string, requester: SearchObject): string {
+  return `${p.libc}|${p.interp}|${p.machine.name}|${name}|${contextKey(p.libc, requester)}`;
+}
+
+const contextKeys = new WeakMap<SearchObject, string>();
+
+/** The part of a search key that depends on the requester and its chain, computed once per object. */
+function contextKey(libc: Libc, o: SearchObject): string {
+  let k = contextKeys.get(o);
+  if (k !== undefined) return k;
+  const at = (v: string) => (v.includes('$') ? `${v}@${o.origin}` : v);
+  const up = o.loader ? contextKey(libc, o.loader) : '';
+  if (libc === 'musl') {
+    k = `${at(o.elf.runpath ?? o.elf.rpath ?? '')};${up}`;
+  } else {
+    // glibc: the chain's RPATHs (kept in `up`), the program's origin (LD_LIBRARY_PATH), and with
+    // DT_RUNPATH only the object's own RUNPATH; DF_1_NODEFLIB of the requester.
+    const own = o.elf.rpath !== undefined && o.elf.runpath === undefined ? at(o.elf.rpath) : '';
+    const chain = o.loader ? `${own};${up}` : `${own}|${o.origin}`;
+    k = o.elf.runpath !== undefined ? `R${at(o.elf.runpath)}|${chain}` : chain;
+    if (o.elf.nodeflib) k = `N${k}`;
+  }
+  contextKeys.set(o, k);
+  return k;
+}
+
 export function searchSteps(s: SearchInputs): Generator<SearchStep> {
   return s.profile.libc === 'musl' ? muslSearch(s) : glibcSearch(s);
 }

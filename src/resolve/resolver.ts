@@ -8,10 +8,11 @@ import { readElf, type ElfFile } from '../elf/read-elf.js';
 import { describeType } from '../root/host-root.js';
 import { baseName, dirName, resolveInRoot, type ResolvedPath, type SymlinkStep } from '../root/resolve-path.js';
 import type { Root } from '../root/root.js';
+import { CachedRoot } from '../root/cached-root.js';
 import { lookupCache, parseLdSoCache, type LdSoCache } from './ld-so-cache.js';
 import { readLdSoConf } from './ld-so-conf.js';
 import {
-  glibcDefaultDirs, libcOfInterp, muslPathFile, MUSL_DEFAULT_DIRS, searchSteps,
+  glibcDefaultDirs, libcOfInterp, muslPathFile, MUSL_DEFAULT_DIRS, searchKey, searchSteps,
   type LoaderProfile, type SearchObject, type Via,
 } from './loader.js';
 import { splitSearchPath } from './expand.js';
@@ -66,6 +67,7 @@ function abiOf(e: ElfFile): AbiKey {
 
 export class Resolver {
   private dirs = new Map<string, ResolvedPath | Error>();
+  private answers = new Map<string, Resolution>();
   private probes = new Map<string, FileProbe>();
   private cache?: LdSoCache | null;
   private confDirs?: string[];
@@ -73,7 +75,10 @@ export class Resolver {
   private profiles = new Map<string, LoaderProfile>();
   readonly cwd: string;
 
-  constructor(readonly root: Root, readonly options: ResolverOptions = {}) {
+  readonly root: Root;
+
+  constructor(root: Root, readonly options: ResolverOptions = {}) {
+    this.root = root instanceof CachedRoot ? root : new CachedRoot(root);
     this.cwd = options.cwd ?? '/';
   }
 
@@ -103,8 +108,18 @@ export class Resolver {
     return p;
   }
 
-  /** Searches for `name` needed by `requester`, in a process run by `profile`. */
+  /** Searches for `name` needed by `requester`, in a process run by `profile`. The answer is shared: do not modify it. */
   find(name: string, requester: SearchObject, profile: LoaderProfile): Resolution {
+    const key = searchKey(profile, name, requester);
+    let r = this.answers.get(key);
+    if (!r) {
+      r = this.search(name, requester, profile);
+      this.answers.set(key, r);
+    }
+    return r;
+  }
+
+  private search(name: string, requester: SearchObject, profile: LoaderProfile): Resolution {
     const want = abiOf(requester.elf);
     const res: Resolution = { name, found: false, links: [], tried: [] };
     const steps = searchSteps({

@@ -8,7 +8,7 @@ PACKAGES=(
   gcc-multilib                 # a 32-bit library for the wrong-architecture fixture
   musl-tools                   # musl fixtures
   golang-go                    # Go fixtures
-  pax-utils libtree            # lddtree and libtree, compared in make bench
+  pax-utils python3-pyelftools libtree time  # lddtree, libtree, /usr/bin/time: make bench
 )
 
 if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then

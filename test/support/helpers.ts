@@ -59,8 +59,9 @@ export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; is
 
 /** The system ldd's output for files, without addresses and the vDSO line. */
 export function systemLdd(files: string[]): string {
-  const r = spawnSync('ldd', files, { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return (r.stdout + r.stderr)
+  // One descriptor for both streams keeps ldd's stderr lines ("not a dynamic executable") in place.
+  const r = spawnSync('sh', ['-c', 'exec ldd "$@" 2>&1', 'ldd', ...files], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return r.stdout
     .split('\n')
     .filter((l) => !/linux-vdso\.so|linux-gate\.so/.test(l))
     .map((l) => l.replace(/ \(0x[0-9a-f]+\)$/, ''))

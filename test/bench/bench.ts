@@ -1,0 +1,133 @@
+// make bench: elfpack ldd against ldd, lddtree and libtree on the same files, one process per tool
+// where the tool takes many files. Prints each time, the ratios, elfpack's peak memory, and the goals.
+// Not a test: figures depend on the machine; nothing here fails a build.
+import { spawnSync } from 'node:child_process';
+import { closeSync, lstatSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from '../support/helpers.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+// Node reads NODE_EXTRA_CA_CERTS at start-up (tens of ms here); it has nothing to do with the work measured.
+const ENV = { ...process.env };
+delete ENV.NODE_EXTRA_CA_CERTS;
+
+function isElf(path: string): boolean {
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    const b = Buffer.alloc(4);
+    return readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
+  } catch {
+    return false;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/** Set 1: every ELF executable in /usr/bin and /usr/sbin, by real path, once each. */
+function executables(): string[] {
+  const out = new Set<string>();
+  for (const d of ['/usr/bin', '/usr/sbin']) {
+    for (const n of readdirSync(d)) {
+      try {
+        const real = realpathSync(join(d, n));
+        const st = statSync(real);
+        if (st.isFile() && (st.mode & 0o111) && isElf(real)) out.add(real);
+      } catch { /* dangling link */ }
+    }
+  }
+  return [...out].sort();
+}
+
+/** Set 2: every regular ELF file under /usr (executables, libraries, plugins). */
+function allElf(dir = '/usr', out: string[] = []): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    const p = join(dir, n);
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isDirectory()) allElf(p, out);
+    else if (st.isFile() && st.size > 64 && isElf(p)) out.push(p);
+  }
+  return out;
+}
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+interface Timing { seconds: number; maxRssMb?: number; }
+
+/** Median wall time of RUNS runs of `cmd files...`; peak RSS through /usr/bin/time when there. */
+function time(cmd: string[], files: string[]): Timing {
+  const times: number[] = [];
+  let rss: number | undefined;
+  const useTime = have('/usr/bin/time');
+  for (let i = 0; i < RUNS; i++) {
+    const argv = useTime ? ['/usr/bin/time', '-f', '%M', ...cmd, ...files] : [...cmd, ...files];
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(argv[0], argv.slice(1), { env: ENV, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 256 << 20 });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    if (useTime) {
+      const lines = r.stderr.toString().trim().split('\n');
+      const kb = Number(lines[lines.length - 1]);
+      if (Number.isFinite(kb)) rss = Math.max(rss ?? 0, kb / 1024);
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { seconds: times[Math.floor(times.length / 2)], maxRssMb: rss };
+}
+
+function row(cells: string[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(12))).join(' ');
+}
+
+function runSet(name: string, files: string[], tools: string[]): Map<string, Timing> {
+  console.log(`\n${name}: ${files.length} files, median of ${RUNS} runs`);
+  const results = new Map<string, Timing>();
+  const elfpack = [process.execPath, join(REPO, 'bin/elfpack'), 'ldd'];
+  // lddtree is a Python script that needs Debian's python3-pyelftools: run it with Debian's python3,
+  // whatever python3 comes first on PATH.
+  const cmds: Record<string, string[]> = { elfpack, ldd: ['ldd'], libtree: ['libtree'], lddtree: ['/usr/bin/python3', '/usr/bin/lddtree'] };
+  console.log(row(['tool', 'seconds', 'vs elfpack', 'peak MB']));
+  for (const tool of tools) {
+    if (tool !== 'elfpack' && !have(cmds[tool][cmds[tool].length - 1])) {
+      console.log(row([tool, 'not installed', '', '']));
+      continue;
+    }
+    const t = time(cmds[tool], files);
+    results.set(tool, t);
+    const ours = results.get('elfpack')!;
+    console.log(row([tool, t.seconds.toFixed(3), tool === 'elfpack' ? '1.0×' : `${(t.seconds / ours.seconds).toFixed(1)}×`, t.maxRssMb ? t.maxRssMb.toFixed(0) : '-']));
+  }
+  return results;
+}
+
+function goal(text: string, ok: boolean | undefined): void {
+  console.log(`  ${ok === undefined ? 'n/a ' : ok ? 'MET ' : 'MISS'}  ${text}`);
+}
+
+const set1 = executables();
+const r1 = runSet('set 1 (ELF executables in /usr/bin, /usr/sbin)', set1, ['elfpack', 'ldd', 'lddtree', 'libtree']);
+const set2 = allElf();
+const r2 = runSet('set 2 (every ELF file under /usr)', set2, ['elfpack', 'ldd', 'libtree']);
+
+const e1 = r1.get('elfpack')!;
+const e2 = r2.get('elfpack')!;
+const ratio = (a?: Timing, b?: Timing) => (a && b ? a.seconds / b.seconds : undefined);
+console.log('\ngoals');
+const l1 = ratio(r1.get('ldd'), e1);
+const t1 = ratio(r1.get('lddtree'), e1);
+const lt2 = ratio(e2, r2.get('libtree'));
+goal(`set 1: at least 20× faster than ldd (${l1?.toFixed(1) ?? '-'}×)`, l1 === undefined ? undefined : l1 >= 20);
+goal(`set 1: at least 50× faster than lddtree (${t1?.toFixed(1) ?? '-'}×)`, t1 === undefined ? undefined : t1 >= 50);
+goal(`set 2: within 1.5× of libtree (${lt2?.toFixed(2) ?? '-'}× libtree's time)`, lt2 === undefined ? undefined : lt2 <= 1.5);
+const peak = Math.max(e1.maxRssMb ?? 0, e2.maxRssMb ?? 0);
+goal(`peak memory under 150 MB (${peak ? peak.toFixed(0) : '-'} MB)`, peak ? peak < 150 : undefined);
+const startup = time([process.execPath, '-e', '0'], []);
+console.log(`\nfor scale: node itself starts in ${startup.seconds.toFixed(3)} s here`);
