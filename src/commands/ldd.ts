@@ -75,9 +75,11 @@ export function renderLdd(result: LddResult, paint: Painter = plain): string[] {
   const out: string[] = [];
   const many = result.reports.length > 1;
   for (const r of result.reports) {
-    if (r.status === 'error') continue; // reported on stderr, as ldd does
+    // ldd says "not a dynamic executable" for any file that is not ELF; other errors go to stderr only.
+    const notElf = r.error?.code === 'NOT_ELF';
+    if (r.status === 'error' && !notElf) continue;
     if (many) out.push(`${r.file}:`);
-    if (r.status === 'static' || r.status === 'script') {
+    if (r.status === 'static' || r.status === 'script' || notElf) {
       out.push('\tnot a dynamic executable');
       continue;
     }

@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, TESTDATA, needCommand, runCli } from './support/helpers.js';
+
+describe('cli', () => {
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'elfpack-cli-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists a host program\'s libraries and exits 0', async () => {
+    const r = await runCli(['ldd', '/bin/ls']);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.match(/^\tlibc\.so\.6 => \/lib\/x86_64-linux-gnu\/libc\.so\.6$/m);
+    expect(r.stderr).to.equal('');
+  });
+
+  it('a missing file: one line naming it, exit 1, nothing on stdout', async () => {
+    const r = await runCli(['ldd', 'no/such/file']);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.equal('elfpack: no/such/file: no such file\n');
+  });
+
+  it('a directory, a device and a FIFO are refused at once, never read', async function () {
+    const fifo = join(dir, 'fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).to.equal(0);
+    const r = await runCli(['ldd', '/tmp', '/dev/null', fifo]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.include('elfpack: /tmp: is a directory, not a regular file');
+    expect(r.stderr).to.include('elfpack: /dev/null: is a character device, not a regular file');
+    expect(r.stderr).to.include(`elfpack: ${fifo}: is a FIFO, not a regular file`);
+  });
+
+  it('a malformed ELF gives one line with the file and the problem', async () => {
+    const f = join(TESTDATA, 'malformed/no-dt-null');
+    const r = await runCli(['ldd', f]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.equal(`elfpack: ${f}: dynamic section has no DT_NULL terminator\n`);
+  });
+
+  it('a text file is "not an ELF file"; a script names its interpreter and a CRLF line', async () => {
+    const sh = join(dir, 'crlf.sh');
+    writeFileSync(sh, '#!/bin/sh\r\necho hi\r\n');
+    const txt = join(dir, 'notes.txt');
+    writeFileSync(txt, 'just text\n');
+    const r = await runCli(['ldd', sh, txt]);
+    expect(r.stdout).to.equal(`${sh}:\n\tnot a dynamic executable\n${txt}:\n\tnot a dynamic executable\n`);
+    expect(r.stderr).to.include(`elfpack: ${sh}: a script run by /bin/sh`);
+    expect(r.stderr).to.include('CRLF');
+    expect(r.stderr).to.include(`elfpack: ${txt}: not an ELF file`);
+    expect(r.code).to.equal(1);
+  });
+
+  it('--json is valid JSON with the documented top-level fields', async () => {
+    const r = await runCli(['ldd', '--json', '/bin/ls']);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.schema).to.equal('elfpack.ldd/v1');
+    expect(doc.files[0]).to.include.keys('file', 'realPath', 'status', 'elf', 'platform', 'libc', 'interpreter', 'libraries', 'missing');
+    expect(doc.files[0].libraries.map((l: { name: string }) => l.name)).to.include('libc.so.6');
+    expect(doc.files[0].elf.versionNeeds.length).to.be.greaterThan(0);
+  });
+
+  it('no colour when stdout is not a terminal, nor with NO_COLOR; colour on a terminal', async () => {
+    const missing = join(TESTDATA, 'malformed/valid-base.elf');
+    const plain = await runCli(['ldd', missing], { isTTY: false });
+    expect(plain.stdout).to.not.include('\x1b[');
+    const noColor = await runCli(['ldd', missing], { isTTY: true, env: { NO_COLOR: '1' } });
+    expect(noColor.stdout).to.not.include('\x1b[');
+    const tty = await runCli(['ldd', missing], { isTTY: true, env: { TERM: 'xterm' } });
+    expect(tty.stdout).to.include('\x1b[31mnot found');
+  });
+
+  it('bad usage exits 2; --root that is not a directory is one clear line', async () => {
+    expect((await runCli(['ldd'])).code).to.equal(2);
+    expect((await runCli(['frobnicate'])).code).to.equal(2);
+    const r = await runCli(['ldd', '--root', '/etc/passwd', '/bin/ls']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.equal('elfpack: /etc/passwd: is not a directory\n');
+  });
+
+  it('never runs the file it analyses (a constructor that would leave a mark leaves none)', function () {
+    needCommand(this, 'gcc');
+    const src = join(dir, 'mark.c');
+    const bin = join(dir, 'mark');
+    const mark = join(dir, 'was-run');
+    writeFileSync(src, `#include <stdio.h>\n__attribute__((constructor)) static void m(void){ FILE *f = fopen("${mark}", "w"); if (f) fclose(f); }\nint main(void){ return 0; }\n`);
+    expect(spawnSync('gcc', ['-o', bin, src]).status).to.equal(0);
+    chmodSync(bin, 0o755);
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/elfpack'), 'ldd', '--tree', bin], { encoding: 'utf8' });
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.include('libc.so.6');
+    expect(existsSync(mark)).to.equal(false);
+  });
+
+  it('the installed bin script runs and prints help', () => {
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/elfpack'), '--help'], { encoding: 'utf8' });
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.include('ldd');
+  });
+});
