@@ -47,7 +47,7 @@ function lddOne(resolver: Resolver, file: string, versions: boolean): LddReport 
     if (entry.script) {
       let found = false;
       try {
-        found = resolveInRoot(resolver.root, entry.script.interpreter + (entry.script.crlf ? '\r' : ''), { cwd: resolver.cwd }).stat !== undefined;
+        found = resolveInRoot(resolver.root, entry.script.interpreter + (entry.script.crlf ? '\r' : ''), { cwd: resolver.cwd }).type !== undefined;
       } catch {
         found = false;
       }

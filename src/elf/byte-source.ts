@@ -6,6 +6,8 @@ import { ElfFormatError } from '../errors.js';
 export interface ByteSource {
   /** Size in bytes: every read must lie inside [0, size). */
   readonly size: number;
+  /** Identifies the file (device:inode), when it is one: two names of one file share it. */
+  readonly id?: string;
   /** Exactly `length` bytes at `offset`, or an ELF_TRUNCATED error naming `what`. */
   read(offset: number, length: number, what: string): Buffer;
   close(): void;
@@ -35,7 +37,7 @@ export class FileByteSource implements ByteSource {
   private head?: Buffer;
   private headLength = 0;
 
-  constructor(private fd: number, readonly size: number) {}
+  constructor(private fd: number, readonly size: number, readonly id?: string) {}
 
   read(offset: number, length: number, what: string): Buffer {
     checkRange(this.size, offset, length, what);

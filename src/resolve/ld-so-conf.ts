@@ -23,7 +23,7 @@ export function readLdSoConf(root: Root, path = '/etc/ld.so.conf'): LdSoConf {
 
 function readText(root: Root, path: string): string | undefined {
   const r = resolveInRoot(root, path);
-  if (!r.stat || r.stat.type !== 'file') return undefined;
+  if (r.type !== 'file') return undefined;
   const src = root.open(r.path);
   try {
     return src.read(0, Math.min(src.size, MAX_CONF_BYTES), path).toString('utf8');
@@ -93,7 +93,7 @@ export function globInRoot(root: Root, pattern: string): string[] {
   }
   return matches.map(joinPath).filter((p) => {
     try {
-      return resolveInRoot(root, p).stat !== undefined;
+      return resolveInRoot(root, p).type !== undefined;
     } catch {
       return false;
     }

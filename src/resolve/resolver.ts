@@ -203,24 +203,25 @@ export class Resolver {
     } catch (err) {
       return { path, realPath: path, links: [], error: toError(err, path) };
     }
-    if (r.missing || !r.stat) return { path, realPath: r.path, links: r.links, missing: true };
-    const base: FileProbe = { path, realPath: r.path, fileId: r.stat.id, links: r.links };
-    if (r.stat.type !== 'file') {
-      return { ...base, error: new ElfpackError('NOT_REGULAR_FILE', `is ${describeType(r.stat.type)}, not a regular file`, { path }) };
+    if (r.missing || !r.type) return { path, realPath: r.path, links: r.links, missing: true };
+    const base: FileProbe = { path, realPath: r.path, links: r.links };
+    if (r.type !== 'file') {
+      return { ...base, error: new ElfpackError('NOT_REGULAR_FILE', `is ${describeType(r.type)}, not a regular file`, { path }) };
     }
-    // Two names of one file share one read.
-    const same = this.probes.get(`\0${r.stat.id}`);
-    if (same) return { ...base, elf: same.elf, error: same.error };
+    // Two names of one real path share one read.
+    const same = this.probes.get(`\0${r.path}`);
+    if (same) return { ...base, fileId: same.fileId, elf: same.elf, error: same.error };
     let src;
     try {
       src = this.root.open(r.path);
+      base.fileId = src.id ?? r.path;
       base.elf = readElf(src, { versions: false });
     } catch (err) {
       base.error = toError(err, path);
     } finally {
       src?.close();
     }
-    this.probes.set(`\0${r.stat.id}`, base);
+    this.probes.set(`\0${r.path}`, base);
     return base;
   }
 
@@ -237,20 +238,20 @@ export class Resolver {
       this.dirs.set(dir, d);
     }
     if (d instanceof Error) throw d;
-    if (d.missing || d.stat?.type !== 'dir') return { path, missing: d.missing ?? 'ENOTDIR', links: d.links };
+    if (d.missing || d.type !== 'dir') return { path, missing: d.missing ?? 'ENOTDIR', links: d.links };
     const name = baseName(path);
     if (name === '' || name === '.' || name === '..') return resolveInRoot(this.root, path);
     const inside = d.path === '/' ? `/${name}` : `${d.path}/${name}`;
-    const st = this.root.lstat(inside);
-    if (!st) return { path: inside, missing: 'ENOENT', links: d.links };
-    if (st.type !== 'symlink') return { path: inside, stat: st, links: d.links };
+    const type = this.root.kind(inside);
+    if (!type) return { path: inside, missing: 'ENOENT', links: d.links };
+    if (type !== 'symlink') return { path: inside, type, links: d.links };
     const rest = resolveInRoot(this.root, inside);
     return { ...rest, links: [...d.links, ...rest.links] };
   }
 
   private exists(path: string): boolean {
     try {
-      return resolveInRoot(this.root, path).stat !== undefined;
+      return resolveInRoot(this.root, path).type !== undefined;
     } catch {
       return false;
     }
@@ -258,7 +259,7 @@ export class Resolver {
 
   private isDir(path: string): boolean {
     try {
-      return resolveInRoot(this.root, path).stat?.type === 'dir';
+      return resolveInRoot(this.root, path).type === 'dir';
     } catch {
       return false;
     }
@@ -300,7 +301,7 @@ export class Resolver {
   private probeRaw(path: string): Buffer | undefined {
     try {
       const r = resolveInRoot(this.root, path);
-      if (r.stat?.type !== 'file') return undefined;
+      if (r.type !== 'file') return undefined;
       const src = this.root.open(r.path);
       try {
         return Buffer.from(src.read(0, Math.min(src.size, 64 << 20), path));

@@ -1,12 +1,15 @@
-// Remembers lstat and readlink answers for the length of one command: resolving hundreds of
-// programs walks the same directories and links (/usr, /etc/alternatives…) over and over.
+// Remembers what a root answered for the length of one command: resolving hundreds of programs
+// walks the same directories and links (/usr, /etc/alternatives…) over and over. Where the root
+// can list a directory with types, one listing answers every name in it (one getdents, not one
+// lstat per name).
 import type { ByteSource } from '../elf/byte-source.js';
-import type { Root, RootStat } from './root.js';
+import type { FileType, Root, RootStat } from './root.js';
 
 export class CachedRoot implements Root {
   readonly label: string;
   private stats = new Map<string, RootStat | undefined>();
   private links = new Map<string, string>();
+  private listings = new Map<string, Map<string, FileType | undefined> | null>();
 
   constructor(readonly inner: Root) {
     this.label = inner.label;
@@ -17,6 +20,22 @@ export class CachedRoot implements Root {
     const st = this.inner.lstat(path);
     this.stats.set(path, st);
     return st;
+  }
+
+  kind(path: string): FileType | undefined {
+    if (path === '/' || !this.inner.readdirTypes) return this.lstat(path)?.type;
+    const cut = path.lastIndexOf('/');
+    const dir = cut === 0 ? '/' : path.slice(0, cut);
+    let list = this.listings.get(dir);
+    if (list === undefined) {
+      list = this.inner.readdirTypes(dir) ?? null;
+      this.listings.set(dir, list);
+    }
+    // The directory could not be listed (not a directory, no permission): ask about the name itself.
+    if (list === null) return this.lstat(path)?.type;
+    const name = path.slice(cut + 1);
+    if (!list.has(name)) return undefined;
+    return list.get(name) ?? this.lstat(path)?.type;
   }
 
   readlink(path: string): string {

@@ -1,5 +1,5 @@
 // A Root over a directory of the host, through node:fs: the only place the core touches the disk.
-import { constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, closeSync, type Stats } from 'node:fs';
+import { constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, closeSync, type Dirent, type Stats } from 'node:fs';
 import { FileByteSource, type ByteSource } from '../elf/byte-source.js';
 import { RootPathError } from '../errors.js';
 import type { FileType, Root, RootStat } from './root.js';
@@ -51,6 +51,23 @@ export class HostRoot implements Root {
     return { type: typeOf(st), size: st.size, mode: st.mode & 0o7777, id: `${st.dev}:${st.ino}` };
   }
 
+  kind(path: string): FileType | undefined {
+    return this.lstat(path)?.type;
+  }
+
+  readdirTypes(path: string): Map<string, FileType | undefined> | undefined {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(this.hostPath(path), { withFileTypes: true });
+    } catch {
+      return undefined;
+    }
+    const out = new Map<string, FileType | undefined>();
+    // Some filesystems do not fill d_type: those entries say nothing, and callers lstat them.
+    for (const e of entries) out.set(e.name, e.isFile() ? 'file' : e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'dir' : e.isFIFO() ? 'fifo' : e.isSocket() ? 'socket' : e.isCharacterDevice() ? 'char' : e.isBlockDevice() ? 'block' : undefined);
+    return out;
+  }
+
   readlink(path: string): string {
     return readlinkSync(this.hostPath(path));
   }
@@ -78,6 +95,6 @@ export class HostRoot implements Root {
       closeSync(fd);
       throw new RootPathError('NOT_REGULAR_FILE', `is ${describeType(typeOf(st))}, not a regular file`, path);
     }
-    return new FileByteSource(fd, st.size);
+    return new FileByteSource(fd, st.size, `${st.dev}:${st.ino}`);
   }
 }

@@ -2,7 +2,7 @@
 // link restarts from the root, ".." applies to the resolved prefix and stops at the root, and a
 // chain longer than MAXSYMLINKS (40) is ELOOP. Nothing is ever looked up outside the root.
 import { RootPathError } from '../errors.js';
-import type { Root, RootStat } from './root.js';
+import type { FileType, Root } from './root.js';
 
 export const MAX_SYMLINK_HOPS = 40;
 
@@ -16,8 +16,8 @@ export interface SymlinkStep {
 export interface ResolvedPath {
   /** The resolved path: absolute, no "." or "..", no symlink in it (unless `followFinal` is false). */
   path: string;
-  /** The final component's stat; undefined when something along the way is missing. */
-  stat?: RootStat;
+  /** The final component's type; undefined when something along the way is missing. */
+  type?: FileType;
   /** Why the path does not resolve: ENOENT, or ENOTDIR when a component is not a directory. */
   missing?: 'ENOENT' | 'ENOTDIR';
   /** Every symlink met, in order: what a copy of this path must keep to behave the same. */
@@ -46,18 +46,18 @@ export function resolveInRoot(root: Root, path: string, opts: ResolvePathOptions
   const todo = splitPath(path).reverse();
   const links: SymlinkStep[] = [];
   let hops = 0;
-  let stat: RootStat | undefined = root.lstat('/');
+  let type: FileType | undefined = 'dir';
   while (todo.length > 0) {
     const c = todo.pop()!;
     if (c === '..') {
       done.pop(); // at the root, ".." is the root
-      stat = undefined;
+      type = 'dir';
       continue;
     }
     const here = joinPath([...done, c]);
-    stat = root.lstat(here);
-    if (!stat) return { path: joinPath([...done, c, ...todo.reverse()]), missing: 'ENOENT', links };
-    if (stat.type === 'symlink' && (todo.length > 0 || followFinal)) {
+    type = root.kind(here);
+    if (!type) return { path: joinPath([...done, c, ...todo.reverse()]), missing: 'ENOENT', links };
+    if (type === 'symlink' && (todo.length > 0 || followFinal)) {
       if (++hops > MAX_SYMLINK_HOPS) {
         throw new RootPathError('SYMLINK_LOOP', `too many levels of symbolic links (more than ${MAX_SYMLINK_HOPS})`, path);
       }
@@ -65,18 +65,18 @@ export function resolveInRoot(root: Root, path: string, opts: ResolvePathOptions
       links.push({ path: here, target });
       if (target.startsWith('/')) done.length = 0; // absolute: restart at the root, never the host's /
       for (const t of splitPath(target).reverse()) todo.push(t);
-      stat = undefined;
+      type = done.length === 0 ? 'dir' : undefined;
       continue;
     }
-    if (todo.length > 0 && stat.type !== 'dir') {
+    if (todo.length > 0 && type !== 'dir') {
       return { path: joinPath([...done, c, ...todo.reverse()]), missing: 'ENOTDIR', links };
     }
     done.push(c);
   }
   const final = joinPath(done);
-  if (!stat) stat = root.lstat(final);
-  if (!stat) return { path: final, missing: 'ENOENT', links };
-  return { path: final, stat, links };
+  if (!type) type = root.kind(final);
+  if (!type) return { path: final, missing: 'ENOENT', links };
+  return { path: final, type, links };
 }
 
 /** Lexical dirname of an absolute path. */

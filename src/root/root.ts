@@ -17,6 +17,13 @@ export interface Root {
   readonly label: string;
   /** Stat without following a final symlink; undefined when nothing is there (ENOENT/ENOTDIR). */
   lstat(path: string): RootStat | undefined;
+  /** Only the type of what is at `path` (a final symlink not followed); undefined when nothing is there. */
+  kind(path: string): FileType | undefined;
+  /**
+   * Optional: every entry of a directory with its type (undefined where the listing cannot tell),
+   * so that a caller resolving many names in one directory can ask once.
+   */
+  readdirTypes?(path: string): Map<string, FileType | undefined> | undefined;
   /** The target of a symlink, as stored. */
   readlink(path: string): string;
   /** Entry names of a directory (unsorted); undefined when it is not a readable directory. */

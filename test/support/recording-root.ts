@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HostRoot } from '../../src/root/host-root.js';
 import type { ByteSource } from '../../src/elf/byte-source.js';
-import type { Root, RootStat } from '../../src/root/root.js';
+import type { FileType, Root, RootStat } from '../../src/root/root.js';
 
 export class RecordingRoot implements Root {
   readonly label: string;
@@ -20,6 +20,7 @@ export class RecordingRoot implements Root {
   }
 
   lstat(p: string): RootStat | undefined { this.note(p); return this.inner.lstat(p); }
+  kind(p: string): FileType | undefined { this.note(p); return this.inner.kind(p); }
   readlink(p: string): string { this.note(p); return this.inner.readlink(p); }
   readdir(p: string): string[] | undefined { this.note(p); return this.inner.readdir(p); }
   open(p: string): ByteSource { this.note(p); return this.inner.open(p); }
