@@ -22,7 +22,7 @@ build: install
 deps:
 	@bash test/setup/install-deps.sh
 
-include testdata/fixtures.mk
+include testdata/programs.mk
 
 # Every test; the run ends with "N passed, N failed".
 test: deps build fixtures test-only

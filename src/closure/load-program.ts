@@ -152,7 +152,11 @@ export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
   const listInterp = () => {
     if (interpListed) return;
     interpListed = true;
-    load.order.push({ kind: 'interpreter', path: interpPath, object: interpObj });
+    // rtld.c puts ld.so's map right after the object before it in the search list, which holds
+    // no missing ("faked") entries: so it goes before any not-found names at the end of the order.
+    let at = load.order.length;
+    while (at > 0 && load.order[at - 1].kind === 'missing') at--;
+    load.order.splice(at, 0, { kind: 'interpreter', path: interpPath, object: interpObj });
     if (interpObj) load.objects.push(interpObj);
   };
   if (musl) listInterp(); // musl's ldd prints the loader first

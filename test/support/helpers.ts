@@ -65,5 +65,6 @@ export function systemLdd(files: string[]): string {
     .split('\n')
     .filter((l) => !/linux-vdso\.so|linux-gate\.so/.test(l))
     .map((l) => l.replace(/ \(0x[0-9a-f]+\)$/, ''))
-    .join('\n');
+    .join('\n')
+    .replace(/\n+$/, '');
 }

@@ -1,0 +1,1 @@
+int conf_value(void) { return 7; }

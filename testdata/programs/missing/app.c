@@ -1,0 +1,2 @@
+int gone_value(void);
+int main(void) { return gone_value(); }

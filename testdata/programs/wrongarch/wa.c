@@ -1,0 +1,1 @@
+int wa_value(void) { return (int)sizeof(void *); }
