@@ -152,16 +152,16 @@ describe('elf/read-elf', () => {
     });
   });
 
-  describe('other architectures (files from Debian packages, testdata/foreign)', () => {
-    const expectedPath = join(TESTDATA, 'foreign/expected.json');
+  describe('other architectures (files from Debian packages, testdata/elf-samples)', () => {
+    const expectedPath = join(TESTDATA, 'elf-samples/expected.json');
     const cases = existsSync(expectedPath) ? JSON.parse(readFileSync(expectedPath, 'utf8')) as ForeignCase[] : [];
     it('has samples of several architectures', function () {
-      if (cases.length === 0) skipOrFail(this, 'testdata/foreign/expected.json is missing');
+      if (cases.length === 0) skipOrFail(this, 'testdata/elf-samples/expected.json is missing');
       expect(new Set(cases.map((c) => c.debianArch)).size).to.be.greaterThan(5);
     });
     for (const c of cases) {
       it(`${c.file}: class, byte order, machine, interpreter, needed, versions`, () => {
-        const elf = readFile(join(TESTDATA, 'foreign', c.file));
+        const elf = readFile(join(TESTDATA, 'elf-samples', c.file));
         expect(elf.elfClass).to.equal(c.class);
         expect(elf.byteOrder).to.equal(c.endian);
         expect(elf.machine).to.equal(c.machine);
