@@ -25,15 +25,20 @@ deps:
 include testdata/programs.mk
 
 # Every test; the run ends with "N passed, N failed".
-test: deps build fixtures test-only
+test:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory -j2 fixtures
+	@$(MAKE) --no-print-directory test-only
 
 test-only:
 	$(NODE_BIN)/mocha --reporter test/support/summary-reporter.cjs --timeout 60000 'dist/test/**/*.test.js'
 
-bench: build fixtures
+bench: deps build
 	node dist/test/bench/bench.js
 
-demo: build fixtures
+demo: deps build
+	@$(MAKE) --no-print-directory -j2 fixtures >/dev/null
 	@echo '$$ elfpack ldd $(FIXTURES)/origin/bin/app'
 	@./bin/elfpack ldd $(FIXTURES)/origin/bin/app
 	@echo

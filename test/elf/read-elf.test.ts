@@ -173,11 +173,20 @@ describe('elf/read-elf', () => {
         expect(elf.versionNeeds!.map((n) => ({ file: n.file, versions: n.versions }))).to.deep.equal(c.versionNeeds);
         expect(elf.versionDefs).to.deep.equal(c.versionDefs);
         expect(elf.machineInfo, 'a known machine').to.not.equal(undefined);
+        const [arch, variant] = OCI_OF_DEBIAN[c.debianArch];
+        expect([elf.machineInfo!.ociArch, elf.machineInfo!.ociVariant]).to.deep.equal([arch, variant]);
         if (c.interp) expect(c.interp).to.equal(elf.machineInfo!.glibcLoader);
       });
     }
   });
 });
+
+/** Debian architecture → OCI architecture and variant (the image-spec's GOARCH names). */
+const OCI_OF_DEBIAN: Record<string, [string, string | undefined]> = {
+  arm64: ['arm64', 'v8'], armel: ['arm', 'v5'], armhf: ['arm', 'v7'], i386: ['386', undefined],
+  mips64el: ['mips64le', undefined], mipsel: ['mipsle', undefined], ppc64el: ['ppc64le', undefined],
+  ppc64: ['ppc64', undefined], s390x: ['s390x', undefined], riscv64: ['riscv64', undefined],
+};
 
 interface ForeignCase {
   file: string; debianArch: string; class: number; endian: string; machine: number; flags: number;

@@ -50,7 +50,7 @@ def facts(path, arch):
     }
 
 # e_machine numbers for readelf's machine names (readelf -h prints names, not numbers).
-MACHINES = {'AArch64': 183, 'ARM': 40, 'Intel 80386': 3, 'IBM S/390': 22, 'PowerPC64': 21, 'MIPS R3000': 8}
+MACHINES = {'AArch64': 183, 'ARM': 40, 'Intel 80386': 3, 'IBM S/390': 22, 'PowerPC64': 21, 'MIPS R3000': 8, 'RISC-V': 243}
 out = []
 for arch in sorted(d for d in os.listdir('.') if os.path.isdir(d)):
     for name in sorted(os.listdir(arch)):
