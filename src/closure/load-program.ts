@@ -61,6 +61,7 @@ export interface ProgramLoad {
  */
 export function inspectEntry(resolver: Resolver, path: string, opts: { versions?: boolean } = {}): EntryFile {
   const probe = resolver.probe(path);
+  if (probe.missing === 'ENOTDIR') throw new ElfpackError('NOT_A_DIRECTORY', 'not a directory (a component of the path is a file)', { path, step: 'inspect' });
   if (probe.missing) throw new ElfpackError('NOT_FOUND', 'no such file', { path, step: 'inspect' });
   // Name the file as the user gave it, not as it was resolved.
   if (probe.error && probe.error.code !== 'NOT_ELF') throw new ElfpackError(probe.error.code, probe.error.message, { path, step: 'inspect', cause: probe.error });

@@ -42,7 +42,8 @@ export interface FileProbe {
   fileId?: string;
   links: SymlinkStep[];
   elf?: ElfFile;
-  missing?: boolean;
+  /** Set when nothing is there: ENOENT, or ENOTDIR when a component of the path is a file. */
+  missing?: 'ENOENT' | 'ENOTDIR';
   error?: ElfpackError;
 }
 
@@ -203,7 +204,7 @@ export class Resolver {
     } catch (err) {
       return { path, realPath: path, links: [], error: toError(err, path) };
     }
-    if (r.missing || !r.type) return { path, realPath: r.path, links: r.links, missing: true };
+    if (r.missing || !r.type) return { path, realPath: r.path, links: r.links, missing: r.missing ?? 'ENOENT' };
     const base: FileProbe = { path, realPath: r.path, links: r.links };
     if (r.type !== 'file') {
       return { ...base, error: new ElfpackError('NOT_REGULAR_FILE', `is ${describeType(r.type)}, not a regular file`, { path }) };
