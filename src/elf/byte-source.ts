@@ -10,6 +10,8 @@ export interface ByteSource {
   readonly id?: string;
   /** Exactly `length` bytes at `offset`, or an ELF_TRUNCATED error naming `what`. */
   read(offset: number, length: number, what: string): Buffer;
+  /** Like read, into the start of `into` (no allocation); returns that part of `into`. */
+  readInto?(into: Buffer, offset: number, length: number, what: string): Buffer;
   close(): void;
 }
 
@@ -51,6 +53,12 @@ export class FileByteSource implements ByteSource {
       return this.head.subarray(offset, offset + length);
     }
     return this.pread(offset, length, what);
+  }
+
+  readInto(into: Buffer, offset: number, length: number, what: string): Buffer {
+    checkRange(this.size, offset, length, what);
+    if (length > into.length) throw new RangeError('readInto: buffer too small');
+    return this.pread(offset, length, what, into).subarray(0, length);
   }
 
   private pread(offset: number, length: number, what: string, into?: Buffer): Buffer {

@@ -46,3 +46,28 @@ export const EF_ARM_ABI_FLOAT_SOFT = 0x200;
 export const EF_ARM_ABI_FLOAT_HARD = 0x400;
 export const EF_RISCV_FLOAT_ABI = 0x6;
 export const EF_MIPS_ABI2 = 0x20; // n32
+
+// Dynamic symbol table (read-symbols.ts).
+export const DT_HASH = 4;
+export const DT_SYMTAB = 6;
+export const DT_SYMENT = 11;
+export const DT_GNU_HASH = 0x6ffffef5;
+export const DT_MIPS_SYMTABNO = 0x70000011; // processor-specific: only meaningful with EM_MIPS
+export const SHT_DYNSYM = 11;
+export const SHN_UNDEF = 0;
+export const STB_LOCAL = 0;
+export const STB_GLOBAL = 1;
+export const STB_WEAK = 2;
+export const STB_GNU_UNIQUE = 10;
+export const STV_INTERNAL = 1;
+export const STV_HIDDEN = 2;
+export const EM_ALPHA = 0x9026;
+export const EM_S390_OLD = 0xa390;
+// Tables ld places after .dynsym: where it ends when nothing else says (read-symbols.ts).
+export const DT_PLTGOT = 3;
+export const DT_RELA = 7;
+export const DT_INIT = 12;
+export const DT_REL = 17;
+export const DT_JMPREL = 23;
+export const DT_RELR = 36;
+export const DT_VERSYM = 0x6ffffff0;

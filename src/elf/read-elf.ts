@@ -3,11 +3,12 @@
 import { ElfFormatError } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
 import {
-  DF_1_NODEFLIB, DF_1_PIE, DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_NULL, DT_RPATH, DT_RUNPATH, DT_SONAME,
-  DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, ELFCLASS32, ELFCLASS64,
-  ELFDATA2LSB, ELFDATA2MSB, ET_DYN, ET_EXEC, ET_NAMES, PT_DYNAMIC, PT_INTERP, PT_LOAD,
+  DF_1_NODEFLIB, DF_1_PIE, DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME,
+  DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM,
+  ET_DYN, ET_EXEC, ET_NAMES, PT_DYNAMIC, PT_INTERP,
 } from './constants.js';
 import { machineInfo, type MachineInfo } from './machines.js';
+import { extendedPhnum, fieldsOf, type Fields, readDynamicEntries, readSegments, vaddrToOffset, type Segment } from './layout.js';
 
 export type ElfKind = 'executable' | 'pie-executable' | 'static-executable' | 'static-pie' | 'shared-library' | 'other';
 
@@ -54,48 +55,14 @@ export interface ReadElfOptions {
 const MAX_INTERP = 4096; // PATH_MAX: the kernel refuses longer interpreters
 const MAX_STRING = 65536; // longer than any real rpath; bounds the scan of an unterminated string
 const MAX_VERSION_ENTRIES = 65536; // bounds a cyclic vn_next/vd_next chain
-const DYN_CHUNK = 4096;
-
-interface Segment {
-  type: number;
-  offset: number;
-  vaddr: number;
-  filesz: number;
-}
-
-/** Little/big-endian fixed-width reads; 64-bit values become numbers, or NaN when not exactly representable. */
-class Fields {
-  constructor(readonly le: boolean, readonly is64: boolean) {}
-  u16(b: Buffer, o: number): number {
-    return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o);
-  }
-  u32(b: Buffer, o: number): number {
-    return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
-  }
-  u64(b: Buffer, o: number): number {
-    const lo = this.le ? b.readUInt32LE(o) : b.readUInt32BE(o + 4);
-    const hi = this.le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o);
-    return hi < 0x200000 ? hi * 0x100000000 + lo : NaN;
-  }
-  /** An address or offset: 4 bytes in ELF32, 8 in ELF64. */
-  addr(b: Buffer, o: number): number {
-    return this.is64 ? this.u64(b, o) : this.u32(b, o);
-  }
-}
-
 export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
   if (src.size < 16) {
     if (src.size >= 4 && isElfMagic(src.read(0, 4, 'ELF magic'))) throw new ElfFormatError('ELF_TRUNCATED', 'truncated ELF header');
     throw new ElfFormatError('NOT_ELF', 'not an ELF file');
   }
   const ident = src.read(0, 16, 'ELF identification');
-  if (!isElfMagic(ident)) throw new ElfFormatError('NOT_ELF', 'not an ELF file');
-  const cls = ident[4];
-  const data = ident[5];
-  if (cls !== ELFCLASS32 && cls !== ELFCLASS64) throw new ElfFormatError('ELF_UNSUPPORTED', `unknown ELF class ${cls}`);
-  if (data !== ELFDATA2LSB && data !== ELFDATA2MSB) throw new ElfFormatError('ELF_UNSUPPORTED', `unknown ELF byte order ${data}`);
-  const is64 = cls === ELFCLASS64;
-  const f = new Fields(data === ELFDATA2LSB, is64);
+  const f = fieldsOf(ident);
+  const is64 = f.is64;
   const ehsize = is64 ? 64 : 52;
   if (src.size < ehsize) throw new ElfFormatError('ELF_TRUNCATED', `truncated ELF header (${src.size} of ${ehsize} bytes)`);
   const eh = src.read(0, ehsize, 'ELF header');
@@ -118,7 +85,7 @@ export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
     type: ET_NAMES[typeCode] ?? `0x${typeCode.toString(16)}`,
     machine,
     flags,
-    machineInfo: machineInfo({ machine, elfClass: cls, data, flags }),
+    machineInfo: machineInfo({ machine, elfClass: ident[4], data: ident[5], flags }),
     kind: 'other',
     dynamic: false,
     needed: [],
@@ -154,32 +121,6 @@ function kindOf(elf: ElfFile): ElfKind {
 }
 
 /** PN_XNUM: the real count is in section header 0's sh_info. */
-function extendedPhnum(src: ByteSource, f: Fields, eh: Buffer): number {
-  const shoff = f.addr(eh, f.is64 ? 40 : 32);
-  const sh0 = src.read(shoff, f.is64 ? 64 : 40, 'section header 0 (extended program header count)');
-  return f.u32(sh0, f.is64 ? 44 : 28);
-}
-
-function readSegments(src: ByteSource, f: Fields, phoff: number, phentsize: number, phnum: number): Segment[] {
-  if (phnum === 0) return [];
-  const want = f.is64 ? 56 : 32;
-  if (phentsize !== want) {
-    throw new ElfFormatError('ELF_MALFORMED', `program header entry size is ${phentsize}, expected ${want}`);
-  }
-  // read() checks phoff + phnum*phentsize against the file size before allocating.
-  const table = src.read(phoff, phnum * phentsize, `program headers (${phnum} entries)`);
-  const segs: Segment[] = [];
-  for (let i = 0; i < phnum; i++) {
-    const o = i * phentsize;
-    const type = f.u32(table, o);
-    if (type !== PT_LOAD && type !== PT_DYNAMIC && type !== PT_INTERP) continue;
-    segs.push(f.is64
-      ? { type, offset: f.u64(table, o + 8), vaddr: f.u64(table, o + 16), filesz: f.u64(table, o + 32) }
-      : { type, offset: f.u32(table, o + 4), vaddr: f.u32(table, o + 8), filesz: f.u32(table, o + 16) });
-  }
-  return segs;
-}
-
 function readInterp(src: ByteSource, seg: Segment): string {
   if (!(seg.filesz > 0) || seg.filesz > MAX_INTERP) {
     throw new ElfFormatError('ELF_MALFORMED', `PT_INTERP size ${seg.filesz} is out of range (1..${MAX_INTERP})`);
@@ -191,49 +132,26 @@ function readInterp(src: ByteSource, seg: Segment): string {
   return b.toString('latin1', 0, nul);
 }
 
-/** Virtual address → file offset through the PT_LOAD segment that maps it. */
-function vaddrToOffset(segments: Segment[], vaddr: number, what: string): number {
-  for (const s of segments) {
-    if (s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) return s.offset + (vaddr - s.vaddr);
-  }
-  throw new ElfFormatError('ELF_MALFORMED', `${what} address 0x${vaddr.toString(16)} is not in any PT_LOAD segment`);
-}
-
 function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment[], elf: ElfFile, versions: boolean): void {
-  const entsize = f.is64 ? 16 : 8;
   const neededOffs: number[] = [];
   let strtab = -1, strsz = -1, soname = -1, rpath = -1, runpath = -1;
   let verneed = -1, verneedNum = 0, verdef = -1, verdefNum = 0;
-  let sawNull = false;
-  const total = Math.floor(seg.filesz / entsize);
-  // Read the table in chunks so a dynamic segment that claims to be huge costs nothing until read.
-  // Most dynamic sections hold 20-40 entries: a small first read, larger ones after.
-  for (let start = 0, chunk = 512; start < total && !sawNull; start += chunk / entsize, chunk = DYN_CHUNK) {
-    const count = Math.min(chunk / entsize, total - start);
-    const b = src.read(seg.offset + start * entsize, count * entsize, 'dynamic section');
-    for (let i = 0; i < count; i++) {
-      const o = i * entsize;
-      // Tags we use fit in 32 bits; a 64-bit tag with high bits set is one we ignore.
-      const tag = f.is64 ? (f.u32(b, f.le ? o + 4 : o) === 0 ? f.u32(b, f.le ? o : o + 4) : -1) : f.u32(b, o);
-      const val = f.addr(b, o + entsize / 2);
-      if (tag === DT_NULL) { sawNull = true; break; }
-      switch (tag) {
-        case DT_NEEDED: neededOffs.push(val); break;
-        case DT_STRTAB: strtab = val; break;
-        case DT_STRSZ: strsz = val; break;
-        case DT_SONAME: soname = val; break;
-        case DT_RPATH: rpath = val; break;
-        case DT_RUNPATH: runpath = val; break;
-        case DT_FLAGS: elf.dtFlags = val >>> 0; break;
-        case DT_FLAGS_1: elf.dtFlags1 = val >>> 0; break;
-        case DT_VERNEED: verneed = val; break;
-        case DT_VERNEEDNUM: verneedNum = val; break;
-        case DT_VERDEF: verdef = val; break;
-        case DT_VERDEFNUM: verdefNum = val; break;
-      }
+  for (const [tag, val] of readDynamicEntries(src, f, seg)) {
+    switch (tag) {
+      case DT_NEEDED: neededOffs.push(val); break;
+      case DT_STRTAB: strtab = val; break;
+      case DT_STRSZ: strsz = val; break;
+      case DT_SONAME: soname = val; break;
+      case DT_RPATH: rpath = val; break;
+      case DT_RUNPATH: runpath = val; break;
+      case DT_FLAGS: elf.dtFlags = val >>> 0; break;
+      case DT_FLAGS_1: elf.dtFlags1 = val >>> 0; break;
+      case DT_VERNEED: verneed = val; break;
+      case DT_VERNEEDNUM: verneedNum = val; break;
+      case DT_VERDEF: verdef = val; break;
+      case DT_VERDEFNUM: verdefNum = val; break;
     }
   }
-  if (!sawNull) throw new ElfFormatError('ELF_MALFORMED', 'dynamic section has no DT_NULL terminator');
   elf.nodeflib = (elf.dtFlags1 & DF_1_NODEFLIB) !== 0;
   const usesStrings = neededOffs.length > 0 || soname >= 0 || rpath >= 0 || runpath >= 0 || verneed >= 0 || verdef >= 0;
   if (!usesStrings) return;

@@ -5,17 +5,7 @@ import { join } from 'node:path';
 import { BufferByteSource, FileByteSource } from '../../src/elf/byte-source.js';
 import { readElf } from '../../src/elf/read-elf.js';
 import { ElfpackError } from '../../src/errors.js';
-import { TESTDATA, fixture, needCommand, skipOrFail } from '../support/helpers.js';
-
-function isElf(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(4);
-    return readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
-  } finally {
-    closeSync(fd);
-  }
-}
+import { TESTDATA, fixture, isElfFile, needCommand, skipOrFail } from '../support/helpers.js';
 
 function readFile(path: string) {
   const fd = openSync(path, 'r');
@@ -71,7 +61,7 @@ describe('elf/read-elf', () => {
     let checked = 0;
     for (const f of files) {
       const p = join(dir, f);
-      if (!statSync(p).isFile() || !isElf(p)) continue;
+      if (!statSync(p).isFile() || !isElfFile(p)) continue;
       const elf = readFile(p);
       const d = readelfDynamic(p);
       expect(elf.needed, p).to.deep.equal(d.NEEDED ?? []);

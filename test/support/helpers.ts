@@ -1,5 +1,5 @@
 // Shared test helpers: where fixtures are, running the CLI in-process, and skip-or-fail.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,4 +67,18 @@ export function systemLdd(files: string[]): string {
     .map((l) => l.replace(/ \(0x[0-9a-f]+\)$/, ''))
     .join('\n')
     .replace(/\n+$/, '');
+}
+
+/** Whether a file starts with the ELF magic (false when it cannot be read). */
+export function isElfFile(path: string): boolean {
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    const b = Buffer.alloc(4);
+    return readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
+  } catch {
+    return false;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
 }

@@ -1,0 +1,135 @@
+// The ELF header, program headers and dynamic entries as positioned reads, for readers that need
+// more than ElfFile keeps (read-symbols.ts). Layouts from the System V gABI and glibc's <elf.h>.
+import { ElfFormatError } from '../errors.js';
+import type { ByteSource } from './byte-source.js';
+import { DT_NULL, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, PT_DYNAMIC, PT_INTERP, PT_LOAD } from './constants.js';
+
+const DYN_CHUNK = 4096;
+
+export interface Segment {
+  type: number;
+  offset: number;
+  vaddr: number;
+  filesz: number;
+}
+
+/** Little/big-endian fixed-width reads; 64-bit values become numbers, or NaN when not exactly representable. */
+export class Fields {
+  constructor(readonly le: boolean, readonly is64: boolean) {}
+  u16(b: Buffer, o: number): number {
+    return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o);
+  }
+  u32(b: Buffer, o: number): number {
+    return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+  }
+  u64(b: Buffer, o: number): number {
+    const lo = this.le ? b.readUInt32LE(o) : b.readUInt32BE(o + 4);
+    const hi = this.le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o);
+    return hi < 0x200000 ? hi * 0x100000000 + lo : NaN;
+  }
+  /** An address or offset: 4 bytes in ELF32, 8 in ELF64. */
+  addr(b: Buffer, o: number): number {
+    return this.is64 ? this.u64(b, o) : this.u32(b, o);
+  }
+}
+
+export interface ElfLayout {
+  f: Fields;
+  machine: number;
+  /** PT_LOAD, PT_DYNAMIC and PT_INTERP only, in file order. */
+  segments: Segment[];
+  /** e_shoff, e_shentsize, e_shnum as the header states them (e_shnum 0 may mean "see section 0"). */
+  shoff: number;
+  shentsize: number;
+  shnum: number;
+}
+
+/** The identification bytes → a reader of the file's fields; NOT_ELF or ELF_UNSUPPORTED otherwise. */
+export function fieldsOf(ident: Buffer): Fields {
+  if (!(ident[0] === 0x7f && ident[1] === 0x45 && ident[2] === 0x4c && ident[3] === 0x46)) {
+    throw new ElfFormatError('NOT_ELF', 'not an ELF file');
+  }
+  const cls = ident[4];
+  const data = ident[5];
+  if (cls !== ELFCLASS32 && cls !== ELFCLASS64) throw new ElfFormatError('ELF_UNSUPPORTED', `unknown ELF class ${cls}`);
+  if (data !== ELFDATA2LSB && data !== ELFDATA2MSB) throw new ElfFormatError('ELF_UNSUPPORTED', `unknown ELF byte order ${data}`);
+  return new Fields(data === ELFDATA2LSB, cls === ELFCLASS64);
+}
+
+/** Reads and checks the identification, header and program headers. */
+export function readLayout(src: ByteSource): ElfLayout {
+  const ident = src.read(0, 16, 'ELF identification');
+  const f = fieldsOf(ident);
+  const is64 = f.is64;
+  const eh = src.read(0, is64 ? 64 : 52, 'ELF header');
+  const phoff = f.addr(eh, is64 ? 32 : 28);
+  const shoff = f.addr(eh, is64 ? 40 : 32);
+  const phentsize = f.u16(eh, is64 ? 54 : 42);
+  let phnum = f.u16(eh, is64 ? 56 : 44);
+  if (phnum === 0xffff) phnum = extendedPhnum(src, f, eh);
+  return {
+    f,
+    machine: f.u16(eh, 18),
+    segments: readSegments(src, f, phoff, phentsize, phnum),
+    shoff,
+    shentsize: f.u16(eh, is64 ? 58 : 46),
+    shnum: f.u16(eh, is64 ? 60 : 48),
+  };
+}
+
+/** PN_XNUM: the real program header count is in section header 0's sh_info. */
+export function extendedPhnum(src: ByteSource, f: Fields, eh: Buffer): number {
+  const shoff = f.addr(eh, f.is64 ? 40 : 32);
+  const sh0 = src.read(shoff, f.is64 ? 64 : 40, 'section header 0 (extended program header count)');
+  return f.u32(sh0, f.is64 ? 44 : 28);
+}
+
+export function readSegments(src: ByteSource, f: Fields, phoff: number, phentsize: number, phnum: number): Segment[] {
+  if (phnum === 0) return [];
+  const want = f.is64 ? 56 : 32;
+  if (phentsize !== want) {
+    throw new ElfFormatError('ELF_MALFORMED', `program header entry size is ${phentsize}, expected ${want}`);
+  }
+  // read() checks phoff + phnum*phentsize against the file size before allocating.
+  const table = src.read(phoff, phnum * phentsize, `program headers (${phnum} entries)`);
+  const segs: Segment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = i * phentsize;
+    const type = f.u32(table, o);
+    if (type !== PT_LOAD && type !== PT_DYNAMIC && type !== PT_INTERP) continue;
+    segs.push(f.is64
+      ? { type, offset: f.u64(table, o + 8), vaddr: f.u64(table, o + 16), filesz: f.u64(table, o + 32) }
+      : { type, offset: f.u32(table, o + 4), vaddr: f.u32(table, o + 8), filesz: f.u32(table, o + 16) });
+  }
+  return segs;
+}
+
+/** Virtual address → file offset through the PT_LOAD segment that maps it. */
+export function vaddrToOffset(segments: Segment[], vaddr: number, what: string): number {
+  for (const s of segments) {
+    if (s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) return s.offset + (vaddr - s.vaddr);
+  }
+  throw new ElfFormatError('ELF_MALFORMED', `${what} address 0x${vaddr.toString(16)} is not in any PT_LOAD segment`);
+}
+
+/**
+ * The dynamic entries up to DT_NULL, each [tag, value]. Tags that do not fit in 32 bits become -1
+ * (none we use does); values become NaN when not exactly representable.
+ */
+export function readDynamicEntries(src: ByteSource, f: Fields, seg: Segment): Array<[number, number]> {
+  const entsize = f.is64 ? 16 : 8;
+  const out: Array<[number, number]> = [];
+  const total = Math.floor(seg.filesz / entsize);
+  // Chunked, so a dynamic segment that claims to be huge costs nothing until read.
+  for (let start = 0, chunk = 512; start < total; start += chunk / entsize, chunk = DYN_CHUNK) {
+    const count = Math.min(chunk / entsize, total - start);
+    const b = src.read(seg.offset + start * entsize, count * entsize, 'dynamic section');
+    for (let i = 0; i < count; i++) {
+      const o = i * entsize;
+      const tag = f.is64 ? (f.u32(b, f.le ? o + 4 : o) === 0 ? f.u32(b, f.le ? o : o + 4) : -1) : f.u32(b, o);
+      if (tag === DT_NULL) return out;
+      out.push([tag, f.addr(b, o + entsize / 2)]);
+    }
+  }
+  throw new ElfFormatError('ELF_MALFORMED', 'dynamic section has no DT_NULL terminator');
+}
