@@ -21,6 +21,7 @@ build: install
 # Debian packages and services the tests use (only as root on Debian; elsewhere those tests skip).
 deps:
 	@bash test/setup/install-deps.sh
+	@bash test/setup/start-engine.sh
 
 include testdata/programs.mk
 

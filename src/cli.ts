@@ -7,6 +7,7 @@ import { resolve as resolveHostPath } from 'node:path';
 import { ElfpackError } from './errors.js';
 import { HostRoot } from './root/host-root.js';
 import { hostHwcaps } from './resolve/hwcaps.js';
+import { imageNameFor, pack, packToJson, renderPackSummary } from './commands/pack.js';
 import { ldd, lddToJson, renderLdd, renderProblems, renderTree, type Painter } from './commands/ldd.js';
 
 export interface CliIo {
@@ -21,6 +22,44 @@ function painter(io: CliIo): Painter {
   const on = io.env.FORCE_COLOR ? io.env.FORCE_COLOR !== '0' : io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
   const c = pc.createColors(on);
   return { red: c.red, dim: c.dim, bold: c.bold };
+}
+
+interface PackFlags {
+  out?: string; tag?: string; root?: string; as?: string; include: string[]; exclude: string[]; add: string[];
+  env: string[]; user?: string; workdir?: string; port: string[]; label: string[]; bare?: boolean; tzdata?: boolean;
+  runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function checkPair(v: string, flag: string): string {
+  if (!/^[^=]+=/.test(v)) throw new ElfpackError('USAGE', `${flag} ${v}: want KEY=VALUE`);
+  return v;
+}
+
+function splitAdd(v: string, cwd: string): { src: string; dest: string } {
+  const i = v.lastIndexOf(':');
+  if (i <= 0 || !v.slice(i + 1).startsWith('/')) throw new ElfpackError('USAGE', `--add ${v}: want SRC:/absolute/dest`);
+  return { src: resolveHostPath(cwd, v.slice(0, i)), dest: v.slice(i + 1) };
+}
+
+/** SOURCE_DATE_EPOCH (reproducible-builds.org): seconds since the epoch, else 0. */
+function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return 0;
+  if (!/^\d{1,12}$/.test(v)) throw new ElfpackError('USAGE', `SOURCE_DATE_EPOCH=${v}: want whole seconds since 1970`);
+  return Number(v);
+}
+
+function checkRootDir(io: CliIo, root?: string): string {
+  const rootDir = root ? resolveHostPath(io.cwd, root) : '/';
+  if (root) {
+    const st = statSync(rootDir, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) throw new ElfpackError('USAGE', st ? 'is not a directory' : 'no such directory', { path: root });
+  }
+  return rootDir;
 }
 
 function splitHwcaps(v: string): string[] {
@@ -49,11 +88,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--tree', 'show a tree: who needs whom, and how each library was found')
     .option('--json', 'print a JSON document (schema elfpack.ldd/v1)')
     .action((files: string[], o: { root?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
-      const rootDir = o.root ? resolveHostPath(io.cwd, o.root) : '/';
-      if (o.root) {
-        const st = statSync(rootDir, { throwIfNoEntry: false });
-        if (!st?.isDirectory()) throw new ElfpackError('USAGE', st ? 'is not a directory' : 'no such directory', { path: o.root });
-      }
+      const rootDir = checkRootDir(io, o.root);
       const result = ldd(new HostRoot(rootDir), files, {
         libraryPath: o.libraryPath ?? (o.root ? undefined : io.env.LD_LIBRARY_PATH),
         hwcaps: o.hwcaps !== undefined ? splitHwcaps(o.hwcaps) : o.root ? [] : hostHwcaps(),
@@ -69,6 +104,63 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       }
       if (!o.json) for (const p of renderProblems(result)) io.stderr(`elfpack: ${p}\n`);
       code = result.ok ? 0 : 1;
+    });
+
+  program
+    .command('pack', { isDefault: true })
+    .description('pack BIN and exactly what its loader needs into a FROM-scratch image (the default command)')
+    .argument('<bin>', 'the program (a path inside --root when it is given)')
+    .argument('[args...]', 'after "--": the image\'s CMD')
+    .option('-o, --out <tar>', 'write the image tar here (default ./NAME.tar)')
+    .option('-t, --tag <name:tag>', 'image name and tag (default NAME:latest)')
+    .option('--root <dir>', 'take the program and its libraries from this root filesystem')
+    .option('--as <path>', 'the program\'s path in the image (default its own path)')
+    .option('--include <path>', 'copy a file or directory of the root as it is; ELF files in it get their libraries too', collect, [])
+    .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
+    .option('--add <src:dest>', 'copy a host file or directory to DEST in the image', collect, [])
+    .option('-e, --env <k=v>', 'an environment variable of the image', collect, [])
+    .option('-u, --user <user>', 'the user the container runs as (e.g. nonroot, 65532)')
+    .option('-w, --workdir <dir>', 'the working directory')
+    .option('-p, --port <n[/proto]>', 'an exposed port', collect, [])
+    .option('-l, --label <k=v>', 'an image label', collect, [])
+    .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
+    .option('--tzdata', 'add /usr/share/zoneinfo')
+    .option('--no-runtime-deps', 'do not add what glibc loads without DT_NEEDED (libgcc_s, gconv, NSS)')
+    .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
+    .option('--library-path <path>', 'LD_LIBRARY_PATH for the search')
+    .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
+    .option('--json', 'print the result as JSON (schema elfpack.pack/v1)')
+    .action(async (bin: string, args: string[], o: PackFlags) => {
+      const rootDir = checkRootDir(io, o.root);
+      const out = o.out ?? (o.rootfs ? undefined : `${imageNameFor(o.as ?? bin)}.tar`);
+      const result = await pack({
+        root: new HostRoot(rootDir),
+        hostRoot: new HostRoot('/'),
+        program: bin,
+        cwd: o.root ? '/' : io.cwd,
+        as: o.as,
+        out: out && resolveHostPath(io.cwd, out),
+        rootfs: o.rootfs && resolveHostPath(io.cwd, o.rootfs),
+        tag: o.tag,
+        include: o.include,
+        exclude: o.exclude,
+        add: o.add.map((a) => splitAdd(a, io.cwd)),
+        cmd: args,
+        env: o.env.map((e) => checkPair(e, '--env')),
+        user: o.user,
+        workdir: o.workdir,
+        ports: o.port,
+        labels: Object.fromEntries(o.label.map((l) => { const kv = checkPair(l, '--label'); const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; })),
+        bare: o.bare,
+        tzdata: o.tzdata,
+        runtimeDeps: o.runtimeDeps,
+        libraryPath: o.libraryPath,
+        useLdSoCache: o.ldSoCache,
+        epoch: sourceDateEpoch(io.env),
+        onProgress: (line) => io.stderr(`elfpack: ${line}\n`),
+      });
+      if (o.json) io.stdout(JSON.stringify(packToJson(result), null, 2) + '\n');
+      else for (const line of renderPackSummary(result, painter(io))) io.stderr(line + '\n');
     });
 
   try {

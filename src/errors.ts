@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'SYMLINK_LOOP' // too many symbolic links (ELOOP)
   | 'NOT_A_DIRECTORY' // a path component is a file
   | 'IO' // the operating system refused a read
+  | 'MISSING_LIBRARY' // a library the program needs is nowhere to be found
+  | 'IMAGE_CHECK' // the image, checked before writing, would not start
   | 'USAGE'; // bad options
 
 export class ElfpackError extends Error {

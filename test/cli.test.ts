@@ -75,7 +75,10 @@ describe('cli', () => {
 
   it('bad usage exits 2; --root that is not a directory is one clear line', async () => {
     expect((await runCli(['ldd'])).code).to.equal(2);
-    expect((await runCli(['frobnicate'])).code).to.equal(2);
+    expect((await runCli(['--frobnicate'])).code).to.equal(2);
+    // A word that is no command is the program to pack (pack is the default command).
+    const word = await runCli(['frobnicate']);
+    expect([word.code, word.stderr]).to.deep.equal([1, 'elfpack: frobnicate: no such file\n']);
     const r = await runCli(['ldd', '--root', '/etc/passwd', '/bin/ls']);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.equal('elfpack: /etc/passwd: is not a directory\n');

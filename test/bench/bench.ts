@@ -2,9 +2,10 @@
 // where the tool takes many files. Prints each time, the ratios, elfpack's peak memory, and the goals.
 // Not a test: figures depend on the machine; nothing here fails a build.
 import { spawnSync } from 'node:child_process';
-import { closeSync, lstatSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../support/helpers.js';
+import { REPO, isElfFile } from '../support/helpers.js';
 import { FileByteSource } from '../../src/elf/byte-source.js';
 import { readElf } from '../../src/elf/read-elf.js';
 
@@ -12,19 +13,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 // Node reads NODE_EXTRA_CA_CERTS at start-up (tens of ms here); it has nothing to do with the work measured.
 const ENV = { ...process.env };
 delete ENV.NODE_EXTRA_CA_CERTS;
-
-function isElf(path: string): boolean {
-  let fd = -1;
-  try {
-    fd = openSync(path, 'r');
-    const b = Buffer.alloc(4);
-    return readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
-  } catch {
-    return false;
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
-}
 
 /** Set 1: every ELF executable in /usr/bin and /usr/sbin, by real path, once each. */
 function executables(): string[] {
@@ -34,7 +22,7 @@ function executables(): string[] {
       try {
         const real = realpathSync(join(d, n));
         const st = statSync(real);
-        if (st.isFile() && (st.mode & 0o111) && isElf(real)) out.add(real);
+        if (st.isFile() && (st.mode & 0o111) && isElfFile(real)) out.add(real);
       } catch { /* dangling link */ }
     }
   }
@@ -54,7 +42,7 @@ function allElf(dir = '/usr', out: string[] = []): string[] {
     const st = lstatSync(p, { throwIfNoEntry: false });
     if (!st) continue;
     if (st.isDirectory()) allElf(p, out);
-    else if (st.isFile() && st.size > 64 && isElf(p)) out.push(p);
+    else if (st.isFile() && st.size > 64 && isElfFile(p)) out.push(p);
   }
   return out;
 }
@@ -89,7 +77,7 @@ function time(cmd: string[], files: string[]): Timing {
 }
 
 function row(cells: string[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(12))).join(' ');
+  return cells.map((c, i) => (i === 0 ? c.padEnd(16) : c.padStart(12))).join(' ');
 }
 
 function runSet(name: string, files: string[], tools: string[]): Map<string, Timing> {
@@ -139,23 +127,57 @@ function bigFile(): void {
   console.log(`largest ELF file under /usr: ${big} (${(size / 1048576).toFixed(0)} MB): read in ${ms.toFixed(3)} ms, memory grew ${grew.toFixed(1)} MB over ${n} reads`);
 }
 
-bigFile();
-const set1 = executables();
-const r1 = runSet('set 1 (ELF executables in /usr/bin, /usr/sbin)', set1, ['elfpack', 'ldd', 'lddtree', 'libtree']);
-const set2 = allElf();
-const r2 = runSet('set 2 (every ELF file under /usr)', set2, ['elfpack', 'ldd', 'libtree']);
+function lddBench(): void {
+  bigFile();
+  const set1 = executables();
+  const r1 = runSet('set 1 (ELF executables in /usr/bin, /usr/sbin)', set1, ['elfpack', 'ldd', 'lddtree', 'libtree']);
+  const set2 = allElf();
+  const r2 = runSet('set 2 (every ELF file under /usr)', set2, ['elfpack', 'ldd', 'libtree']);
 
-const e1 = r1.get('elfpack')!;
-const e2 = r2.get('elfpack')!;
-const ratio = (a?: Timing, b?: Timing) => (a && b ? a.seconds / b.seconds : undefined);
-console.log('\ngoals');
-const l1 = ratio(r1.get('ldd'), e1);
-const t1 = ratio(r1.get('lddtree'), e1);
-const lt2 = ratio(e2, r2.get('libtree'));
-goal(`set 1: at least 20× faster than ldd (${l1?.toFixed(1) ?? '-'}×)`, l1 === undefined ? undefined : l1 >= 20);
-goal(`set 1: at least 50× faster than lddtree (${t1?.toFixed(1) ?? '-'}×)`, t1 === undefined ? undefined : t1 >= 50);
-goal(`set 2: within 1.5× of libtree (${lt2?.toFixed(2) ?? '-'}× libtree's time)`, lt2 === undefined ? undefined : lt2 <= 1.5);
-const peak = Math.max(e1.maxRssMb ?? 0, e2.maxRssMb ?? 0);
-goal(`peak memory under 150 MB (${peak ? peak.toFixed(0) : '-'} MB)`, peak ? peak < 150 : undefined);
+  const e1 = r1.get('elfpack')!;
+  const e2 = r2.get('elfpack')!;
+  const ratio = (a?: Timing, b?: Timing) => (a && b ? a.seconds / b.seconds : undefined);
+  console.log('\ngoals');
+  const l1 = ratio(r1.get('ldd'), e1);
+  const t1 = ratio(r1.get('lddtree'), e1);
+  const lt2 = ratio(e2, r2.get('libtree'));
+  goal(`set 1: at least 20× faster than ldd (${l1?.toFixed(1) ?? '-'}×)`, l1 === undefined ? undefined : l1 >= 20);
+  goal(`set 1: at least 50× faster than lddtree (${t1?.toFixed(1) ?? '-'}×)`, t1 === undefined ? undefined : t1 >= 50);
+  goal(`set 2: within 1.5× of libtree (${lt2?.toFixed(2) ?? '-'}× libtree's time)`, lt2 === undefined ? undefined : lt2 <= 1.5);
+  const peak = Math.max(e1.maxRssMb ?? 0, e2.maxRssMb ?? 0);
+  goal(`peak memory under 150 MB (${peak ? peak.toFixed(0) : '-'} MB)`, peak ? peak < 150 : undefined);
+}
+
+/** Packing: elfpack against lddtree --copy-to-tree + tar, the pipeline people write by hand. */
+function packBench(): void {
+  const work = mkdtempSync(join(tmpdir(), 'elfpack-bench-'));
+  const progs = ['/usr/bin/node', '/usr/bin/curl'].filter((p) => existsSync(p));
+  // The same files both ways: --bare --no-runtime-deps packs the DT_NEEDED closure, as lddtree copies it.
+  // The default pack (extras, libgcc_s/gconv/NSS) is timed too, for scale.
+  console.log(`\npacking (median of ${RUNS} runs): elfpack BIN --bare --no-runtime-deps against lddtree --copy-to-tree + tar`);
+  console.log(row(['program', 'elfpack s', 'pipeline s', 'ratio', 'peak MB', 'default s']));
+  let worstRss = 0;
+  let slower = false;
+  for (const prog of progs) {
+    const name = prog.split('/').pop()!;
+    const ours = time([process.execPath, join(REPO, 'bin/elfpack'), prog, '--bare', '--no-runtime-deps', '--out', join(work, `${name}.tar`)], []);
+    const full = time([process.execPath, join(REPO, 'bin/elfpack'), prog, '--out', join(work, `${name}-full.tar`)], []);
+    const tree = join(work, `${name}-tree`);
+    const theirs = have('/usr/bin/lddtree')
+      ? time(['sh', '-c', `rm -rf "$1" && /usr/bin/python3 /usr/bin/lddtree --copy-to-tree "$1" "$2" >/dev/null && tar -C "$1" -cf "$1.tar" .`, 'sh', tree, prog], [])
+      : undefined;
+    worstRss = Math.max(worstRss, ours.maxRssMb ?? 0, full.maxRssMb ?? 0);
+    if (theirs && ours.seconds > theirs.seconds) slower = true;
+    const size = statSync(join(work, `${name}.tar`)).size;
+    console.log(row([`${name} (${(size / 1e6).toFixed(0)} MB)`, ours.seconds.toFixed(3), theirs ? theirs.seconds.toFixed(3) : 'no lddtree', theirs ? `${(theirs.seconds / ours.seconds).toFixed(1)}×` : '-', ours.maxRssMb?.toFixed(0) ?? '-', full.seconds.toFixed(3)]));
+  }
+  rmSync(work, { recursive: true, force: true });
+  goal('packing: no slower than lddtree --copy-to-tree + tar', progs.length ? !slower : undefined);
+  goal(`packing: peak memory under 200 MB (${worstRss.toFixed(0)} MB)`, worstRss ? worstRss < 200 : undefined);
+}
+// BENCH_ONLY=ldd or BENCH_ONLY=pack runs one part.
+const only = process.env.BENCH_ONLY;
+if (!only || only === 'ldd') lddBench();
+if (!only || only === 'pack') packBench();
 const startup = time([process.execPath, '-e', '0'], []);
 console.log(`\nfor scale: node itself starts in ${startup.seconds.toFixed(3)} s here`);

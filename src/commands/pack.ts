@@ -1,0 +1,259 @@
+// pack: a program and exactly what its loader needs → a FROM-scratch image (one tar) or a rootfs
+// directory. parse → resolve → closure → file tree → self-check → layer → config → sinks.
+import { posix } from 'node:path';
+import { ElfpackError } from '../errors.js';
+import type { Root } from '../root/root.js';
+import { baseName, dirName } from '../root/resolve-path.js';
+import { Resolver } from '../resolve/resolver.js';
+import { inspectEntry, loadProgram, type LoadedObject, type ProgramLoad } from '../closure/load-program.js';
+import { mergePrograms } from '../closure/closure.js';
+import { findRuntimeDeps } from '../closure/runtime-deps.js';
+import { ImageTreeBuilder, globMatcher, type ImageFile } from '../image/image-tree.js';
+import { addExtras } from '../image/extras.js';
+import { loaderConfigFor } from '../image/loader-config.js';
+import { checkImage } from '../image/self-check.js';
+import { writeLayer } from '../image/tar-writer.js';
+import { buildConfig, platformOf, type Platform, type RunSettings } from '../image/config.js';
+import { buildImage, MEDIA, parseTag } from '../image/image.js';
+import { ArchiveWriter } from '../sinks/archive.js';
+import { writeRootfs } from '../sinks/rootfs-dir.js';
+import { plain, type Painter } from './ldd.js';
+
+/** Run settings (cmd, env, user, workdir, ports, labels) are the config's; the entrypoint is the program. */
+export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
+  /** The filesystem the program and its libraries come from. */
+  root: Root;
+  /** The program: a path inside the root (relative ones start at `cwd`). */
+  program: string;
+  cwd?: string;
+  /** The program's path in the image (default its own path). */
+  as?: string;
+  /** Host path of the image tar. */
+  out?: string;
+  /** Host directory to write the tree to instead (or as well). */
+  rootfs?: string;
+  /** NAME[:TAG] (default `<program name>:latest`). */
+  tag?: string;
+  /** Paths of the root copied as they are; ELF files inside get their closures too. */
+  include?: string[];
+  /** Globs leaving paths out of what `include` brings (never out of a closure). */
+  exclude?: string[];
+  /** Host files or directories copied to chosen paths. */
+  add?: { src: string; dest: string }[];
+  /** The host, to read `add` sources from. */
+  hostRoot?: Root;
+  /** No passwd, group, /tmp or CA bundle. */
+  bare?: boolean;
+  tzdata?: boolean;
+  /** Add what glibc loads without DT_NEEDED (libgcc_s, gconv, NSS); default true. */
+  runtimeDeps?: boolean;
+  libraryPath?: string;
+  useLdSoCache?: boolean;
+  /** SOURCE_DATE_EPOCH: `created` and every mtime (default 0). */
+  epoch?: number;
+  /** Progress lines for long work. */
+  onProgress?: (line: string) => void;
+}
+
+export interface PackResult {
+  program: string;
+  /** ldd's word for the program: dynamic, or "not a dynamic executable" / "statically linked". */
+  linkage: 'dynamic' | 'not a dynamic executable' | 'statically linked';
+  platform: Platform;
+  tag: string;
+  entrypoint: string[];
+  cmd: string[];
+  files: ImageFile[];
+  totalBytes: number;
+  /** What was added beyond DT_NEEDED, and why. */
+  added: string[];
+  /** Set when a tar was written: the manifest digest (the image's digest), the config digest (the engine's image ID). */
+  digest?: string;
+  imageId?: string;
+  out?: string;
+  rootfs?: string;
+}
+
+export async function pack(opts: PackOptions): Promise<PackResult> {
+  if (!opts.out && !opts.rootfs) throw new ElfpackError('USAGE', 'nothing to write: give an output tar or a rootfs directory');
+  const cwd = opts.cwd ?? '/';
+  const resolver = new Resolver(opts.root, { libraryPath: opts.libraryPath, hwcaps: [], cwd, useLdSoCache: opts.useLdSoCache });
+  const programPath = posix.resolve(cwd, opts.program);
+  const entry = inspectEntry(resolver, opts.program);
+  if (entry.script) throw new ElfpackError('USAGE', `is a script (#!${entry.script.interpreter}): pack its interpreter and --add the script`, { path: opts.program });
+  const elf = entry.elf!;
+  const st = resolver.root.lstat(entry.realPath);
+  if (!st || (st.mode & 0o111) === 0) throw new ElfpackError('USAGE', 'is not executable (chmod +x it)', { path: opts.program });
+  const load = loadProgram(resolver, entry);
+  failOnMissing(load);
+  const machine = elf.machineInfo;
+  if (!machine) throw new ElfpackError('ELF_UNSUPPORTED', `unsupported machine (e_machine ${elf.machine})`, { path: opts.program });
+  const linkage = load.main ? 'dynamic' : elf.kind === 'static-pie' ? 'statically linked' : 'not a dynamic executable';
+
+  const b = new ImageTreeBuilder(resolver.root);
+  const at = opts.as ? posix.resolve('/', opts.as) : programPath;
+  if (at === programPath) b.addSymlinks(entry.links);
+  b.addRootFile(entry.realPath, 'program', at === programPath ? entry.realPath : at);
+  const relocate = originRelocation(dirName(entry.realPath), dirName(at));
+  const loads: ProgramLoad[] = [load];
+  addObjects(b, load.objects.filter((o) => o !== load.main), relocate);
+
+  const added: string[] = [];
+  const extraElfs: string[] = [];
+  // The probe is remembered: the closure walk below reads each of these files no second time.
+  const collectElf = (p: string) => {
+    if (resolver.probe(p).elf) extraElfs.push(p);
+  };
+  if (load.main && load.profile && opts.runtimeDeps !== false) {
+    for (const dep of findRuntimeDeps(resolver, load.profile, load.main, mergePrograms([load]).nodes)) {
+      added.push(dep.reason);
+      for (const p of dep.paths) b.addRootPath(p, 'runtime', { onFile: collectElf });
+      for (const [p, content] of Object.entries(dep.files ?? {})) b.addContent(p, Buffer.from(content), 0o644, 'runtime');
+    }
+  }
+  const exclude = globMatcher(opts.exclude ?? []);
+  for (const inc of opts.include ?? []) {
+    b.addRootPath(posix.resolve(cwd, inc), 'include', { exclude, onFile: collectElf });
+  }
+  for (const f of [...new Set(extraElfs)]) {
+    const l = loadProgram(resolver, inspectEntry(resolver, f));
+    failOnMissing(l, 'included ');
+    addObjects(b, l.objects.filter((o) => o !== l.main), () => undefined);
+    loads.push(l);
+  }
+  for (const a of opts.add ?? []) {
+    if (!opts.hostRoot) throw new ElfpackError('USAGE', '--add needs the host root');
+    b.addPath(opts.hostRoot, a.src, posix.resolve('/', a.dest), 'add');
+  }
+  added.push(...addExtras(b, { users: !opts.bare, caBundle: !opts.bare, tzdata: opts.tzdata }));
+  if (load.profile) {
+    const cfg = loaderConfigFor(resolver, load.profile, loads);
+    for (const [p, content] of Object.entries(cfg.files)) b.addContent(p, content, 0o644, 'loader');
+    added.push(...cfg.notes);
+  }
+  if (b.skipped.length) added.push(`left out ${b.skipped.length} special file(s) (FIFOs, sockets, devices), e.g. ${b.skipped[0]}`);
+
+  const env = opts.env ?? [];
+  const libraryPath = env.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
+  const problems = checkImage(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir });
+  if (problems.length) {
+    throw new ElfpackError('IMAGE_CHECK', `the image would not start, so it was not written:\n  ${problems.join('\n  ')}`, { path: opts.program, step: 'self-check' });
+  }
+
+  const tag = parseTag(opts.tag ?? `${imageNameFor(at)}:latest`).full;
+  const files = [...b.files.values()];
+  const result: PackResult = {
+    program: opts.program, linkage, platform: platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
+    totalBytes: files.reduce((n, f) => n + f.size, 0), added,
+  };
+  const epoch = opts.epoch ?? 0;
+  if (opts.rootfs) {
+    await writeRootfs(b.tree, opts.rootfs);
+    result.rootfs = opts.rootfs;
+  }
+  if (opts.out) {
+    const archive = new ArchiveWriter(opts.out, epoch);
+    try {
+      let done = 0;
+      let last = Date.now();
+      const layer = archive.addStreamedBlob((sink) => writeLayer(b.tree, sink, {
+        mtime: epoch,
+        onFile: (_p, bytes) => {
+          done += bytes;
+          if (opts.onProgress && Date.now() - last > 500) {
+            last = Date.now();
+            opts.onProgress(`writing layer: ${(done / 1e6).toFixed(0)} of ${(result.totalBytes / 1e6).toFixed(0)} MB`);
+          }
+        },
+      }));
+      const config = buildConfig(result.platform, {
+        entrypoint: result.entrypoint, cmd: opts.cmd, env, user: opts.user, workdir: opts.workdir, ports: opts.ports, labels: opts.labels,
+      }, [layer.digest], new Date(epoch * 1000), `elfpack ${opts.program}`);
+      const image = buildImage(result.platform, config, [{ descriptor: { mediaType: MEDIA.layer, digest: layer.digest, size: layer.size } }]);
+      await archive.finish([image], { tags: [tag] });
+      result.digest = image.manifest.descriptor.digest;
+      result.imageId = image.config.descriptor.digest;
+      result.out = opts.out;
+    } catch (err) {
+      await archive.abort();
+      throw err;
+    }
+  }
+  return result;
+}
+
+/** A program's file name as an image name: lowercase, other characters as "-". */
+export function imageNameFor(path: string): string {
+  return baseName(path).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'app';
+}
+
+function failOnMissing(load: ProgramLoad, what = ''): void {
+  if (!load.missing.length) return;
+  const lines = load.missing.map((m) => `${m.name} (needed by ${m.neededBy}): ${m.error ?? 'not found'}`);
+  throw new ElfpackError('MISSING_LIBRARY', `${what}program needs what the root does not have, so no image was written:\n  ${lines.join('\n  ')}`, { path: load.file.path, step: 'closure' });
+}
+
+/**
+ * A program moved to a new directory takes what it finds through $ORIGIN along: a library found
+ * through RPATH/RUNPATH under the old directory keeps the same place relative to the program.
+ */
+function originRelocation(from: string, to: string): (o: LoadedObject) => string | undefined {
+  if (from === to) return () => undefined;
+  return (o) => {
+    if ((o.via !== 'rpath' && o.via !== 'runpath') || !o.path.startsWith(`${from}/`)) return undefined;
+    return posix.normalize(`${to}/${o.path.slice(from.length + 1)}`);
+  };
+}
+
+function addObjects(b: ImageTreeBuilder, objects: LoadedObject[], relocate: (o: LoadedObject) => string | undefined): void {
+  for (const o of objects) {
+    const moved = relocate(o);
+    if (moved) {
+      b.addRootFile(o.realPath, o.role, b.placeInTree(moved));
+      continue;
+    }
+    b.addSymlinks(o.links);
+    b.addRootFile(o.realPath, o.role);
+  }
+}
+
+
+
+function mb(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
+}
+
+/** The summary, for stderr: what went in, how big, the largest files, the digest. */
+export function renderPackSummary(r: PackResult, paint: Painter = plain): string[] {
+  const lines: string[] = [];
+  if (r.linkage !== 'dynamic') lines.push(`${r.program}: ${r.linkage}`);
+  const where = [r.out, r.rootfs].filter(Boolean).join(' and ');
+  const plat = `${r.platform.os}/${r.platform.architecture}${r.platform.variant ? `/${r.platform.variant}` : ''}`;
+  lines.push(`${paint.bold(`packed ${r.program}`)} → ${where} (${r.tag}, ${plat})`);
+  lines.push(`  ${r.files.length} files, ${mb(r.totalBytes)}; entrypoint ${JSON.stringify([...r.entrypoint, ...r.cmd])}`);
+  const largest = [...r.files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1)).slice(0, 5);
+  lines.push(`  largest: ${largest.map((f) => `${f.path} ${paint.dim(mb(f.size))}`).join(', ')}`);
+  for (const a of r.added) lines.push(`  added ${a}`);
+  if (r.digest) lines.push(`  digest ${r.digest}`);
+  return lines;
+}
+
+/** The result for machines (schema elfpack.pack/v1, in the README). */
+export function packToJson(r: PackResult): object {
+  return {
+    schema: 'elfpack.pack/v1',
+    program: r.program,
+    linkage: r.linkage,
+    platform: r.platform,
+    tag: r.tag,
+    entrypoint: r.entrypoint,
+    cmd: r.cmd,
+    files: [...r.files].sort((a, b) => (a.path < b.path ? -1 : 1)),
+    totalBytes: r.totalBytes,
+    added: r.added,
+    digest: r.digest ?? null,
+    imageId: r.imageId ?? null,
+    out: r.out ?? null,
+    rootfs: r.rootfs ?? null,
+  };
+}
