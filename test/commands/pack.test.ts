@@ -185,7 +185,7 @@ describe('pack: output', function () {
     const src = join(dir, 'config.txt');
     writeFileSync(src, 'k=v\n');
     const out = join(dir, 'rootfs');
-    const r = await runCli([fixture(this, 'static/hello-static'), '--rootfs', out, '--add', `${src}:/etc/app/config.txt`, '--bare']);
+    const r = await runCli([fixture(this, 'static/hello-static'), '--as', '/hello', '--rootfs', out, '--add', `${src}:/etc/app/config.txt`, '--bare']);
     expect(r.code, r.stderr).to.equal(0);
     expect(readFileSync(join(out, 'etc/app/config.txt'), 'utf8')).to.equal('k=v\n');
     expect(existsSync(join(out, 'etc/passwd'))).to.equal(false);
