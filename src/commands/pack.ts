@@ -156,7 +156,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     try {
       let done = 0;
       let last = Date.now();
-      const layer = archive.addStreamedBlob((sink) => writeLayer(b.tree, sink, {
+      const layer = await archive.addStreamedBlob((sink) => writeLayer(b.tree, sink, {
         mtime: epoch,
         onFile: (_p, bytes) => {
           done += bytes;

@@ -1,7 +1,7 @@
 // A layer as a deterministic tar: entries sorted parents first, uid/gid 0 and no user names (the
 // image's users are not the builder's), one fixed mtime (SOURCE_DATE_EPOCH, else 0: the same input
-// gives the same bytes), permission bits kept. Written synchronously through one reused buffer and
-// hashed on the way: memory stays flat and nothing waits on a stream, whatever the files' sizes.
+// gives the same bytes), permission bits kept. File contents go through two reused buffers: one is
+// hashed while the other is being written, so hashing and writing overlap and memory stays flat.
 import { createHash } from 'node:crypto';
 import { ElfpackError } from '../errors.js';
 import type { FileTree, TreeEntry } from './file-tree.js';
@@ -21,29 +21,41 @@ export interface LayerOptions {
   onFile?: (path: string, bytes: number) => void;
 }
 
-/** Receives the layer's bytes in order; must be done with a buffer when it returns. */
-export type ByteSink = (chunk: Buffer) => void;
+/**
+ * Receives the layer's bytes in order. It may keep a chunk until the promise it returns settles
+ * (the writer then reuses that buffer); without a promise it must be done with it on return.
+ */
+export type ByteSink = (chunk: Buffer) => void | Promise<void>;
 
-export function writeLayer(tree: FileTree, sink: ByteSink, opts: LayerOptions = {}): BlobInfo {
+export async function writeLayer(tree: FileTree, sink: ByteSink, opts: LayerOptions = {}): Promise<BlobInfo> {
   const hash = createHash('sha256');
   let size = 0;
-  const out = (b: Buffer) => {
+  // At most one sink call in flight: a buffer is refilled only once its write has settled.
+  let inFlight: void | Promise<void> = undefined;
+  const out = async (b: Buffer) => {
     if (!b.length) return;
     hash.update(b);
-    sink(b);
     size += b.length;
+    await inFlight;
+    inFlight = sink(b);
   };
-  const buf = Buffer.allocUnsafe(CHUNK);
+  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
   const mtime = opts.mtime ?? 0;
-  for (const e of tree.sorted()) {
-    if (e.path === '/') continue;
-    out(encodeHeader(entryOf(e, mtime)));
-    if (e.type !== 'file') continue;
-    writeContent(e, out, buf);
-    out(padding(e.size));
-    opts.onFile?.(e.path, e.size);
+  try {
+    for (const e of tree.sorted()) {
+      if (e.path === '/') continue;
+      await out(encodeHeader(entryOf(e, mtime)));
+      if (e.type !== 'file') continue;
+      await writeContent(e, out, bufs);
+      await out(padding(e.size));
+      opts.onFile?.(e.path, e.size);
+    }
+    await out(Buffer.alloc(2 * BLOCK));
+  } catch (err) {
+    await Promise.resolve(inFlight).catch(() => undefined); // settle the write in flight before giving up
+    throw err;
   }
-  out(Buffer.alloc(2 * BLOCK));
+  await inFlight;
   return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
@@ -54,17 +66,18 @@ function entryOf(e: TreeEntry, mtime: number) {
   return { name, type: e.type, mode: e.mode, size: e.size, mtime };
 }
 
-function writeContent(e: Extract<TreeEntry, { type: 'file' }>, out: ByteSink, buf: Buffer): void {
+async function writeContent(e: Extract<TreeEntry, { type: 'file' }>, out: (b: Buffer) => Promise<void>, bufs: Buffer[]): Promise<void> {
   if ('content' in e.source) {
-    out(e.source.content);
+    await out(e.source.content);
     return;
   }
   const src = e.source.root.open(e.source.path);
   try {
     if (src.size !== e.size) throw new ElfpackError('IO', `changed size while packing (${e.size} → ${src.size} bytes)`, { path: e.source.path });
-    for (let offset = 0; offset < e.size; offset += CHUNK) {
+    for (let offset = 0, i = 0; offset < e.size; offset += CHUNK, i ^= 1) {
       const n = Math.min(CHUNK, e.size - offset);
-      out(src.readInto ? src.readInto(buf, offset, n, 'file content') : src.read(offset, n, 'file content'));
+      // bufs[i] was last handed to the sink two chunks ago; out() awaited that write before the one after it.
+      await out(src.readInto ? src.readInto(bufs[i], offset, n, 'file content') : src.read(offset, n, 'file content'));
     }
   } finally {
     src.close();

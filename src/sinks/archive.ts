@@ -4,7 +4,8 @@
 // A layer goes straight into the archive while it is hashed: its header is written as a
 // placeholder and filled in once the digest is known, so a 100 MB layer is written once, not twice.
 // Written to a temporary name and renamed, so a failed run leaves nothing behind.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, write, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { rename, unlink } from 'node:fs/promises';
 import { ElfpackError } from '../errors.js';
 import { MEDIA, jsonBlob, type Blob, type PlatformImage } from '../image/image.js';
@@ -24,6 +25,7 @@ export function tempNameFor(path: string): string {
 }
 
 const SMALL = 64 << 10;
+const writeAsync = promisify(write);
 
 export class ArchiveWriter {
   private fd: number;
@@ -48,11 +50,11 @@ export class ArchiveWriter {
   }
 
   /** Writes a blob whose digest is known only at the end (a layer), hashed as it goes. */
-  addStreamedBlob(produce: (sink: ByteSink) => BlobInfo): BlobInfo {
+  async addStreamedBlob(produce: (sink: ByteSink) => Promise<BlobInfo>): Promise<BlobInfo> {
     this.flush();
     const at = this.pos;
     this.put(Buffer.alloc(BLOCK)); // the header, filled in below
-    const info = produce((chunk) => this.put(chunk));
+    const info = await produce((chunk) => this.putAsync(chunk));
     this.put(padding(info.size));
     this.flush();
     writeSync(this.fd, encodeHeader({ name: blobName(info.digest), type: 'file', mode: 0o644, size: info.size, mtime: this.mtime }), 0, BLOCK, at);
@@ -109,6 +111,15 @@ export class ArchiveWriter {
     this.put(padding(content.length));
   }
 
+  /** Like put, but a large chunk is written in the background, at its place: writes may overlap. */
+  private putAsync(b: Buffer): void | Promise<void> {
+    if (b.length < SMALL) return this.put(b);
+    this.flush();
+    const at = this.pos;
+    this.pos += b.length;
+    return writeFully(this.fd, b, at);
+  }
+
   private put(b: Buffer): void {
     if (b.length < SMALL) {
       // Copied: the caller may reuse its buffer as soon as this returns.
@@ -132,6 +143,13 @@ export class ArchiveWriter {
   private writeAt(b: Buffer): void {
     for (let done = 0; done < b.length;) done += writeSync(this.fd, b, done, b.length - done, this.pos + done);
     this.pos += b.length;
+  }
+}
+
+async function writeFully(fd: number, b: Buffer, at: number): Promise<void> {
+  for (let done = 0; done < b.length;) {
+    const { bytesWritten } = await writeAsync(fd, b, done, b.length - done, at + done);
+    done += bytesWritten;
   }
 }
 
