@@ -3,7 +3,10 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { statSync } from 'node:fs';
-import { resolve as resolveHostPath } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve as resolveHostPath } from 'node:path';
+import type { Root } from './root/root.js';
+import { isImagePath, openImageRoot } from './root/image-root.js';
 import { ElfpackError } from './errors.js';
 import { HostRoot } from './root/host-root.js';
 import { hostHwcaps } from './resolve/hwcaps.js';
@@ -53,13 +56,19 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
   return Number(v);
 }
 
-function checkRootDir(io: CliIo, root?: string): string {
-  const rootDir = root ? resolveHostPath(io.cwd, root) : '/';
-  if (root) {
-    const st = statSync(rootDir, { throwIfNoEntry: false });
-    if (!st?.isDirectory()) throw new ElfpackError('USAGE', st ? 'is not a directory' : 'no such directory', { path: root });
-  }
-  return rootDir;
+/** The cache of unpacked layers: $XDG_CACHE_HOME/elfpack, else ~/.cache/elfpack. */
+function cacheDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'elfpack');
+}
+
+/** --root: a directory, or an image (docker save tar, OCI archive or layout); the host without it. */
+async function openRoot(io: CliIo, root?: string): Promise<Root> {
+  if (!root) return new HostRoot('/');
+  const path = resolveHostPath(io.cwd, root);
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st && isImagePath(path)) return openImageRoot(path, { cacheDir: cacheDir(io.env) });
+  if (!st?.isDirectory()) throw new ElfpackError('USAGE', st ? 'is neither a directory nor an image tar' : 'no such directory', { path: root });
+  return new HostRoot(path);
 }
 
 function splitHwcaps(v: string): string[] {
@@ -81,15 +90,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .command('ldd')
     .description('list the shared libraries FILE needs, found as the loader would, without running it')
     .argument('<file...>', 'ELF files (paths inside --root when it is given)')
-    .option('--root <dir>', 'resolve inside this root filesystem (FILE paths are inside it too)')
+    .option('--root <dir|image>', 'resolve inside this root filesystem or image tar (FILE paths are inside it too)')
     .option('--library-path <path>', 'LD_LIBRARY_PATH for the search (default: $LD_LIBRARY_PATH, not with --root)')
     .option('--hwcaps <list>', 'glibc-hwcaps subdirectories to search, best first (default: the host CPU\'s without --root, none with it)')
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
     .option('--tree', 'show a tree: who needs whom, and how each library was found')
     .option('--json', 'print a JSON document (schema elfpack.ldd/v1)')
-    .action((files: string[], o: { root?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
-      const rootDir = checkRootDir(io, o.root);
-      const result = ldd(new HostRoot(rootDir), files, {
+    .action(async (files: string[], o: { root?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
+      const result = ldd(await openRoot(io, o.root), files, {
         libraryPath: o.libraryPath ?? (o.root ? undefined : io.env.LD_LIBRARY_PATH),
         hwcaps: o.hwcaps !== undefined ? splitHwcaps(o.hwcaps) : o.root ? [] : hostHwcaps(),
         cwd: o.root ? '/' : io.cwd,
@@ -113,7 +121,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .argument('[args...]', 'after "--": the image\'s CMD')
     .option('-o, --out <tar>', 'write the image tar here (default ./NAME.tar)')
     .option('-t, --tag <name:tag>', 'image name and tag (default NAME:latest)')
-    .option('--root <dir>', 'take the program and its libraries from this root filesystem')
+    .option('--root <dir|image>', 'take the program and its libraries from this root filesystem or image tar')
     .option('--as <path>', 'the program\'s path in the image (default its own path)')
     .option('--include <path>', 'copy a file or directory of the root as it is; ELF files in it get their libraries too', collect, [])
     .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
@@ -131,10 +139,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
     .option('--json', 'print the result as JSON (schema elfpack.pack/v1)')
     .action(async (bin: string, args: string[], o: PackFlags) => {
-      const rootDir = checkRootDir(io, o.root);
+      const root = await openRoot(io, o.root);
       const out = o.out ?? (o.rootfs ? undefined : `${imageNameFor(o.as ?? bin)}.tar`);
       const result = await pack({
-        root: new HostRoot(rootDir),
+        root,
         hostRoot: new HostRoot('/'),
         program: bin,
         cwd: o.root ? '/' : io.cwd,

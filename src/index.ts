@@ -34,3 +34,5 @@ export * from './sinks/rootfs-dir.js';
 export * from './commands/pack.js';
 export * from './elf/layout.js';
 export * from './elf/read-symbols.js';
+export * from './root/fs-index.js';
+export * from './root/image-root.js';

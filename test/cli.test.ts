@@ -73,7 +73,7 @@ describe('cli', () => {
     expect(tty.stdout).to.include('\x1b[31mnot found');
   });
 
-  it('bad usage exits 2; --root that is not a directory is one clear line', async () => {
+  it('bad usage exits 2; --root that is neither a directory nor an image is one clear line', async () => {
     expect((await runCli(['ldd'])).code).to.equal(2);
     expect((await runCli(['--frobnicate'])).code).to.equal(2);
     // A word that is no command is the program to pack (pack is the default command).
@@ -81,7 +81,7 @@ describe('cli', () => {
     expect([word.code, word.stderr]).to.deep.equal([1, 'elfpack: frobnicate: no such file\n']);
     const r = await runCli(['ldd', '--root', '/etc/passwd', '/bin/ls']);
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.equal('elfpack: /etc/passwd: is not a directory\n');
+    expect(r.stderr).to.equal('elfpack: /etc/passwd: is neither a directory nor an image tar\n');
   });
 
   it('never runs the file it analyses (a constructor that would leave a mark leaves none)', function () {

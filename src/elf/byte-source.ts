@@ -39,7 +39,8 @@ export class FileByteSource implements ByteSource {
   private head?: Buffer;
   private headLength = 0;
 
-  constructor(private fd: number, readonly size: number, readonly id?: string) {}
+  /** `base`: where the bytes start in the file (a member of a tar archive starts past its header). */
+  constructor(private fd: number, readonly size: number, readonly id?: string, private base = 0) {}
 
   read(offset: number, length: number, what: string): Buffer {
     checkRange(this.size, offset, length, what);
@@ -65,7 +66,7 @@ export class FileByteSource implements ByteSource {
     const buf = into ?? Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      const n = readSync(this.fd, buf, done, length - done, this.base + offset + done);
       // The file shrank under us: report it as truncation rather than loop forever.
       if (n === 0) throw new ElfFormatError('ELF_TRUNCATED', `${what}: file ended early while reading`);
       done += n;
