@@ -3,7 +3,10 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { openContainerRoot } from './root/container-root.js';
+import { loadIntoEngine, pingEngine } from './sinks/engine.js';
 import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
 import { isImagePath, openImageRoot } from './root/image-root.js';
@@ -28,7 +31,7 @@ function painter(io: CliIo): Painter {
 }
 
 interface PackFlags {
-  out?: string; tag?: string; root?: string; as?: string; include: string[]; exclude: string[]; add: string[];
+  out?: string; tag?: string; root?: string; fromImage?: string; load?: boolean; as?: string; include: string[]; exclude: string[]; add: string[];
   env: string[]; user?: string; workdir?: string; port: string[]; label: string[]; bare?: boolean; tzdata?: boolean;
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
 }
@@ -61,8 +64,10 @@ function cacheDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'elfpack');
 }
 
-/** --root: a directory, or an image (docker save tar, OCI archive or layout); the host without it. */
-async function openRoot(io: CliIo, root?: string): Promise<Root> {
+/** --root: a directory, or an image (docker save tar, OCI archive or layout); --from-image: a builder image in the engine; else the host. */
+async function openRoot(io: CliIo, root?: string, fromImage?: string): Promise<Root> {
+  if (root && fromImage) throw new ElfpackError('USAGE', '--root and --from-image cannot be used together');
+  if (fromImage) return openContainerRoot(fromImage, { cacheDir: cacheDir(io.env) });
   if (!root) return new HostRoot('/');
   const path = resolveHostPath(io.cwd, root);
   const st = statSync(path, { throwIfNoEntry: false });
@@ -96,11 +101,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
     .option('--tree', 'show a tree: who needs whom, and how each library was found')
     .option('--json', 'print a JSON document (schema elfpack.ldd/v1)')
-    .action(async (files: string[], o: { root?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
-      const result = ldd(await openRoot(io, o.root), files, {
-        libraryPath: o.libraryPath ?? (o.root ? undefined : io.env.LD_LIBRARY_PATH),
-        hwcaps: o.hwcaps !== undefined ? splitHwcaps(o.hwcaps) : o.root ? [] : hostHwcaps(),
-        cwd: o.root ? '/' : io.cwd,
+    .option('--from-image <image>', 'resolve inside this image of the Docker engine (FILE paths are inside it)')
+    .action(async (files: string[], o: { root?: string; fromImage?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
+      const inRoot = !!(o.root || o.fromImage);
+      const result = ldd(await openRoot(io, o.root, o.fromImage), files, {
+        libraryPath: o.libraryPath ?? (inRoot ? undefined : io.env.LD_LIBRARY_PATH),
+        hwcaps: o.hwcaps !== undefined ? splitHwcaps(o.hwcaps) : inRoot ? [] : hostHwcaps(),
+        cwd: inRoot ? '/' : io.cwd,
         useLdSoCache: o.ldSoCache,
         versions: !!o.json,
       });
@@ -122,6 +129,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-o, --out <tar>', 'write the image tar here (default ./NAME.tar)')
     .option('-t, --tag <name:tag>', 'image name and tag (default NAME:latest)')
     .option('--root <dir|image>', 'take the program and its libraries from this root filesystem or image tar')
+    .option('--from-image <image>', 'take the program and its libraries from this image of the Docker engine (a builder)')
+    .option('--load', 'load the image into the Docker engine (without --out, no file is kept)')
     .option('--as <path>', 'the program\'s path in the image (default its own path)')
     .option('--include <path>', 'copy a file or directory of the root as it is; ELF files in it get their libraries too', collect, [])
     .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
@@ -139,13 +148,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
     .option('--json', 'print the result as JSON (schema elfpack.pack/v1)')
     .action(async (bin: string, args: string[], o: PackFlags) => {
-      const root = await openRoot(io, o.root);
-      const out = o.out ?? (o.rootfs ? undefined : `${imageNameFor(o.as ?? bin)}.tar`);
+      if (o.load) await pingEngine();
+      const root = await openRoot(io, o.root, o.fromImage);
+      const inRoot = !!(o.root || o.fromImage);
+      // --load alone writes the tar to a temporary file, loads it and removes it.
+      const loadOnly = o.load && !o.out;
+      const out = loadOnly ? join(tmpdir(), `elfpack-${process.pid}-${imageNameFor(o.as ?? bin)}.tar`) : o.out ?? (o.rootfs ? undefined : `${imageNameFor(o.as ?? bin)}.tar`);
       const result = await pack({
         root,
         hostRoot: new HostRoot('/'),
         program: bin,
-        cwd: o.root ? '/' : io.cwd,
+        cwd: inRoot ? '/' : io.cwd,
         as: o.as,
         out: out && resolveHostPath(io.cwd, out),
         rootfs: o.rootfs && resolveHostPath(io.cwd, o.rootfs),
@@ -167,6 +180,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         epoch: sourceDateEpoch(io.env),
         onProgress: (line) => io.stderr(`elfpack: ${line}\n`),
       });
+      if (o.load && result.out) {
+        try {
+          const loaded = await loadIntoEngine(result.out);
+          io.stderr(`elfpack: loaded ${loaded.join(', ') || result.tag} into the engine\n`);
+        } finally {
+          if (loadOnly) rmSync(result.out, { force: true });
+        }
+        if (loadOnly) result.out = undefined;
+      }
       if (o.json) io.stdout(JSON.stringify(packToJson(result), null, 2) + '\n');
       else for (const line of renderPackSummary(result, painter(io))) io.stderr(line + '\n');
     });

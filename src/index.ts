@@ -36,3 +36,5 @@ export * from './elf/layout.js';
 export * from './elf/read-symbols.js';
 export * from './root/fs-index.js';
 export * from './root/image-root.js';
+export * from './root/container-root.js';
+export * from './sinks/engine.js';

@@ -227,7 +227,7 @@ function mb(n: number): string {
 export function renderPackSummary(r: PackResult, paint: Painter = plain): string[] {
   const lines: string[] = [];
   if (r.linkage !== 'dynamic') lines.push(`${r.program}: ${r.linkage}`);
-  const where = [r.out, r.rootfs].filter(Boolean).join(' and ');
+  const where = [r.out, r.rootfs].filter(Boolean).join(' and ') || 'the engine';
   const plat = `${r.platform.os}/${r.platform.architecture}${r.platform.variant ? `/${r.platform.variant}` : ''}`;
   lines.push(`${paint.bold(`packed ${r.program}`)} → ${where} (${r.tag}, ${plat})`);
   lines.push(`  ${r.files.length} files, ${mb(r.totalBytes)}; entrypoint ${JSON.stringify([...r.entrypoint, ...r.cmd])}`);
