@@ -14,6 +14,8 @@ import { ElfpackError } from './errors.js';
 import { HostRoot } from './root/host-root.js';
 import { hostHwcaps } from './resolve/hwcaps.js';
 import { imageNameFor, pack, packToJson, renderPackSummary } from './commands/pack.js';
+import { doctor, doctorToJson, renderDoctor } from './commands/doctor.js';
+import { openDoctorTarget } from './commands/doctor-target.js';
 import { ldd, lddToJson, renderLdd, renderProblems, renderTree, type Painter } from './commands/ldd.js';
 
 export interface CliIo {
@@ -191,6 +193,25 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       }
       if (o.json) io.stdout(JSON.stringify(packToJson(result), null, 2) + '\n');
       else for (const line of renderPackSummary(result, painter(io))) io.stderr(line + '\n');
+    });
+
+  program
+    .command('doctor')
+    .description('explain why a container would fail to start ("no such file or directory", "exec format error") and how to fix it')
+    .argument('[target]', 'an image tar (docker save, OCI archive), an OCI layout, an image of the Docker engine, or a directory with --entrypoint')
+    .argument('[args...]', 'after "--": the arguments (CMD) to check instead of the image\'s')
+    .option('--from-image <image>', 'examine this image of the Docker engine (instead of TARGET)')
+    .option('--entrypoint <path>', 'the program to check, as docker run --entrypoint (required for a directory)')
+    .option('--platform <os/arch>', 'the platform the image is for (default: the image\'s own; none for a directory)')
+    .option('--json', 'print the findings as JSON (schema elfpack.doctor/v1)')
+    .action(async (target: string | undefined, args: string[], o: { fromImage?: string; entrypoint?: string; platform?: string; json?: boolean }) => {
+      if (!!target === !!o.fromImage) throw new ElfpackError('USAGE', 'doctor: give a TARGET or --from-image IMAGE (one of them)');
+      const name = (target ?? o.fromImage)!;
+      const t = await openDoctorTarget(name, { cacheDir: cacheDir(io.env), cwd: io.cwd, engine: !!o.fromImage, entrypoint: o.entrypoint, cmd: args, platform: o.platform });
+      const report = doctor(t.root, t.config, { target: name });
+      if (o.json) io.stdout(JSON.stringify(doctorToJson(report), null, 2) + '\n');
+      else io.stdout(renderDoctor(report, painter(io)).join('\n') + '\n');
+      code = report.starts ? 0 : 1;
     });
 
   try {

@@ -38,3 +38,8 @@ export * from './root/fs-index.js';
 export * from './root/image-root.js';
 export * from './root/container-root.js';
 export * from './sinks/engine.js';
+export * from './root/run-config.js';
+export * from './elf/notes.js';
+export * from './commands/doctor.js';
+export * from './commands/doctor-exec.js';
+export * from './commands/doctor-target.js';

@@ -18,7 +18,7 @@ FIXTURE_TARGETS := \
   $(F)/confroot/usr/bin/app-conf $(F)/confroot-cache/etc/ld.so.cache \
   $(F)/missing/app-missing \
   $(F)/wrongarch/bin/app \
-  $(F)/go/gostatic $(F)/go/gocgo \
+  $(F)/go/gostatic $(F)/go/gocgo $(F)/go/gostatic-arm64 $(F)/oldlibc/libc.so.6 \
   $(F)/script/run.sh $(F)/script/crlf.sh
 
 .PHONY: fixtures
@@ -123,6 +123,9 @@ $(F)/wrongarch/bin/app: $(P)/wrongarch/app.c $(F)/wrongarch/lib32/libwa.so.1 $(F
 $(F)/go/gostatic: $(P)/go/gostatic/main.go
 	@mkdir -p $(@D)
 	cd $(P)/go/gostatic && $(GOENV) CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(abspath $@) main.go
+$(F)/go/gostatic-arm64: $(P)/go/gostatic/main.go
+	@mkdir -p $(@D)
+	cd $(P)/go/gostatic && $(GOENV) CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(abspath $@) main.go
 $(F)/go/gocgo: $(P)/go/gocgo/main.go
 	@mkdir -p $(@D)
 	cd $(P)/go/gocgo && $(GOENV) CGO_ENABLED=1 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(abspath $@) main.go
@@ -130,3 +133,8 @@ $(F)/go/gocgo: $(P)/go/gocgo/main.go
 $(F)/script/%.sh: $(P)/script/%.sh
 	@mkdir -p $(@D)
 	cp -p $< $@
+
+# A libc.so.6 that defines only GLIBC_2.2.5: an "older glibc" for doctor's symbol-version finding.
+$(F)/oldlibc/libc.so.6: $(P)/oldlibc/libc.c $(P)/oldlibc/libc.map
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_FIX) -shared -fPIC -nostdlib -Wl,-soname,libc.so.6 -Wl,--version-script=$(P)/oldlibc/libc.map -o $@ $<

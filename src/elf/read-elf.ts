@@ -17,6 +17,8 @@ export interface VersionNeed {
   file: string;
   /** The versions needed from it, e.g. GLIBC_2.34, in file order. */
   versions: string[];
+  /** Those marked VER_FLG_WEAK: a library without them still loads. Absent when none. */
+  weak?: string[];
 }
 
 export interface ElfFile {
@@ -52,6 +54,7 @@ export interface ReadElfOptions {
   versions?: boolean;
 }
 
+const VER_FLG_WEAK = 0x2; // vna_flags
 const MAX_INTERP = 4096; // PATH_MAX: the kernel refuses longer interpreters
 const MAX_STRING = 65536; // longer than any real rpath; bounds the scan of an unterminated string
 const MAX_VERSION_ENTRIES = 65536; // bounds a cyclic vn_next/vd_next chain
@@ -185,7 +188,9 @@ function readVersionNeeds(src: ByteSource, f: Fields, offset: number, count: num
     for (let j = 0; j < cnt; j++) {
       visit(aux);
       const a = src.read(aux, 16, 'version need aux entry');
-      need.versions.push(strings.get(f.u32(a, 8), 'version need name'));
+      const name = strings.get(f.u32(a, 8), 'version need name');
+      need.versions.push(name);
+      if (f.u16(a, 4) & VER_FLG_WEAK) (need.weak ??= []).push(name);
       const next = f.u32(a, 12);
       if (next === 0) break;
       aux += next;

@@ -8,6 +8,7 @@ import { ElfpackError } from '../errors.js';
 import { connectEngine, engineError } from '../sinks/engine.js';
 import { FsIndex, type IndexLimits } from './fs-index.js';
 import { ImageRoot } from './image-root.js';
+import { runConfigFromInspect } from './run-config.js';
 
 export interface ContainerRootOptions extends IndexLimits {
   cacheDir: string;
@@ -17,8 +18,10 @@ export interface ContainerRootOptions extends IndexLimits {
 export async function openContainerRoot(image: string, opts: ContainerRootOptions): Promise<ImageRoot> {
   const docker = opts.docker ?? connectEngine();
   let id: string;
+  let inspect: Docker.ImageInspectInfo;
   try {
-    id = (await docker.getImage(image).inspect()).Id;
+    inspect = await docker.getImage(image).inspect();
+    id = inspect.Id;
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) {
       throw new ElfpackError('NOT_FOUND', 'no such image in the engine (nothing is pulled: docker load or build it first)', { path: image, step: 'engine' });
@@ -45,5 +48,5 @@ export async function openContainerRoot(image: string, opts: ContainerRootOption
   }
   const index = new FsIndex(opts);
   await index.applyLayer(file);
-  return new ImageRoot(index, image);
+  return new ImageRoot(index, image, runConfigFromInspect(inspect));
 }

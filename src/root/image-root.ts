@@ -13,6 +13,7 @@ import { ElfpackError, RootPathError } from '../errors.js';
 import { describeType } from './host-root.js';
 import { FsIndex, type IndexLimits } from './fs-index.js';
 import type { FileType, Root, RootStat } from './root.js';
+import { runConfigFromBlob, type ImageRunConfig } from './run-config.js';
 
 export interface ImageRootOptions extends IndexLimits {
   /** Where unpacked gzip layers are kept (required for an image with compressed layers). */
@@ -52,9 +53,11 @@ export async function openImageRoot(path: string, opts: ImageRootOptions = {}): 
     return JSON.parse(readRegion(r, 16 << 20).toString('utf8'));
   };
   let layers: Region[];
+  let configName: string | undefined;
   const dockerManifest = json('manifest.json');
   if (Array.isArray(dockerManifest) && dockerManifest[0]?.Layers) {
     layers = (dockerManifest[0].Layers as string[]).map((l) => need(region(l), path, l));
+    configName = typeof dockerManifest[0].Config === 'string' ? dockerManifest[0].Config : undefined;
   } else {
     const index = json('index.json');
     if (!index?.manifests?.length) throw new ElfpackError('USAGE', 'not an image: no manifest.json or index.json', { path, step: 'image' });
@@ -63,13 +66,15 @@ export async function openImageRoot(path: string, opts: ImageRootOptions = {}): 
     while (manifest?.manifests) manifest = json(blobName((desc = manifest.manifests[0]).digest)); // a nested index
     if (!manifest?.layers) throw new ElfpackError('USAGE', `not an image: manifest ${desc.digest} has no layers`, { path, step: 'image' });
     layers = (manifest.layers as { digest: string }[]).map((l) => need(region(blobName(l.digest)), path, blobName(l.digest)));
+    configName = manifest.config?.digest ? blobName(manifest.config.digest) : undefined;
   }
+  const config = configName ? runConfigFromBlob(json(configName)) : undefined;
   const index = new FsIndex(opts);
   for (const l of layers) {
     const plain = await uncompressed(l, opts);
     await index.applyLayer(plain.file, plain.offset, plain.size);
   }
-  return new ImageRoot(index, path);
+  return new ImageRoot(index, path, config);
 }
 
 function blobName(digest: string): string {
@@ -143,7 +148,8 @@ async function uncompressed(r: Region, opts: ImageRootOptions): Promise<Region> 
 }
 
 export class ImageRoot implements Root {
-  constructor(readonly index: FsIndex, readonly label: string) {}
+  /** What the image runs, from its config (undefined for a filesystem without one). */
+  constructor(readonly index: FsIndex, readonly label: string, readonly config?: ImageRunConfig) {}
 
   lstat(path: string): RootStat | undefined {
     const e = this.index.entries.get(path);

@@ -1,0 +1,67 @@
+// What `elfpack doctor TARGET` examines: an image tar or OCI layout on disk, an image of the engine,
+// or a directory root (which has no config: --entrypoint says what it runs). Overrides work as
+// `docker run --entrypoint X IMAGE ARGS…` does: a new entrypoint drops the image's Cmd.
+import { existsSync, statSync } from 'node:fs';
+import { resolve as resolveHostPath } from 'node:path';
+import { ElfpackError } from '../errors.js';
+import { openContainerRoot } from '../root/container-root.js';
+import { HostRoot } from '../root/host-root.js';
+import { isImagePath, openImageRoot } from '../root/image-root.js';
+import type { Root } from '../root/root.js';
+import { EMPTY_RUN_CONFIG, type ImagePlatform, type ImageRunConfig } from '../root/run-config.js';
+
+export interface DoctorTargetOptions {
+  /** Cache for exported builder images and unpacked gzip layers. */
+  cacheDir: string;
+  /** Host directory a relative TARGET path is taken from. */
+  cwd: string;
+  /** Take TARGET as an image of the engine even if a file of that name exists. */
+  engine?: boolean;
+  entrypoint?: string;
+  /** Replaces the image's Cmd (undefined keeps it). */
+  cmd?: string[];
+  /** "linux/arm64", "arm64", "linux/arm/v7": the platform a directory root is meant for. */
+  platform?: string;
+}
+
+export interface DoctorTarget {
+  root: Root;
+  config: ImageRunConfig;
+  kind: 'image' | 'engine' | 'directory';
+}
+
+export async function openDoctorTarget(target: string, opts: DoctorTargetOptions): Promise<DoctorTarget> {
+  const path = resolveHostPath(opts.cwd, target);
+  let t: DoctorTarget;
+  if (!opts.engine && existsSync(path)) {
+    if (isImagePath(path)) {
+      const root = await openImageRoot(path, { cacheDir: opts.cacheDir });
+      t = { root, config: root.config ?? EMPTY_RUN_CONFIG, kind: 'image' };
+    } else if (statSync(path).isDirectory()) {
+      if (!opts.entrypoint) throw new ElfpackError('USAGE', 'a directory has no image config: say what it runs with --entrypoint PATH', { path: target });
+      t = { root: new HostRoot(path), config: EMPTY_RUN_CONFIG, kind: 'directory' };
+    } else {
+      throw new ElfpackError('USAGE', 'is neither an image tar, an OCI layout nor a directory', { path: target });
+    }
+  } else if (!opts.engine && /^[./]|\.tar$/.test(target)) {
+    throw new ElfpackError('NOT_FOUND', 'no such file or directory', { path: target });
+  } else {
+    const root = await openContainerRoot(target, { cacheDir: opts.cacheDir });
+    t = { root, config: root.config ?? EMPTY_RUN_CONFIG, kind: 'engine' };
+  }
+  const config = { ...t.config };
+  if (opts.entrypoint !== undefined) {
+    config.entrypoint = [opts.entrypoint];
+    config.cmd = [];
+  }
+  if (opts.cmd?.length) config.cmd = opts.cmd;
+  if (opts.platform) config.platform = parsePlatform(opts.platform);
+  return { ...t, config };
+}
+
+export function parsePlatform(s: string): ImagePlatform {
+  const parts = s.split('/');
+  if (parts.length === 1 && parts[0]) return { os: 'linux', architecture: parts[0] };
+  if (parts.length >= 2 && parts.length <= 3 && parts.every(Boolean)) return { os: parts[0], architecture: parts[1], ...(parts[2] ? { variant: parts[2] } : {}) };
+  throw new ElfpackError('USAGE', `--platform ${s}: want OS/ARCH[/VARIANT], e.g. linux/arm64`);
+}
