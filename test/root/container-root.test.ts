@@ -2,7 +2,7 @@
 // is never started), cached by image ID, and packed from; --load puts the result in the engine.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, REPO, runCli } from '../support/helpers.js';
@@ -13,6 +13,8 @@ describe('container-root: --from-image and --load, against the engine', function
   let dir: string;
   const builder = 'elfpack-test-confbuilder:1';
   const packed = 'elfpack-test-fromimage:1';
+  const onlyBuilder = 'elfpack-test-onlybuilder:1';
+  const onlyPacked = 'elfpack-test-onlypacked:1';
   before(function () {
     needEngine(this);
     dir = mkdtempSync(join(tmpdir(), 'elfpack-builder-'));
@@ -23,6 +25,8 @@ describe('container-root: --from-image and --load, against the engine', function
   after(() => {
     dockerRmi(builder);
     dockerRmi(packed);
+    dockerRmi(onlyBuilder);
+    dockerRmi(onlyPacked);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -39,6 +43,29 @@ describe('container-root: --from-image and --load, against the engine', function
     const r = dockerRun(packed);
     expect(r.stdout.toString(), r.stderr).to.match(/^hello from ld\.so\.conf/);
     expect(run('docker', ['ps', '-aq', '--filter', `ancestor=${builder}`]).stdout.trim()).to.equal('');
+  });
+
+  it('a library that exists only in the builder image: packed from it, the image runs', async function () {
+    // Built here, imported, then deleted: after this, libbuilderonly.so.1 is nowhere on the host
+    // outside the engine's own storage.
+    const build = join(dir, 'only');
+    const lib = join(build, 'usr/lib/x86_64-linux-gnu');
+    mkdirSync(lib, { recursive: true });
+    mkdirSync(join(build, 'lib64'));
+    mkdirSync(join(build, 'usr/bin'));
+    writeFileSync(join(build, 'lib.c'), 'const char *only(void) { return "hello from a builder-only library"; }\n');
+    writeFileSync(join(build, 'app.c'), '#include <stdio.h>\nconst char *only(void);\nint main(void) { puts(only()); return 0; }\n');
+    expect(run('gcc', ['-shared', '-fPIC', '-Wl,-soname,libbuilderonly.so.1', '-o', join(lib, 'libbuilderonly.so.1'), join(build, 'lib.c')]).status).to.equal(0);
+    expect(run('gcc', ['-o', join(build, 'usr/bin/app'), join(build, 'app.c'), `-L${lib}`, '-l:libbuilderonly.so.1']).status).to.equal(0);
+    copyFileSync('/lib64/ld-linux-x86-64.so.2', join(build, 'lib64/ld-linux-x86-64.so.2'));
+    copyFileSync('/lib/x86_64-linux-gnu/libc.so.6', join(lib, 'libc.so.6'));
+    expect(run('sh', ['-c', `tar -C ${build} -c lib64 usr | docker import - ${onlyBuilder}`]).status).to.equal(0);
+    rmSync(build, { recursive: true, force: true });
+    expect(run('sh', ['-c', 'find / -xdev -path /var/lib/docker -prune -o -name libbuilderonly.so.1 -print 2>/dev/null | head -1']).stdout).to.equal('');
+    const p = await runCli(['/usr/bin/app', '--from-image', onlyBuilder, '--load', '--tag', onlyPacked, '--bare'], { env: { XDG_CACHE_HOME: join(dir, 'cache') }, cwd: dir });
+    expect(p.code, p.stderr).to.equal(0);
+    const r = dockerRun(onlyPacked);
+    expect([r.status, r.stdout.toString()], r.stderr).to.deep.equal([0, 'hello from a builder-only library\n']);
   });
 
   it('an image the engine does not have, and an engine that is not there, are one clear line each', async function () {
