@@ -5,18 +5,18 @@ import pc from 'picocolors';
 import { statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { rmSync } from 'node:fs';
-import { openContainerRoot } from './root/container-root.js';
-import { loadIntoEngine, pingEngine } from './sinks/engine.js';
 import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
-import { isImagePath, openImageRoot } from './root/image-root.js';
 import { ElfpackError } from './errors.js';
 import { HostRoot } from './root/host-root.js';
-import { hostHwcaps } from './resolve/hwcaps.js';
-import { imageNameFor, pack, packToJson, renderPackSummary } from './commands/pack.js';
-import { doctor, doctorToJson, renderDoctor } from './commands/doctor.js';
-import { openDoctorTarget } from './commands/doctor-target.js';
-import { ldd, lddToJson, renderLdd, renderProblems, renderTree, type Painter } from './commands/ldd.js';
+import type { Painter } from './commands/ldd.js';
+
+// Commands and their dependencies load when used: start-up is most of a short `ldd` run, and
+// image, tar and engine code (dockerode alone takes 0.2 s to load) is not needed there.
+const lddCommand = () => import('./commands/ldd.js');
+const packCommand = () => import('./commands/pack.js');
+const doctorCommand = () => import('./commands/doctor.js');
+const engineSink = () => import('./sinks/engine.js');
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -69,11 +69,12 @@ function cacheDir(env: NodeJS.ProcessEnv): string {
 /** --root: a directory, or an image (docker save tar, OCI archive or layout); --from-image: a builder image in the engine; else the host. */
 async function openRoot(io: CliIo, root?: string, fromImage?: string): Promise<Root> {
   if (root && fromImage) throw new ElfpackError('USAGE', '--root and --from-image cannot be used together');
-  if (fromImage) return openContainerRoot(fromImage, { cacheDir: cacheDir(io.env) });
+  if (fromImage) return (await import('./root/container-root.js')).openContainerRoot(fromImage, { cacheDir: cacheDir(io.env) });
   if (!root) return new HostRoot('/');
   const path = resolveHostPath(io.cwd, root);
   const st = statSync(path, { throwIfNoEntry: false });
-  if (st && isImagePath(path)) return openImageRoot(path, { cacheDir: cacheDir(io.env) });
+  const { isImagePath, openImageRoot } = st ? await import('./root/image-root.js') : { isImagePath: () => false, openImageRoot: undefined };
+  if (st && isImagePath(path)) return openImageRoot!(path, { cacheDir: cacheDir(io.env) });
   if (!st?.isDirectory()) throw new ElfpackError('USAGE', st ? 'is neither a directory nor an image tar' : 'no such directory', { path: root });
   return new HostRoot(path);
 }
@@ -106,6 +107,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--from-image <image>', 'resolve inside this image of the Docker engine (FILE paths are inside it)')
     .action(async (files: string[], o: { root?: string; fromImage?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
       const inRoot = !!(o.root || o.fromImage);
+      const [{ ldd, lddToJson, renderLdd, renderProblems, renderTree }, { hostHwcaps }] = await Promise.all([lddCommand(), import('./resolve/hwcaps.js')]);
       const result = ldd(await openRoot(io, o.root, o.fromImage), files, {
         libraryPath: o.libraryPath ?? (inRoot ? undefined : io.env.LD_LIBRARY_PATH),
         hwcaps: o.hwcaps !== undefined ? splitHwcaps(o.hwcaps) : inRoot ? [] : hostHwcaps(),
@@ -150,6 +152,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
     .option('--json', 'print the result as JSON (schema elfpack.pack/v1)')
     .action(async (bin: string, args: string[], o: PackFlags) => {
+      const { imageNameFor, pack, packToJson, renderPackSummary } = await packCommand();
+      const { loadIntoEngine, pingEngine } = await engineSink();
       if (o.load) await pingEngine();
       const root = await openRoot(io, o.root, o.fromImage);
       const inRoot = !!(o.root || o.fromImage);
@@ -207,6 +211,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .action(async (target: string | undefined, args: string[], o: { fromImage?: string; entrypoint?: string; platform?: string; json?: boolean }) => {
       if (!!target === !!o.fromImage) throw new ElfpackError('USAGE', 'doctor: give a TARGET or --from-image IMAGE (one of them)');
       const name = (target ?? o.fromImage)!;
+      const [{ doctor, doctorToJson, renderDoctor }, { openDoctorTarget }] = await Promise.all([doctorCommand(), import('./commands/doctor-target.js')]);
       const t = await openDoctorTarget(name, { cacheDir: cacheDir(io.env), cwd: io.cwd, engine: !!o.fromImage, entrypoint: o.entrypoint, cmd: args, platform: o.platform });
       const report = doctor(t.root, t.config, { target: name });
       if (o.json) io.stdout(JSON.stringify(doctorToJson(report), null, 2) + '\n');

@@ -16,7 +16,7 @@ export interface ContainerRootOptions extends IndexLimits {
 }
 
 export async function openContainerRoot(image: string, opts: ContainerRootOptions): Promise<ImageRoot> {
-  const docker = opts.docker ?? connectEngine();
+  const docker = opts.docker ?? await connectEngine();
   let id: string;
   let inspect: Docker.ImageInspectInfo;
   try {

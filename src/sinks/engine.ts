@@ -1,11 +1,13 @@
 // The Docker engine through dockerode, at DOCKER_HOST or the default socket: load an image tar,
 // export a builder image's filesystem. Errors say whether the engine is absent or refused.
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { createReadStream } from 'node:fs';
 import { ElfpackError } from '../errors.js';
 
-export function connectEngine(): Docker {
-  return new Docker();
+/** Loaded on first use: dockerode and its dependencies take ~0.3 s to load, which `ldd` must not pay. */
+export async function connectEngine(): Promise<Docker> {
+  const { default: DockerClass } = await import('dockerode');
+  return new DockerClass();
 }
 
 /** Turns a dockerode failure into one line: the engine is not there, or what it said. */
@@ -19,8 +21,9 @@ export function engineError(err: unknown, what: string, path?: string): ElfpackE
 }
 
 /** Fails with one clear line when the engine cannot be reached: checked before long work. */
-export async function pingEngine(docker = connectEngine()): Promise<void> {
+export async function pingEngine(engine?: Docker): Promise<void> {
   try {
+    const docker = engine ?? await connectEngine();
     await docker.ping();
   } catch (err) {
     throw engineError(err, '--load');
@@ -28,7 +31,8 @@ export async function pingEngine(docker = connectEngine()): Promise<void> {
 }
 
 /** `docker load` of a tar; returns the references the engine reports. */
-export async function loadIntoEngine(tar: string, docker = connectEngine()): Promise<string[]> {
+export async function loadIntoEngine(tar: string, engine?: Docker): Promise<string[]> {
+  const docker = engine ?? await connectEngine();
   let res: NodeJS.ReadableStream;
   try {
     res = await docker.loadImage(createReadStream(tar), { quiet: true });
