@@ -22,6 +22,7 @@ build: install
 deps:
 	@bash test/setup/install-deps.sh
 	@bash test/setup/start-engine.sh
+	@bash test/setup/enable-binfmt.sh
 
 include testdata/programs.mk
 

@@ -125,19 +125,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = result.ok ? 0 : 1;
     });
 
-  program
-    .command('pack', { isDefault: true })
-    .description('pack BIN and exactly what its loader needs into a FROM-scratch image (the default command)')
-    .argument('<bin>', 'the program (a path inside --root when it is given)')
-    .argument('[args...]', 'after "--": the image\'s CMD')
+  // Options every image-writing command shares.
+  const imageOptions = (c: Command) => c
     .option('-o, --out <tar>', 'write the image tar here (default ./NAME.tar)')
     .option('-t, --tag <name:tag>', 'image name and tag (default NAME:latest)')
-    .option('--root <dir|image>', 'take the program and its libraries from this root filesystem or image tar')
-    .option('--from-image <image>', 'take the program and its libraries from this image of the Docker engine (a builder)')
     .option('--load', 'load the image into the Docker engine (without --out, no file is kept)')
-    .option('--as <path>', 'the program\'s path in the image (default its own path)')
-    .option('--include <path>', 'copy a file or directory of the root as it is; ELF files in it get their libraries too', collect, [])
-    .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
+    .option('--as <path>', 'the program\'s path in the image')
     .option('--add <src:dest>', 'copy a host file or directory to DEST in the image', collect, [])
     .option('-e, --env <k=v>', 'an environment variable of the image', collect, [])
     .option('-u, --user <user>', 'the user the container runs as (e.g. nonroot, 65532)')
@@ -145,58 +138,112 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-p, --port <n[/proto]>', 'an exposed port', collect, [])
     .option('-l, --label <k=v>', 'an image label', collect, [])
     .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
+    .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
+    .option('--json', 'print the result as JSON');
+
+  /** The image settings of the flags, as pack's options take them. */
+  const imageSettings = (o: PackFlags) => ({
+    as: o.as,
+    rootfs: o.rootfs && resolveHostPath(io.cwd, o.rootfs),
+    tag: o.tag,
+    hostRoot: new HostRoot('/'),
+    add: o.add.map((a) => splitAdd(a, io.cwd)),
+    env: o.env.map((e) => checkPair(e, '--env')),
+    user: o.user,
+    workdir: o.workdir,
+    ports: o.port,
+    labels: Object.fromEntries(o.label.map((l) => { const kv = checkPair(l, '--label'); const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; })),
+    bare: o.bare,
+    epoch: sourceDateEpoch(io.env),
+    onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
+  });
+
+  /** --load: checked first, then the written tar is loaded (and removed when it was only for that). */
+  const withLoad = async <R extends { out?: string; tag: string }>(o: PackFlags, name: string, build: (out?: string) => Promise<R>): Promise<R> => {
+    const { loadIntoEngine, pingEngine } = await engineSink();
+    if (o.load) await pingEngine();
+    const loadOnly = o.load && !o.out;
+    const out = loadOnly ? join(tmpdir(), `elfpack-${process.pid}-${name}.tar`) : o.out && resolveHostPath(io.cwd, o.out);
+    const result = await build(out);
+    if (o.load && result.out) {
+      try {
+        const loaded = await loadIntoEngine(result.out);
+        io.stderr(`elfpack: loaded ${loaded.join(', ') || result.tag} into the engine\n`);
+      } finally {
+        if (loadOnly) rmSync(result.out, { force: true });
+      }
+      if (loadOnly) result.out = undefined;
+    }
+    return result;
+  };
+
+  imageOptions(program
+    .command('pack', { isDefault: true })
+    .description('pack BIN and exactly what its loader needs into a FROM-scratch image (the default command)')
+    .argument('<bin>', 'the program (a path inside --root when it is given)')
+    .argument('[args...]', 'after "--": the image\'s CMD'))
+    .option('--root <dir|image>', 'take the program and its libraries from this root filesystem or image tar')
+    .option('--from-image <image>', 'take the program and its libraries from this image of the Docker engine (a builder)')
+    .option('--include <path>', 'copy a file or directory of the root as it is; ELF files in it get their libraries too', collect, [])
+    .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
     .option('--tzdata', 'add /usr/share/zoneinfo')
     .option('--no-runtime-deps', 'do not add what glibc loads without DT_NEEDED (libgcc_s, gconv, NSS)')
-    .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
     .option('--library-path <path>', 'LD_LIBRARY_PATH for the search')
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
-    .option('--json', 'print the result as JSON (schema elfpack.pack/v1)')
     .action(async (bin: string, args: string[], o: PackFlags) => {
       const { imageNameFor, pack, packToJson, renderPackSummary } = await packCommand();
-      const { loadIntoEngine, pingEngine } = await engineSink();
-      if (o.load) await pingEngine();
-      const root = await openRoot(io, o.root, o.fromImage);
-      const inRoot = !!(o.root || o.fromImage);
-      // --load alone writes the tar to a temporary file, loads it and removes it.
-      const loadOnly = o.load && !o.out;
-      const out = loadOnly ? join(tmpdir(), `elfpack-${process.pid}-${imageNameFor(o.as ?? bin)}.tar`) : o.out ?? (o.rootfs ? undefined : `${imageNameFor(o.as ?? bin)}.tar`);
-      const result = await pack({
-        root,
-        hostRoot: new HostRoot('/'),
-        program: bin,
-        cwd: inRoot ? '/' : io.cwd,
-        as: o.as,
-        out: out && resolveHostPath(io.cwd, out),
-        rootfs: o.rootfs && resolveHostPath(io.cwd, o.rootfs),
-        tag: o.tag,
-        include: o.include,
-        exclude: o.exclude,
-        add: o.add.map((a) => splitAdd(a, io.cwd)),
-        cmd: args,
-        env: o.env.map((e) => checkPair(e, '--env')),
-        user: o.user,
-        workdir: o.workdir,
-        ports: o.port,
-        labels: Object.fromEntries(o.label.map((l) => { const kv = checkPair(l, '--label'); const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; })),
-        bare: o.bare,
-        tzdata: o.tzdata,
-        runtimeDeps: o.runtimeDeps,
-        libraryPath: o.libraryPath,
-        useLdSoCache: o.ldSoCache,
-        epoch: sourceDateEpoch(io.env),
-        onProgress: (line) => io.stderr(`elfpack: ${line}\n`),
+      const name = imageNameFor(o.as ?? bin);
+      const result = await withLoad(o, name, async (out) => {
+        const root = await openRoot(io, o.root, o.fromImage);
+        const inRoot = !!(o.root || o.fromImage);
+        return pack({
+          ...imageSettings(o),
+          root,
+          program: bin,
+          cwd: inRoot ? '/' : io.cwd,
+          out: out ?? (o.rootfs ? undefined : resolveHostPath(io.cwd, `${name}.tar`)),
+          include: o.include,
+          exclude: o.exclude,
+          cmd: args,
+          tzdata: o.tzdata,
+          runtimeDeps: o.runtimeDeps,
+          libraryPath: o.libraryPath,
+          useLdSoCache: o.ldSoCache,
+        });
       });
-      if (o.load && result.out) {
-        try {
-          const loaded = await loadIntoEngine(result.out);
-          io.stderr(`elfpack: loaded ${loaded.join(', ') || result.tag} into the engine\n`);
-        } finally {
-          if (loadOnly) rmSync(result.out, { force: true });
-        }
-        if (loadOnly) result.out = undefined;
-      }
       if (o.json) io.stdout(JSON.stringify(packToJson(result), null, 2) + '\n');
       else for (const line of renderPackSummary(result, painter(io))) io.stderr(line + '\n');
+    });
+
+  imageOptions(program
+    .command('go')
+    .description('build a Go main package static (CGO_ENABLED=0) for each platform and pack it on scratch')
+    .argument('[pkg]', 'the package to build, as go build takes it', '.')
+    .argument('[goflags...]', 'after "--": more go build flags'))
+    .option('--platform <list>', 'OS/ARCH[/VARIANT], comma-separated or repeated: several make one multi-platform image (default: the host\'s)', collect, [])
+    .option('--cgo', 'build with cgo and pack the libraries it needs (host platform only)')
+    .option('--tzdata', 'embed the time zone database (-tags timetzdata)')
+    .option('--cmd <arg>', 'an argument of the image\'s CMD (repeat for several)', collect, [])
+    .action(async (pkg: string, goflags: string[], o: PackFlags & { platform: string[]; cgo?: boolean; cmd: string[] }) => {
+      const [{ goPack, goToJson }, { packToJson, renderPackSummary }] = await Promise.all([import('./commands/go.js'), packCommand()]);
+      const result = await withLoad(o, 'go', (out) => goPack({
+        ...imageSettings(o),
+        pkg,
+        cwd: io.cwd,
+        out,
+        platforms: o.platform.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean),
+        cgo: o.cgo,
+        tzdata: o.tzdata,
+        buildFlags: goflags,
+        cmd: o.cmd,
+        goEnv: io.env,
+        onGoOutput: (t) => io.stderr(t),
+      }));
+      if (o.json) io.stdout(JSON.stringify(goToJson(result, packToJson), null, 2) + '\n');
+      else {
+        for (const r of result.images) for (const line of renderPackSummary(r, painter(io))) io.stderr(line + '\n');
+        if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platforms) → ${result.out}\n`);
+      }
     });
 
   program

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'IO' // the operating system refused a read
   | 'MISSING_LIBRARY' // a library the program needs is nowhere to be found
   | 'IMAGE_CHECK' // the image, checked before writing, would not start
+  | 'BUILD_FAILED' // the build elfpack ran (go build) failed or made something it cannot pack
   | 'USAGE'; // bad options
 
 export class ElfpackError extends Error {

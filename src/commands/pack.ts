@@ -14,7 +14,8 @@ import { loaderConfigFor } from '../image/loader-config.js';
 import { checkImage } from '../image/self-check.js';
 import { writeLayer } from '../image/tar-writer.js';
 import { buildConfig, platformOf, type Platform, type RunSettings } from '../image/config.js';
-import { buildImage, MEDIA, parseTag } from '../image/image.js';
+import { buildImage, MEDIA, parseTag, type PlatformImage } from '../image/image.js';
+import type { FileTree } from '../image/file-tree.js';
 import { ArchiveWriter } from '../sinks/archive.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
 import { plain, type Painter } from './ldd.js';
@@ -53,6 +54,17 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   epoch?: number;
   /** Progress lines for long work. */
   onProgress?: (line: string) => void;
+  /** The image's platform, when the caller knows more than the ELF header tells (GOARM's variant). */
+  platform?: Platform;
+  /** The config's history line (default "elfpack PROGRAM"). */
+  createdBy?: string;
+}
+
+/** What pack decided, before anything is written: the file tree and the summary. */
+export interface PackPlan {
+  opts: PackOptions;
+  tree: FileTree;
+  result: PackResult;
 }
 
 export interface PackResult {
@@ -76,6 +88,30 @@ export interface PackResult {
 
 export async function pack(opts: PackOptions): Promise<PackResult> {
   if (!opts.out && !opts.rootfs) throw new ElfpackError('USAGE', 'nothing to write: give an output tar or a rootfs directory');
+  const plan = planPack(opts);
+  const result = plan.result;
+  if (opts.rootfs) {
+    await writeRootfs(plan.tree, opts.rootfs);
+    result.rootfs = opts.rootfs;
+  }
+  if (opts.out) {
+    const archive = new ArchiveWriter(opts.out, opts.epoch ?? 0);
+    try {
+      const image = await writePackedImage(archive, plan);
+      await archive.finish([image], { tags: [result.tag] });
+      result.digest = image.manifest.descriptor.digest;
+      result.imageId = image.config.descriptor.digest;
+      result.out = opts.out;
+    } catch (err) {
+      await archive.abort();
+      throw err;
+    }
+  }
+  return result;
+}
+
+/** Resolves the program's closure into an image tree and checks the image would start; writes nothing. */
+export function planPack(opts: PackOptions): PackPlan {
   const cwd = opts.cwd ?? '/';
   const resolver = new Resolver(opts.root, { libraryPath: opts.libraryPath, hwcaps: [], cwd, useLdSoCache: opts.useLdSoCache });
   const programPath = posix.resolve(cwd, opts.program);
@@ -143,43 +179,32 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   const tag = parseTag(opts.tag ?? `${imageNameFor(at)}:latest`).full;
   const files = [...b.files.values()];
   const result: PackResult = {
-    program: opts.program, linkage, platform: platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
+    program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
     totalBytes: files.reduce((n, f) => n + f.size, 0), added,
   };
+  return { opts, tree: b.tree, result };
+}
+
+/** Streams the plan's layer into the archive; returns the image (config, manifest) for `finish`. */
+export async function writePackedImage(archive: ArchiveWriter, plan: PackPlan): Promise<PlatformImage> {
+  const { opts, result } = plan;
   const epoch = opts.epoch ?? 0;
-  if (opts.rootfs) {
-    await writeRootfs(b.tree, opts.rootfs);
-    result.rootfs = opts.rootfs;
-  }
-  if (opts.out) {
-    const archive = new ArchiveWriter(opts.out, epoch);
-    try {
-      let done = 0;
-      let last = Date.now();
-      const layer = await archive.addStreamedBlob((sink) => writeLayer(b.tree, sink, {
-        mtime: epoch,
-        onFile: (_p, bytes) => {
-          done += bytes;
-          if (opts.onProgress && Date.now() - last > 500) {
-            last = Date.now();
-            opts.onProgress(`writing layer: ${(done / 1e6).toFixed(0)} of ${(result.totalBytes / 1e6).toFixed(0)} MB`);
-          }
-        },
-      }));
-      const config = buildConfig(result.platform, {
-        entrypoint: result.entrypoint, cmd: opts.cmd, env, user: opts.user, workdir: opts.workdir, ports: opts.ports, labels: opts.labels,
-      }, [layer.digest], new Date(epoch * 1000), `elfpack ${opts.program}`);
-      const image = buildImage(result.platform, config, [{ descriptor: { mediaType: MEDIA.layer, digest: layer.digest, size: layer.size } }]);
-      await archive.finish([image], { tags: [tag] });
-      result.digest = image.manifest.descriptor.digest;
-      result.imageId = image.config.descriptor.digest;
-      result.out = opts.out;
-    } catch (err) {
-      await archive.abort();
-      throw err;
-    }
-  }
-  return result;
+  let done = 0;
+  let last = Date.now();
+  const layer = await archive.addStreamedBlob((sink) => writeLayer(plan.tree, sink, {
+    mtime: epoch,
+    onFile: (_p, bytes) => {
+      done += bytes;
+      if (opts.onProgress && Date.now() - last > 500) {
+        last = Date.now();
+        opts.onProgress(`writing layer: ${(done / 1e6).toFixed(0)} of ${(result.totalBytes / 1e6).toFixed(0)} MB`);
+      }
+    },
+  }));
+  const config = buildConfig(result.platform, {
+    entrypoint: result.entrypoint, cmd: opts.cmd, env: opts.env ?? [], user: opts.user, workdir: opts.workdir, ports: opts.ports, labels: opts.labels,
+  }, [layer.digest], new Date(epoch * 1000), opts.createdBy ?? `elfpack ${opts.program}`);
+  return buildImage(result.platform, config, [{ descriptor: { mediaType: MEDIA.layer, digest: layer.digest, size: layer.size } }]);
 }
 
 /** A program's file name as an image name: lowercase, other characters as "-". */

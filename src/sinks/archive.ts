@@ -8,7 +8,7 @@ import { closeSync, openSync, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { rename, unlink } from 'node:fs/promises';
 import { ElfpackError } from '../errors.js';
-import { MEDIA, jsonBlob, type Blob, type PlatformImage } from '../image/image.js';
+import { MEDIA, jsonBlob, type Blob, type Descriptor, type PlatformImage } from '../image/image.js';
 import { BLOCK, encodeHeader, padding } from '../image/tar-format.js';
 import type { BlobInfo, ByteSink } from '../image/tar-writer.js';
 
@@ -69,20 +69,29 @@ export class ArchiveWriter {
     this.written.add(b.descriptor.digest);
   }
 
-  /** Writes the blobs of `images`, index.json, manifest.json and oci-layout, then renames into place. */
-  async finish(images: PlatformImage[], opts: ArchiveOptions): Promise<void> {
+  /**
+   * Writes the blobs of `images`, index.json, manifest.json and oci-layout, then renames into place.
+   * Several images become one image index blob (one manifest per platform), which index.json
+   * names, as buildx lays out a multi-platform image; returns that index's descriptor.
+   */
+  async finish(images: PlatformImage[], opts: ArchiveOptions): Promise<Descriptor | undefined> {
     for (const img of images) {
       for (const b of [img.config, img.manifest, ...img.layers]) {
         if (!this.written.has(b.descriptor.digest)) this.addBlob(b);
       }
     }
     const ref = opts.tags[0];
-    const manifests = images.map((img) => ({
-      ...img.manifest.descriptor,
-      platform: img.platform,
-      // containerd and podman read the name from these annotations; the OCI one holds the tag.
-      ...(ref ? { annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': ref.slice(ref.lastIndexOf(':') + 1) } } : {}),
-    }));
+    // containerd and podman read the name from these annotations; the OCI one holds the tag.
+    const annotations = ref ? { annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': ref.slice(ref.lastIndexOf(':') + 1) } } : {};
+    let platformIndex: Blob | undefined;
+    let manifests: Descriptor[];
+    if (images.length > 1) {
+      platformIndex = jsonBlob(MEDIA.index, { schemaVersion: 2, mediaType: MEDIA.index, manifests: images.map((img) => ({ ...img.manifest.descriptor, platform: img.platform })) });
+      this.addBlob(platformIndex);
+      manifests = [{ ...platformIndex.descriptor, ...annotations }];
+    } else {
+      manifests = images.map((img) => ({ ...img.manifest.descriptor, platform: img.platform, ...annotations }));
+    }
     const loaded = images[opts.loadPlatform ?? 0];
     this.addFile('index.json', jsonBlob(MEDIA.index, { schemaVersion: 2, mediaType: MEDIA.index, manifests }).content!);
     this.addFile('manifest.json', Buffer.from(JSON.stringify([{
@@ -96,6 +105,7 @@ export class ArchiveWriter {
     closeSync(this.fd);
     this.fd = -1;
     await rename(this.tmp, this.path);
+    return platformIndex?.descriptor;
   }
 
   /** Removes the temporary file: nothing is left behind. */

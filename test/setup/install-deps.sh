@@ -11,6 +11,7 @@ PACKAGES=(
   pax-utils python3-pyelftools libtree time  # lddtree, libtree, /usr/bin/time: make bench
   docker.io skopeo umoci podman  # the engine images are loaded into and run by; three validators
   python3 curl ca-certificates libc-bin coreutils tzdata  # Debian programs and data the pack tests put on scratch
+  qemu-user-static binfmt-support  # arm64 images run here too (elfpack go --platform linux/arm64)
 )
 
 if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then

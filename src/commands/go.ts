@@ -1,0 +1,189 @@
+// `elfpack go`: `go build` with the static-linking recipe (CGO_ENABLED=0, -trimpath, -s -w,
+// -buildvcs=false) for each platform, then pack: one image, or one OCI image index holding a
+// manifest per platform. The same source gives the same bytes, so the same index digest.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ElfpackError } from '../errors.js';
+import type { Platform } from '../image/config.js';
+import { platformOf } from '../image/config.js';
+import type { Descriptor, PlatformImage } from '../image/image.js';
+import { HostRoot } from '../root/host-root.js';
+import { ArchiveWriter } from '../sinks/archive.js';
+import { imageNameFor, planPack, writePackedImage, type PackOptions, type PackPlan, type PackResult } from './pack.js';
+import { writeRootfs } from '../sinks/rootfs-dir.js';
+
+export interface GoOptions extends Omit<PackOptions, 'root' | 'program' | 'platform' | 'cwd'> {
+  /** The package to build (default "."), as `go build` takes it. */
+  pkg?: string;
+  /** Host directory the build runs in. */
+  cwd: string;
+  /** "linux/amd64", "linux/arm/v7"… (default: the host's). */
+  platforms?: string[];
+  /** Build with cgo and pack the program's libraries (host platform only). */
+  cgo?: boolean;
+  /** Extra `go build` flags (after "--"). */
+  buildFlags?: string[];
+  /** The environment go runs in (PATH, HOME, GOPATH…); the library never reads process.env. */
+  goEnv: NodeJS.ProcessEnv;
+  /** go's own output (build errors), as it comes. */
+  onGoOutput?: (text: string) => void;
+  /** The `go` program (default "go" on PATH). */
+  goBinary?: string;
+}
+
+export interface GoResult {
+  images: PackResult[];
+  /** The image index's digest, for several platforms. */
+  indexDigest?: string;
+  out?: string;
+  tag: string;
+}
+
+const GOARCH_OF: Record<string, string> = { amd64: 'amd64', arm64: 'arm64', arm: 'arm', '386': '386', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', mips64le: 'mips64le', ppc64: 'ppc64', mipsle: 'mipsle', mips: 'mips', mips64: 'mips64', loong64: 'loong64' };
+
+/** Node's process.arch → the OCI architecture (the host's platform, the default). */
+export function hostPlatform(arch: string = process.arch): string {
+  const oci: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mipsel: 'mipsle' };
+  return `linux/${oci[arch] ?? arch}`;
+}
+
+interface GoPlatform {
+  name: string;
+  goarch: string;
+  goarm?: string;
+  platform?: Platform;
+}
+
+function parseGoPlatform(p: string, known: Set<string>): GoPlatform {
+  const [os, arch, variant, extra] = p.split('/');
+  const goarch = GOARCH_OF[arch ?? ''];
+  if (os !== 'linux' || !goarch || extra !== undefined || !known.has(`linux/${goarch}`)) {
+    throw new ElfpackError('USAGE', `--platform ${p}: not a Linux platform this Go builds for (see go tool dist list)`);
+  }
+  let goarm: string | undefined;
+  if (variant) {
+    const m = goarch === 'arm' ? /^v([567])$/.exec(variant) : goarch === 'arm64' && variant === 'v8' ? ['v8', ''] : null;
+    if (!m) throw new ElfpackError('USAGE', `--platform ${p}: unknown variant ${variant}`);
+    goarm = goarch === 'arm' ? m[1] : undefined;
+  }
+  // arm images say their variant (v7 unless GOARM says otherwise); the rest take it from the ELF header.
+  const platform: Platform | undefined = goarch === 'arm' ? { os: 'linux', architecture: 'arm', variant: `v${goarm ?? '7'}` } : undefined;
+  return { name: p, goarch, goarm: goarch === 'arm' ? goarm ?? '7' : undefined, platform };
+}
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function runGo(opts: GoOptions, args: string[], env: NodeJS.ProcessEnv, echo: boolean): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.goBinary ?? 'go', args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (echo) opts.onGoOutput?.(d.toString());
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT'
+        ? new ElfpackError('NOT_FOUND', 'no Go toolchain: "go" is not on PATH (install golang-go, or put go on PATH)', { step: 'go' })
+        : new ElfpackError('IO', `cannot run go: ${err.message}`, { step: 'go', cause: err }));
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+export async function goPack(opts: GoOptions): Promise<GoResult> {
+  const pkg = opts.pkg ?? '.';
+  // A directory is built from inside it, so that go finds the module it belongs to (go itself
+  // would look for the module of the current directory).
+  const asDir = /^(\.{1,2}(\/|$)|\/)/.test(pkg) ? resolve(opts.cwd, pkg) : undefined;
+  const userCwd = opts.cwd;
+  if (asDir && statSync(asDir, { throwIfNoEntry: false })?.isDirectory()) opts = { ...opts, cwd: asDir, pkg: '.' };
+  return goPackIn(opts, pkg, userCwd);
+}
+
+async function goPackIn(opts: GoOptions, shownPkg: string, userCwd: string): Promise<GoResult> {
+  const pkg = opts.pkg ?? '.';
+  // Nothing is ever downloaded behind the user's back: the local toolchain, as it is.
+  const baseEnv: NodeJS.ProcessEnv = { GOTOOLCHAIN: 'local', ...opts.goEnv, GOOS: 'linux', GOFLAGS: opts.goEnv.GOFLAGS ?? '' };
+  const list = await runGo(opts, ['list', '-f', '{{.Name}}\t{{.ImportPath}}\t{{.Dir}}', pkg], baseEnv, false);
+  if (list.code !== 0) throw new ElfpackError('USAGE', `go list: ${firstLines(list.stderr)}`, { path: shownPkg, step: 'go' });
+  const lines = list.stdout.trim().split('\n');
+  if (lines.length !== 1) throw new ElfpackError('USAGE', `names ${lines.length} packages: give one main package`, { path: shownPkg, step: 'go' });
+  const [name, importPath, dir] = lines[0].split('\t');
+  if (name !== 'main') throw new ElfpackError('USAGE', `is package ${name}, not main: there is no program to build`, { path: shownPkg, step: 'go' });
+  const known = new Set((await runGo(opts, ['tool', 'dist', 'list'], baseEnv, false)).stdout.split('\n').map((l) => l.trim()));
+  const platforms = (opts.platforms?.length ? opts.platforms : [hostPlatform()]).map((p) => parseGoPlatform(p, known));
+  if (new Set(platforms.map((p) => p.name)).size !== platforms.length) throw new ElfpackError('USAGE', '--platform lists a platform twice');
+  const host = hostPlatform();
+  if (opts.cgo && (platforms.length > 1 || `linux/${platforms[0].goarch}` !== host)) {
+    throw new ElfpackError('USAGE', `--cgo builds for the host platform (${host}) only: a cgo cross build needs a C cross toolchain and the target's libraries`);
+  }
+  const progName = imageNameFor(importPath === 'command-line-arguments' ? dir : importPath);
+  const at = opts.as ?? `/${progName}`;
+  const tag = opts.tag ?? `${progName}:latest`;
+  if (!opts.out && !opts.rootfs) opts = { ...opts, out: join(userCwd, `${progName}.tar`) };
+  const work = mkdtempSync(join(tmpdir(), 'elfpack-go-'));
+  try {
+    const plans: PackPlan[] = [];
+    for (const p of platforms) {
+      const bin = join(work, `${progName}-${p.goarch}${p.goarm ?? ''}`);
+      const flags = ['-trimpath', '-buildvcs=false', '-ldflags=-s -w', ...(opts.tzdata ? ['-tags', 'timetzdata'] : []), ...(opts.buildFlags ?? [])];
+      const env = { ...baseEnv, CGO_ENABLED: opts.cgo ? '1' : '0', GOARCH: p.goarch, ...(p.goarm ? { GOARM: p.goarm } : {}) };
+      opts.onProgress?.(`go build ${shownPkg} for ${p.name}`);
+      const b = await runGo(opts, ['build', ...flags, '-o', bin, pkg], env, true);
+      if (b.code !== 0) throw new ElfpackError('BUILD_FAILED', `go build failed for ${p.name} (exit ${b.code}): ${firstLines(b.stderr)}`, { path: shownPkg, step: 'go' });
+      const plan = planPack({
+        ...opts, root: new HostRoot('/'), program: bin, cwd: '/', as: at, tag, platform: p.platform,
+        // The image's zoneinfo comes from the binary itself with -tags timetzdata.
+        tzdata: false, createdBy: `elfpack go ${shownPkg}`,
+      });
+      if (plan.result.linkage === 'dynamic' && !opts.cgo) {
+        throw new ElfpackError('BUILD_FAILED', `the build for ${p.name} is dynamically linked (a build flag or a dependency asks for cgo): use --cgo to pack its libraries`, { path: shownPkg, step: 'go' });
+      }
+      plan.result.program = `${shownPkg} (${p.name})`;
+      plans.push(plan);
+    }
+    const result: GoResult = { images: plans.map((p) => p.result), tag: plans[0].result.tag };
+    if (opts.rootfs) {
+      if (plans.length > 1) throw new ElfpackError('USAGE', '--rootfs takes one platform');
+      await writeRootfs(plans[0].tree, opts.rootfs);
+      plans[0].result.rootfs = opts.rootfs;
+    }
+    if (opts.out) {
+      const archive = new ArchiveWriter(opts.out, opts.epoch ?? 0);
+      try {
+        const images: PlatformImage[] = [];
+        for (const plan of plans) images.push(await writePackedImage(archive, plan));
+        // docker load takes manifest.json's one image: the host's when it was built.
+        const hostIndex = Math.max(0, platforms.findIndex((p) => `linux/${p.goarch}` === host));
+        const index: Descriptor | undefined = await archive.finish(images, { tags: [result.tag], loadPlatform: hostIndex });
+        images.forEach((img, i) => {
+          plans[i].result.digest = img.manifest.descriptor.digest;
+          plans[i].result.imageId = img.config.descriptor.digest;
+          plans[i].result.out = opts.out;
+        });
+        result.indexDigest = index?.digest;
+        result.out = opts.out;
+      } catch (err) {
+        await archive.abort();
+        throw err;
+      }
+    }
+    return result;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function firstLines(s: string): string {
+  const lines = s.trim().split('\n').filter((l) => l && !l.startsWith('#'));
+  return lines.slice(0, 3).join('; ') || 'no output';
+}
+
+/** The result for machines (schema elfpack.go/v1). */
+export function goToJson(r: GoResult, packJson: (p: PackResult) => object): object {
+  return { schema: 'elfpack.go/v1', tag: r.tag, out: r.out ?? null, indexDigest: r.indexDigest ?? null, images: r.images.map(packJson) };
+}

@@ -1,0 +1,113 @@
+// elfpack go against the real toolchain, engine, skopeo and qemu: a stdlib-only server built for
+// amd64 and arm64 into one image index; each platform read back and run; cgo; and the errors.
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, REPO, needCommand, runCli, skipOrFail } from '../support/helpers.js';
+import { dockerLoad, dockerRmi, dockerRun, needEngine, run, skopeoInspect } from '../support/engine.js';
+
+const SERVER = join(REPO, 'testdata/programs/go/server');
+
+/** go's environment: the fixtures' build cache (warm after make fixtures), nothing fetched. */
+function goEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, GOCACHE: join(FIXTURES, '.gocache'), GOPATH: join(FIXTURES, '.gopath'), GOPROXY: 'off', GOFLAGS: '-mod=mod', ...extra };
+}
+
+function needQemu(ctx: Mocha.Context, name: string): void {
+  const f = `/proc/sys/fs/binfmt_misc/qemu-${name}`;
+  if (!existsSync(f) || !readFileSync(f, 'utf8').startsWith('enabled')) skipOrFail(ctx, `qemu-${name} is not registered with binfmt_misc (make deps does it as root)`);
+}
+
+describe('commands/go: static Go builds on scratch', function () {
+  this.timeout(600_000);
+  let dir: string;
+  const tags = ['elfpack-test-go-multi:1', 'elfpack-test-go-arm64:1', 'elfpack-test-go-cgo:1'];
+  before(function () {
+    needCommand(this, 'go');
+    dir = mkdtempSync(join(tmpdir(), 'elfpack-go-'));
+  });
+  after(() => {
+    for (const t of tags) dockerRmi(t);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('amd64 + arm64 make one image index: skopeo reads each platform, docker load gets the host\'s, which runs; a rebuild is byte-identical', async function () {
+    needEngine(this);
+    const tar = join(dir, 'multi.tar');
+    const args = ['go', SERVER, '--platform', 'linux/amd64,linux/arm64', '--tag', tags[0], '--cmd', '-version', '--json'];
+    const r = await runCli([...args, '--out', tar], { env: goEnv() });
+    expect(r.code, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.schema).to.equal('elfpack.go/v1');
+    expect(out.images.map((i: { platform: object; linkage: string }) => [i.platform, i.linkage])).to.deep.equal([
+      [{ os: 'linux', architecture: 'amd64' }, 'not a dynamic executable'],
+      [{ os: 'linux', architecture: 'arm64', variant: 'v8' }, 'not a dynamic executable'],
+    ]);
+    const raw = run('skopeo', ['inspect', '--raw', `oci-archive:${tar}`]).stdout;
+    expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).to.equal(out.indexDigest);
+    expect(JSON.parse(raw).manifests.map((m: { digest: string }) => m.digest)).to.deep.equal(out.images.map((i: { digest: string }) => i.digest));
+    for (const arch of ['amd64', 'arm64']) {
+      const i = JSON.parse(run('skopeo', ['inspect', '--override-arch', arch, `oci-archive:${tar}`]).stdout);
+      expect(i.Architecture).to.equal(arch);
+    }
+    expect(skopeoInspect('docker-archive', tar).Architecture).to.equal('amd64');
+    expect(dockerLoad(tar)).to.equal(tags[0]);
+    const ran = dockerRun(tags[0]);
+    expect([ran.status, ran.stdout.toString()], ran.stderr).to.deep.equal([0, 'server linux/amd64\n']);
+    const again = join(dir, 'again.tar');
+    const r2 = await runCli([...args, '--out', again], { env: goEnv() });
+    expect(JSON.parse(r2.stdout).indexDigest).to.equal(out.indexDigest);
+    expect(readFileSync(again).equals(readFileSync(tar))).to.equal(true);
+  });
+
+  it('the arm64 image: its ELF header says AArch64, and it runs in the engine under qemu-user', async function () {
+    needEngine(this);
+    needQemu(this, 'aarch64');
+    needCommand(this, 'readelf');
+    const tar = join(dir, 'arm64.tar');
+    const rootfs = join(dir, 'arm64-rootfs');
+    const r = await runCli(['go', SERVER, '--platform', 'linux/arm64', '--tag', tags[1], '--cmd', '-version', '--out', tar, '--rootfs', rootfs], { env: goEnv() });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(run('readelf', ['-h', join(rootfs, 'server')]).stdout).to.match(/Machine:\s+AArch64/);
+    expect(dockerLoad(tar)).to.equal(tags[1]);
+    const ran = dockerRun(tags[1]);
+    expect([ran.status, ran.stdout.toString()], ran.stderr).to.deep.equal([0, 'server linux/arm64\n']);
+  });
+
+  it('--cgo builds with cgo and packs the libraries the program needs; it runs', async function () {
+    needEngine(this);
+    const r = await runCli(['go', join(REPO, 'testdata/programs/go/gocgo'), '--cgo', '--load', '--tag', tags[2], '--bare'], { env: goEnv({ GO111MODULE: 'off', GOFLAGS: '' }), cwd: dir });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.include(`loaded ${tags[2]} into the engine`);
+    expect(r.stderr).to.not.include('not a dynamic executable');
+    const ran = dockerRun(tags[2]);
+    expect([ran.status, ran.stdout.toString()], ran.stderr).to.deep.equal([0, 'hello from cgo, pid true\n']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tar'))).to.not.include('gocgo.tar');
+  });
+
+  it('no toolchain, a build failure (with go\'s own output), a package that is not main, an unknown platform: one clear error, no file', async function () {
+    const mod = (name: string, src: string) => {
+      const d = join(dir, name);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'go.mod'), `module example.com/${name}\n\ngo 1.19\n`);
+      writeFileSync(join(d, 'x.go'), src);
+      return d;
+    };
+    const out = join(dir, 'never.tar');
+    const noGo = await runCli(['go', SERVER, '--out', out], { env: goEnv({ PATH: '/nonexistent' }) });
+    expect([noGo.code, noGo.stderr]).to.deep.equal([1, 'elfpack: no Go toolchain: "go" is not on PATH (install golang-go, or put go on PATH)\n']);
+    const broken = await runCli(['go', mod('broken', 'package main\nfunc main() { undefinedThing() }\n'), '--out', out], { env: goEnv() });
+    expect(broken.code).to.equal(1);
+    expect(broken.stderr).to.match(/undefined: undefinedThing/);
+    expect(broken.stderr).to.match(/go build failed for linux\/amd64 \(exit \d+\): .*undefined: undefinedThing/);
+    const lib = mod('lib', 'package lib\nfunc F() {}\n');
+    expect((await runCli(['go', lib, '--out', out], { env: goEnv() })).stderr).to.equal(`elfpack: ${lib}: is package lib, not main: there is no program to build\n`);
+    const plat = await runCli(['go', SERVER, '--platform', 'linux/sparc99', '--out', out], { env: goEnv() });
+    expect([plat.code, plat.stderr]).to.deep.equal([2, 'elfpack: --platform linux/sparc99: not a Linux platform this Go builds for (see go tool dist list)\n']);
+    const cross = await runCli(['go', SERVER, '--platform', 'linux/arm64', '--cgo', '--out', out], { env: goEnv() });
+    expect(cross.stderr).to.match(/--cgo builds for the host platform \(linux\/amd64\) only/);
+    expect(existsSync(out)).to.equal(false);
+  });
+});
