@@ -23,6 +23,7 @@ deps:
 	@bash test/setup/install-deps.sh
 	@bash test/setup/start-engine.sh
 	@bash test/setup/enable-binfmt.sh
+	@bash test/setup/start-registry.sh
 
 include testdata/programs.mk
 

@@ -10,6 +10,7 @@ import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
 import { HostRoot } from './root/host-root.js';
 import type { Painter } from './commands/ldd.js';
+import type { PushResult } from './sinks/registry.js';
 
 // Commands and their dependencies load when used: start-up is most of a short `ldd` run, and
 // image, tar and engine code (dockerode alone takes 0.2 s to load) is not needed there.
@@ -36,6 +37,7 @@ interface PackFlags {
   out?: string; tag?: string; root?: string; fromImage?: string; load?: boolean; as?: string; include: string[]; exclude: string[]; add: string[];
   env: string[]; user?: string; workdir?: string; port: string[]; label: string[]; bare?: boolean; tzdata?: boolean;
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
+  push?: string; insecure?: boolean; caFile?: string;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -130,6 +132,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-o, --out <tar>', 'write the image tar here (default ./NAME.tar)')
     .option('-t, --tag <name:tag>', 'image name and tag (default NAME:latest)')
     .option('--load', 'load the image into the Docker engine (without --out, no file is kept)')
+    .option('--push <ref>', 'push the image to a registry ([REGISTRY/]NAME[:TAG]; without --out, no file is kept)')
+    .option('--insecure', 'allow plain HTTP to a registry that is not on localhost')
+    .option('--ca-file <pem>', 'trust this CA for the registry\'s certificate')
     .option('--as <path>', 'the program\'s path in the image')
     .option('--add <src:dest>', 'copy a host file or directory to DEST in the image', collect, [])
     .option('-e, --env <k=v>', 'an environment variable of the image', collect, [])
@@ -158,23 +163,43 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
   });
 
-  /** --load: checked first, then the written tar is loaded (and removed when it was only for that). */
-  const withLoad = async <R extends { out?: string; tag: string }>(o: PackFlags, name: string, build: (out?: string) => Promise<R>): Promise<R> => {
+  /**
+   * --load and --push: the engine is checked first, then the written tar is loaded and pushed
+   * (and removed when it was written only for that).
+   */
+  const withSinks = async <R extends { out?: string; tag: string; pushed?: PushResult }>(o: PackFlags, name: string, build: (out?: string) => Promise<R>): Promise<R> => {
     const { loadIntoEngine, pingEngine } = await engineSink();
     if (o.load) await pingEngine();
-    const loadOnly = o.load && !o.out;
-    const out = loadOnly ? join(tmpdir(), `elfpack-${process.pid}-${name}.tar`) : o.out && resolveHostPath(io.cwd, o.out);
+    if (o.push) (await import('./sinks/registry-auth.js')).parseRef(o.push);
+    const tempOnly = (o.load || o.push) && !o.out;
+    const out = tempOnly ? join(tmpdir(), `elfpack-${process.pid}-${name}.tar`) : o.out && resolveHostPath(io.cwd, o.out);
     const result = await build(out);
-    if (o.load && result.out) {
-      try {
+    if (!result.out) return result;
+    try {
+      if (o.load) {
         const loaded = await loadIntoEngine(result.out);
         io.stderr(`elfpack: loaded ${loaded.join(', ') || result.tag} into the engine\n`);
-      } finally {
-        if (loadOnly) rmSync(result.out, { force: true });
       }
-      if (loadOnly) result.out = undefined;
+      if (o.push) result.pushed = await pushTo(result.out, o.push, o);
+    } finally {
+      if (tempOnly) rmSync(result.out, { force: true });
     }
+    if (tempOnly) result.out = undefined;
     return result;
+  };
+
+  const pushTo = async (tar: string, ref: string, o: { insecure?: boolean; caFile?: string }): Promise<PushResult> => {
+    const { pushArchive } = await import('./sinks/registry.js');
+    const r = await pushArchive(tar, ref, {
+      insecure: o.insecure,
+      caFile: o.caFile && resolveHostPath(io.cwd, o.caFile),
+      dockerConfigDir: io.env.DOCKER_CONFIG || join(io.env.HOME || homedir(), '.docker'),
+      env: io.env,
+      pushedRecord: join(cacheDir(io.env), 'pushed-blobs.json'),
+      onProgress: (line) => io.stderr(`elfpack: ${line}\n`),
+    });
+    io.stderr(`elfpack: pushed ${r.ref}@${r.digest} (${r.blobs.uploaded} blobs uploaded, ${r.blobs.skipped} already there, ${r.blobs.mounted} mounted)\n`);
+    return r;
   };
 
   imageOptions(program
@@ -193,7 +218,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .action(async (bin: string, args: string[], o: PackFlags) => {
       const { imageNameFor, pack, packToJson, renderPackSummary } = await packCommand();
       const name = imageNameFor(o.as ?? bin);
-      const result = await withLoad(o, name, async (out) => {
+      const result = await withSinks(o, name, async (out) => {
         const root = await openRoot(io, o.root, o.fromImage);
         const inRoot = !!(o.root || o.fromImage);
         return pack({
@@ -226,7 +251,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--cmd <arg>', 'an argument of the image\'s CMD (repeat for several)', collect, [])
     .action(async (pkg: string, goflags: string[], o: PackFlags & { platform: string[]; cgo?: boolean; cmd: string[] }) => {
       const [{ goPack, goToJson }, { packToJson, renderPackSummary }] = await Promise.all([import('./commands/go.js'), packCommand()]);
-      const result = await withLoad(o, 'go', (out) => goPack({
+      const result = await withSinks(o, 'go', (out) => goPack({
         ...imageSettings(o),
         pkg,
         cwd: io.cwd,
@@ -244,6 +269,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         for (const r of result.images) for (const line of renderPackSummary(r, painter(io))) io.stderr(line + '\n');
         if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platforms) → ${result.out}\n`);
       }
+    });
+
+  program
+    .command('push')
+    .description('push an image tar written by elfpack to a registry (OCI distribution API)')
+    .argument('<tar>', 'the image tar')
+    .argument('<ref>', '[REGISTRY/]NAME[:TAG]')
+    .option('--insecure', 'allow plain HTTP to a registry that is not on localhost')
+    .option('--ca-file <pem>', 'trust this CA for the registry\'s certificate')
+    .option('--json', 'print {ref, digest, blobs} as JSON (schema elfpack.push/v1)')
+    .action(async (tar: string, ref: string, o: { insecure?: boolean; caFile?: string; json?: boolean }) => {
+      const path = resolveHostPath(io.cwd, tar);
+      if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw new ElfpackError('USAGE', 'no such image tar', { path: tar });
+      const r = await pushTo(path, ref, o);
+      if (o.json) io.stdout(JSON.stringify({ schema: 'elfpack.push/v1', ...r }, null, 2) + '\n');
+      else io.stdout(`${r.digest}\n`);
     });
 
   program

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'IO' // the operating system refused a read
   | 'MISSING_LIBRARY' // a library the program needs is nowhere to be found
   | 'IMAGE_CHECK' // the image, checked before writing, would not start
+  | 'REGISTRY_AUTH' // the registry refused our credentials (401) or the push (403)
+  | 'REGISTRY' // the registry failed or rejected a request
   | 'BUILD_FAILED' // the build elfpack ran (go build) failed or made something it cannot pack
   | 'USAGE'; // bad options
 

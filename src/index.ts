@@ -43,3 +43,6 @@ export * from './elf/notes.js';
 export * from './commands/doctor.js';
 export * from './commands/doctor-exec.js';
 export * from './commands/doctor-target.js';
+export * from './commands/go.js';
+export * from './sinks/registry.js';
+export * from './sinks/registry-auth.js';

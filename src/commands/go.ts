@@ -13,6 +13,7 @@ import { HostRoot } from '../root/host-root.js';
 import { ArchiveWriter } from '../sinks/archive.js';
 import { imageNameFor, planPack, writePackedImage, type PackOptions, type PackPlan, type PackResult } from './pack.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
+import type { PushResult } from '../sinks/registry.js';
 
 export interface GoOptions extends Omit<PackOptions, 'root' | 'program' | 'platform' | 'cwd'> {
   /** The package to build (default "."), as `go build` takes it. */
@@ -39,6 +40,7 @@ export interface GoResult {
   indexDigest?: string;
   out?: string;
   tag: string;
+  pushed?: PushResult;
 }
 
 const GOARCH_OF: Record<string, string> = { amd64: 'amd64', arm64: 'arm64', arm: 'arm', '386': '386', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', mips64le: 'mips64le', ppc64: 'ppc64', mipsle: 'mipsle', mips: 'mips', mips64: 'mips64', loong64: 'loong64' };
@@ -185,5 +187,5 @@ function firstLines(s: string): string {
 
 /** The result for machines (schema elfpack.go/v1). */
 export function goToJson(r: GoResult, packJson: (p: PackResult) => object): object {
-  return { schema: 'elfpack.go/v1', tag: r.tag, out: r.out ?? null, indexDigest: r.indexDigest ?? null, images: r.images.map(packJson) };
+  return { schema: 'elfpack.go/v1', tag: r.tag, out: r.out ?? null, indexDigest: r.indexDigest ?? null, pushed: r.pushed ?? null, images: r.images.map(packJson) };
 }

@@ -16,6 +16,7 @@ import { writeLayer } from '../image/tar-writer.js';
 import { buildConfig, platformOf, type Platform, type RunSettings } from '../image/config.js';
 import { buildImage, MEDIA, parseTag, type PlatformImage } from '../image/image.js';
 import type { FileTree } from '../image/file-tree.js';
+import type { PushResult } from '../sinks/registry.js';
 import { ArchiveWriter } from '../sinks/archive.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
 import { plain, type Painter } from './ldd.js';
@@ -84,6 +85,8 @@ export interface PackResult {
   imageId?: string;
   out?: string;
   rootfs?: string;
+  /** Set by --push: where it went. */
+  pushed?: PushResult;
 }
 
 export async function pack(opts: PackOptions): Promise<PackResult> {
@@ -280,5 +283,6 @@ export function packToJson(r: PackResult): object {
     imageId: r.imageId ?? null,
     out: r.out ?? null,
     rootfs: r.rootfs ?? null,
+    pushed: r.pushed ?? null,
   };
 }

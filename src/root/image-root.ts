@@ -22,7 +22,8 @@ export interface ImageRootOptions extends IndexLimits {
   maxLayerBytes?: number;
 }
 
-interface Region { file: string; offset: number; size: number }
+/** Where a member's bytes lie: a file, from `offset`, `size` bytes. */
+export interface Region { file: string; offset: number; size: number }
 
 /** Whether a host path looks like an image (a tar holding manifest.json or index.json, or an OCI layout directory). */
 export function isImagePath(path: string): boolean {
@@ -87,7 +88,7 @@ function need(r: Region | undefined, path: string, name: string): Region {
 }
 
 /** Every member of a tar with where its bytes start: read once, contents skipped. */
-async function listMembers(file: string): Promise<Map<string, Region>> {
+export async function listMembers(file: string): Promise<Map<string, Region>> {
   const out = new Map<string, Region>();
   const ex = extract();
   ex.on('entry', (h, stream, next) => {
@@ -104,7 +105,7 @@ async function listMembers(file: string): Promise<Map<string, Region>> {
   return out;
 }
 
-function readRegion(r: Region, max: number): Buffer {
+export function readRegion(r: Region, max: number): Buffer {
   if (r.size > max) throw new ElfpackError('USAGE', `${r.size} bytes of metadata: too large`, { path: r.file, step: 'image' });
   const fd = openSync(r.file, 'r');
   try {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, REPO, needCommand, runCli, skipOrFail } from '../support/helpers.js';
 import { dockerLoad, dockerRmi, dockerRun, needEngine, run, skopeoInspect } from '../support/engine.js';
+import { PLAIN_REGISTRY, needRegistry } from '../support/registry.js';
 
 const SERVER = join(REPO, 'testdata/programs/go/server');
 
@@ -33,8 +34,9 @@ describe('commands/go: static Go builds on scratch', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('amd64 + arm64 make one image index: skopeo reads each platform, docker load gets the host\'s, which runs; a rebuild is byte-identical', async function () {
+  it('amd64 + arm64 make one image index: skopeo reads each platform, docker load gets the host\'s, which runs; pushed, it keeps its digest; a rebuild is byte-identical', async function () {
     needEngine(this);
+    needRegistry(this);
     const tar = join(dir, 'multi.tar');
     const args = ['go', SERVER, '--platform', 'linux/amd64,linux/arm64', '--tag', tags[0], '--cmd', '-version', '--json'];
     const r = await runCli([...args, '--out', tar], { env: goEnv() });
@@ -56,6 +58,12 @@ describe('commands/go: static Go builds on scratch', function () {
     expect(dockerLoad(tar)).to.equal(tags[0]);
     const ran = dockerRun(tags[0]);
     expect([ran.status, ran.stdout.toString()], ran.stderr).to.deep.equal([0, 'server linux/amd64\n']);
+    // Pushed, the index keeps its digest, and the registry serves each platform.
+    const ref = `${PLAIN_REGISTRY}/elfpack-test/server-${process.pid}:1`;
+    const pushed = await runCli(['push', tar, ref], { env: { ...goEnv(), XDG_CACHE_HOME: join(dir, 'cache') } });
+    expect([pushed.code, pushed.stdout], pushed.stderr).to.deep.equal([0, `${out.indexDigest}\n`]);
+    const arm = JSON.parse(run('skopeo', ['inspect', '--tls-verify=false', '--override-arch', 'arm64', `docker://${ref}`]).stdout);
+    expect(arm.Architecture).to.equal('arm64');
     const again = join(dir, 'again.tar');
     const r2 = await runCli([...args, '--out', again], { env: goEnv() });
     expect(JSON.parse(r2.stdout).indexDigest).to.equal(out.indexDigest);

@@ -12,6 +12,7 @@ PACKAGES=(
   docker.io skopeo umoci podman  # the engine images are loaded into and run by; three validators
   python3 curl ca-certificates libc-bin coreutils tzdata  # Debian programs and data the pack tests put on scratch
   qemu-user-static binfmt-support  # arm64 images run here too (elfpack go --platform linux/arm64)
+  docker-registry apache2-utils openssl  # a local registry, htpasswd and a self-signed cert for the push tests
 )
 
 if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then
@@ -28,4 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's own registry service would listen on every interface: only the loopback is allowed here.
+if [ -f /etc/docker/registry/config.yml ]; then
+  sed -i 's/^\(  addr: \):5000$/\1127.0.0.1:5000/' /etc/docker/registry/config.yml
 fi
