@@ -101,6 +101,25 @@ describe('sinks/registry: push to a real registry', function () {
     }
   });
 
+  it('bearer tokens (the flow of Docker Hub and most registries): a token for the push scope, then a mount with the source\'s pull scope', async function () {
+    needPrivateRegistry(this);
+    const reg = await startRegistry({ token: { user: 'bot', password: 'tok-pw' } });
+    try {
+      mkdirSync(join(dir, 'docker'), { recursive: true });
+      writeFileSync(join(dir, 'docker/config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('bot:tok-pw').toString('base64') } } }));
+      const e = env({ XDG_CACHE_HOME: join(dir, 'cache-token') });
+      const first = await runCli(['push', tar, `${reg.host}/a/hello:1`], { env: e });
+      expect([first.code, first.stdout], first.stderr).to.deep.equal([0, `${digest}\n`]);
+      const second = await runCli(['push', tar, `${reg.host}/b/hello:1`, '--json'], { env: e });
+      expect(JSON.parse(second.stdout).blobs, second.stderr).to.deep.equal({ uploaded: 0, skipped: 0, mounted: 2 });
+      writeFileSync(join(dir, 'docker/config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('bot:nope').toString('base64') } } }));
+      const refused = await runCli(['push', tar, `${reg.host}/a/hello:2`], { env: e });
+      expect(refused.stderr).to.equal(`elfpack: ${reg.host}: authentication failed (401): the credentials in the docker config were refused (docker login again)\n`);
+    } finally {
+      await reg.stop();
+    }
+  });
+
   for (const mode of ['500', 'drop'] as const) {
     it(`a registry that fails every third request (${mode === '500' ? 'HTTP 500' : 'dropped connection'}) is survived, and manifests go up after their blobs`, async function () {
       const proxy = await startFlakyProxy(PLAIN_REGISTRY, { failEvery: 3, mode });

@@ -2,6 +2,7 @@
 // private ones per test (TLS, htpasswd auth) on a free loopback port, and a proxy that injects failures.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey, randomUUID, sign } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -67,7 +68,7 @@ function answers(url: string, ca?: Buffer): Promise<boolean> {
 }
 
 /** A private docker-registry on a free loopback port, in its own temp dir; stop() removes both. */
-export async function startRegistry(opts: { tls?: boolean; auth?: { user: string; password: string } } = {}): Promise<TestRegistry> {
+export async function startRegistry(opts: { tls?: boolean; auth?: { user: string; password: string }; token?: { user: string; password: string } } = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'elfpack-registry-'));
   const host = `127.0.0.1:${await freePort()}`;
   const q = JSON.stringify; // a JSON string is a YAML string, whatever the temp path holds
@@ -101,6 +102,12 @@ http:
     writeFileSync(join(dir, 'htpasswd'), must('htpasswd', ['-Bbn', opts.auth.user, opts.auth.password], dir));
     config += `auth:\n  htpasswd:\n    realm: elfpack-test\n    path: ${q(join(dir, 'htpasswd'))}\n`;
   }
+  let tokenServer: http.Server | undefined;
+  if (opts.token) {
+    const t = await startTokenServer(dir, opts.token);
+    tokenServer = t.server;
+    config += `auth:\n  token:\n    realm: ${q(t.realm)}\n    service: elfpack-test\n    issuer: elfpack-test-issuer\n    rootcertbundle: ${q(t.certFile)}\n`;
+  }
   writeFileSync(join(dir, 'config.yml'), config);
 
   // REGISTRY_* variables override the config file; none from the caller's environment.
@@ -121,6 +128,7 @@ http:
       await exit;
       clearTimeout(t);
     }
+    if (tokenServer) await new Promise<void>((resolve) => { tokenServer!.closeAllConnections(); tokenServer!.close(() => resolve()); });
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -132,6 +140,40 @@ http:
   const tail = readFileSync(log, 'utf8').split('\n').slice(-20).join('\n');
   await stop();
   throw new Error(`docker-registry on ${host} ${exited ? 'exited' : 'did not answer in 20 s'}:\n${tail}`);
+}
+
+const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+
+/**
+ * The bearer-token flow of Docker Hub and most registries (distribution's "token" auth): a token
+ * server checking basic credentials and granting the scopes asked for, as a JWT signed with a key
+ * whose certificate (sent in x5c) the registry trusts.
+ */
+async function startTokenServer(dir: string, user: { user: string; password: string }): Promise<{ server: http.Server; realm: string; certFile: string }> {
+  const keyFile = join(dir, 'token-key.pem');
+  const certFile = join(dir, 'token-cert.pem');
+  must('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=elfpack-test-issuer', '-keyout', keyFile, '-out', certFile], dir);
+  const key = createPrivateKey(readFileSync(keyFile));
+  const der = new X509Certificate(readFileSync(certFile)).raw;
+  const expected = `Basic ${Buffer.from(`${user.user}:${user.password}`).toString('base64')}`;
+  const server = http.createServer((req, res) => {
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://x');
+    const access = url.searchParams.getAll('scope').map((s) => {
+      const [type, name, actions] = s.split(':');
+      return { type, name, actions: actions.split(',') };
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const head = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', x5c: [der.toString('base64')] }));
+    const claims = b64url(JSON.stringify({ iss: 'elfpack-test-issuer', sub: user.user, aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access }));
+    const token = `${head}.${claims}.${b64url(sign('sha256', Buffer.from(`${head}.${claims}`), key))}`;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, realm: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/token`, certFile };
 }
 
 export interface FlakyProxy {
