@@ -126,8 +126,13 @@ class RegistryClient {
       const why = describeNetError(httpsError);
       throw new ElfpackError('REGISTRY', `cannot reach the registry over HTTPS (${why})${plainOk ? ' nor HTTP' : '; plain HTTP only with --insecure, or for localhost'}`, { path: this.ref.registry, step: 'push' });
     }
-    if (res.status === 401) this.challenge = parseChallenge(res.headers.get('www-authenticate'));
     await res.arrayBuffer().catch(() => undefined);
+    if (res.status === 401) this.challenge = parseChallenge(res.headers.get('www-authenticate'));
+    else if (!res.ok) {
+      const base = this.base;
+      this.base = undefined;
+      throw new ElfpackError('REGISTRY', `not a registry: GET ${base}/v2/ answered ${res.status} (the distribution API starts at /v2/)`, { path: this.ref.registry, step: 'push' });
+    }
   }
 
   private credentials(): Credentials | undefined {
@@ -174,7 +179,9 @@ class RegistryClient {
         await this.authorize(from);
         continue;
       }
-      if (res.status === 401 || res.status === 403) throw authError(this.ref, res.status, !!this.credentials());
+      // A token without the scope asked for is a 401 with error="insufficient_scope": a permission problem.
+      const scope = res.status === 401 && parseChallenge(res.headers.get('www-authenticate'))?.params.error === 'insufficient_scope';
+      if (res.status === 401 || res.status === 403) throw authError(this.ref, scope ? 403 : res.status, !!this.credentials());
       return res;
     }
   }

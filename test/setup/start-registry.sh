@@ -24,7 +24,8 @@ storage:
 http:
   addr: 127.0.0.1:5000
 YAML
-nohup docker-registry serve "$dir/config.yml" >>"$log" 2>&1 </dev/null &
+# Its own session: it outlives the shell (and the job) that started it.
+setsid nohup docker-registry serve "$dir/config.yml" >>"$log" 2>&1 </dev/null &
 for _ in $(seq 1 40); do
   curl -fsS -o /dev/null http://127.0.0.1:5000/v2/ 2>/dev/null && { echo "start-registry: registry is up on 127.0.0.1:5000" >&2; exit 0; }
   sleep 0.5

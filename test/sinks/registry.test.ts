@@ -3,6 +3,8 @@
 // proxy that fails requests. The digest is checked with skopeo; the image is pulled back and run.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,7 +103,7 @@ describe('sinks/registry: push to a real registry', function () {
     }
   });
 
-  it('bearer tokens (the flow of Docker Hub and most registries): a token for the push scope, then a mount with the source\'s pull scope', async function () {
+  it('bearer tokens (the flow of Docker Hub and most registries): a token for the push scope, then a mount with the source\'s pull scope; a scope it lacks is a 403', async function () {
     needPrivateRegistry(this);
     const reg = await startRegistry({ token: { user: 'bot', password: 'tok-pw' } });
     try {
@@ -112,6 +114,8 @@ describe('sinks/registry: push to a real registry', function () {
       expect([first.code, first.stdout], first.stderr).to.deep.equal([0, `${digest}\n`]);
       const second = await runCli(['push', tar, `${reg.host}/b/hello:1`, '--json'], { env: e });
       expect(JSON.parse(second.stdout).blobs, second.stderr).to.deep.equal({ uploaded: 0, skipped: 0, mounted: 2 });
+      const denied = await runCli(['push', tar, `${reg.host}/readonly/hello:1`], { env: e });
+      expect(denied.stderr).to.equal(`elfpack: ${reg.host}: permission denied (403): these credentials may not push to readonly/hello\n`);
       writeFileSync(join(dir, 'docker/config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('bot:nope').toString('base64') } } }));
       const refused = await runCli(['push', tar, `${reg.host}/a/hello:2`], { env: e });
       expect(refused.stderr).to.equal(`elfpack: ${reg.host}: authentication failed (401): the credentials in the docker config were refused (docker login again)\n`);
@@ -152,7 +156,7 @@ describe('sinks/registry: push to a real registry', function () {
     }
   });
 
-  it('a manifest the registry rejects, and a tar that is no image, are one clear line each', async function () {
+  it('a manifest the registry rejects, a server that is no registry (404) and a tar that is no image are one clear line each', async function () {
     const bad = join(dir, 'bad');
     mkdirSync(join(bad, 'blobs/sha256'), { recursive: true });
     const put = (content: string) => {
@@ -173,6 +177,17 @@ describe('sinks/registry: push to a real registry', function () {
     expect(errors[0]).to.match(new RegExp(`^elfpack: ${PLAIN_REGISTRY}: the manifest ${manifest.digest} rejected: 400: MANIFEST_INVALID manifest invalid$`));
     const notTar = await runCli(['push', join(dir, 'nope.tar'), `${PLAIN_REGISTRY}/x:1`], { env: env() });
     expect([notTar.code, notTar.stderr]).to.deep.equal([2, `elfpack: ${join(dir, 'nope.tar')}: no such image tar\n`]);
+    // Any HTTP server that is not a registry: GET /v2/ answers 404.
+    const notRegistry = http.createServer((_q, a) => a.writeHead(404).end('no'));
+    await new Promise<void>((resolve) => notRegistry.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `127.0.0.1:${(notRegistry.address() as AddressInfo).port}`;
+      const nf = await runCli(['push', tar, `${host}/x:1`], { env: env() });
+      expect(nf.stderr).to.equal(`elfpack: ${host}: not a registry: GET http://${host}/v2/ answered 404 (the distribution API starts at /v2/)\n`);
+    } finally {
+      notRegistry.closeAllConnections();
+      notRegistry.close();
+    }
     const badRef = await runCli(['push', tar, 'UPPER/Case'], { env: env() });
     expect(badRef.stderr).to.equal('elfpack: bad repository name in "UPPER/Case": lowercase letters, digits and separators\n');
   });

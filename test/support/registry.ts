@@ -162,9 +162,10 @@ async function startTokenServer(dir: string, user: { user: string; password: str
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
+    // Repositories under readonly/ may be pulled, never pushed: a scope the registry then lacks.
     const access = url.searchParams.getAll('scope').map((s) => {
       const [type, name, actions] = s.split(':');
-      return { type, name, actions: actions.split(',') };
+      return { type, name, actions: actions.split(',').filter((a) => !(name.startsWith('readonly/') && a !== 'pull')) };
     });
     const now = Math.floor(Date.now() / 1000);
     const head = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', x5c: [der.toString('base64')] }));
