@@ -65,7 +65,7 @@ describe('sinks/registry: push to a real registry', function () {
     expect(readdirSync(work)).to.deep.equal([]);
   });
 
-  it('TLS with a private CA and htpasswd auth: credentials from auths and from a credential helper; wrong ones are one clear line', async function () {
+  it('TLS with a private CA and htpasswd auth: credentials from auths, a credential helper and a credsStore; wrong ones are one clear line', async function () {
     needPrivateRegistry(this);
     const reg = await startRegistry({ tls: true, auth: { user: 'pusher', password: 's3cret-pw' } });
     try {
@@ -98,6 +98,10 @@ describe('sinks/registry: push to a real registry', function () {
       cfg({ credHelpers: { [reg.host]: 'elfpacktest' } });
       const helped = await runCli(['push', tar, `${reg.host}/team/hello:2`, '--ca-file', reg.caFile!], { env: env({ PATH: `${bin}:${process.env.PATH}` }) });
       expect([helped.code, helped.stdout], helped.stderr).to.deep.equal([0, `${digest}\n`]);
+      // The same helper as the store for every registry (credsStore).
+      cfg({ credsStore: 'elfpacktest' });
+      const stored = await runCli(['push', tar, `${reg.host}/team/hello:3`, '--ca-file', reg.caFile!], { env: env({ PATH: `${bin}:${process.env.PATH}` }) });
+      expect([stored.code, stored.stdout], stored.stderr).to.deep.equal([0, `${digest}\n`]);
     } finally {
       await reg.stop();
     }
