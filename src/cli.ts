@@ -81,12 +81,9 @@ async function openRoot(io: CliIo, root?: string, fromImage?: string): Promise<R
   if (root && fromImage) throw new ElfpackError('USAGE', '--root and --from-image cannot be used together');
   if (fromImage) return (await import('./root/container-root.js')).openContainerRoot(fromImage, { cacheDir: cacheDir(io.env) });
   if (!root) return new HostRoot('/');
-  const path = resolveHostPath(io.cwd, root);
-  const st = statSync(path, { throwIfNoEntry: false });
-  const { isImagePath, openImageRoot } = st ? await import('./root/image-root.js') : { isImagePath: () => false, openImageRoot: undefined };
-  if (st && isImagePath(path)) return openImageRoot!(path, { cacheDir: cacheDir(io.env) });
-  if (!st?.isDirectory()) throw new ElfpackError('USAGE', st ? 'is neither a directory nor an image tar' : 'no such directory', { path: root });
-  return new HostRoot(path);
+  const found = await (await import('./root/image-root.js')).openPathRoot(resolveHostPath(io.cwd, root), { cacheDir: cacheDir(io.env) });
+  if (found.kind === 'image' || found.kind === 'directory') return found.root;
+  throw new ElfpackError('USAGE', found.kind === 'other' ? 'is neither a directory nor an image tar' : 'no such directory', { path: root });
 }
 
 function splitHwcaps(v: string): string[] {
@@ -135,14 +132,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = result.ok ? 0 : 1;
     });
 
+  // How to reach a registry: for push and for every image-writing command's --push.
+  const registryOptions = (c: Command) => c
+    .option('--insecure', 'allow plain HTTP to a registry that is not on localhost')
+    .option('--ca-file <pem>', 'trust this CA for the registry\'s certificate');
+
   // Options every image-writing command shares.
-  const imageOptions = (c: Command) => c
+  const imageOptions = (c: Command) => registryOptions(c
     .option('-o, --out <tar>', 'write the image tar here (default ./NAME.tar)')
     .option('-t, --tag <name:tag>', 'image name and tag (default NAME:latest)')
     .option('--load', 'load the image into the Docker engine (without --out, no file is kept)')
-    .option('--push <ref>', 'push the image to a registry ([REGISTRY/]NAME[:TAG]; without --out, no file is kept)')
-    .option('--insecure', 'allow plain HTTP to a registry that is not on localhost')
-    .option('--ca-file <pem>', 'trust this CA for the registry\'s certificate')
+    .option('--push <ref>', 'push the image to a registry ([REGISTRY/]NAME[:TAG]; without --out, no file is kept)'))
     .option('--as <path>', 'the program\'s path in the image')
     .option('--add <src:dest>', 'copy a host file or directory to DEST in the image', collect, [])
     .option('-e, --env <k=v>', 'an environment variable of the image', collect, [])
@@ -176,8 +176,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
    * (and removed when it was written only for that).
    */
   const withSinks = async <R extends { out?: string; tag: string; pushed?: PushResult }>(o: PackFlags, name: string, build: (out?: string) => Promise<R>): Promise<R> => {
-    const { loadIntoEngine, pingEngine } = await engineSink();
-    if (o.load) await pingEngine();
+    if (o.load) await (await engineSink()).pingEngine();
     if (o.push) (await import('./sinks/registry-auth.js')).parseRef(o.push);
     const tempOnly = (o.load || o.push) && !o.out;
     const out = tempOnly ? join(tmpdir(), `elfpack-${process.pid}-${name}.tar`) : o.out && resolveHostPath(io.cwd, o.out);
@@ -185,7 +184,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (!result.out) return result;
     try {
       if (o.load) {
-        const loaded = await loadIntoEngine(result.out);
+        const loaded = await (await engineSink()).loadIntoEngine(result.out);
         io.stderr(`elfpack: loaded ${loaded.join(', ') || result.tag} into the engine\n`);
       }
       if (o.push) result.pushed = await pushTo(result.out, o.push, o);
@@ -279,13 +278,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       }
     });
 
-  program
+  registryOptions(program
     .command('push')
     .description('push an image tar written by elfpack to a registry (OCI distribution API)')
     .argument('<tar>', 'the image tar')
-    .argument('<ref>', '[REGISTRY/]NAME[:TAG]')
-    .option('--insecure', 'allow plain HTTP to a registry that is not on localhost')
-    .option('--ca-file <pem>', 'trust this CA for the registry\'s certificate')
+    .argument('<ref>', '[REGISTRY/]NAME[:TAG]'))
     .option('--json', 'print {ref, digest, blobs} as JSON (schema elfpack.push/v1)')
     .action(async (tar: string, ref: string, o: { insecure?: boolean; caFile?: string; json?: boolean }) => {
       const path = resolveHostPath(io.cwd, tar);

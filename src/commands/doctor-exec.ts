@@ -8,9 +8,10 @@ import { parseShebang, SCRIPT_HEAD_BYTES } from '../elf/script.js';
 import { EM_386, EM_ARM } from '../elf/constants.js';
 import { isDynamic, loadProgram, type LoadedObject, type ProgramLoad } from '../closure/load-program.js';
 import type { Resolver } from '../resolve/resolver.js';
-import { baseName, resolveInRoot, type ResolvedPath } from '../root/resolve-path.js';
+import { baseName, resolveInRoot, tryResolveInRoot, type ResolvedPath } from '../root/resolve-path.js';
 import type { Root } from '../root/root.js';
 import { platformName, type ImagePlatform } from '../root/run-config.js';
+import { platformOf } from '../image/config.js';
 
 export type FindingCode =
   | 'NO_COMMAND' | 'SHELL_MISSING' | 'NOT_IN_PATH' | 'ENTRYPOINT_MISSING' | 'NOT_EXECUTABLE' | 'EXEC_FORMAT'
@@ -59,13 +60,10 @@ function mode(m: number): string {
 export function lookPath(ctx: ExecContext, name: string): string | undefined {
   for (const dir of ctx.pathVar.split(':')) {
     const p = `${dir || '.'}/${name}`;
-    try {
-      const r = resolveInRoot(ctx.root, p, { cwd: ctx.workdir });
-      const st = r.type === 'file' ? ctx.root.lstat(r.path) : undefined;
-      if (st && (st.mode & 0o111) !== 0) return p;
-    } catch {
-      // a loop or an unreadable directory on PATH: the lookup goes on, as Go's does
-    }
+    // A loop or an unreadable directory on PATH is passed over, as Go's lookup does.
+    const r = tryResolveInRoot(ctx.root, p, { cwd: ctx.workdir });
+    const st = r?.type === 'file' ? ctx.root.lstat(r.path) : undefined;
+    if (st && (st.mode & 0o111) !== 0) return p;
   }
   return undefined;
 }
@@ -182,7 +180,7 @@ function examineElf(ctx: ExecContext, path: string, realPath: string, elf: ElfFi
     add(ctx, { code: 'EXEC_FORMAT', path, message: `${path} is an ELF ${elf.type} file, not a program: exec fails with "exec format error"`, fix: 'link it into an executable' });
     return;
   }
-  const binPlatform = `linux/${m.ociArch}${m.ociVariant ? `/${m.ociVariant}` : ''}`;
+  const binPlatform = platformName(platformOf(m));
   const p = ctx.platform;
   if (p && p.architecture !== m.ociArch) {
     const compat = runsOnCompat(elf.machine, p.architecture);
@@ -217,8 +215,8 @@ function examineLoader(ctx: ExecContext, path: string, elf: ElfFile, load: Progr
   const wantsMusl = /ld-musl-/.test(interp.path);
   const dir = ctx.root.readdir('/lib') ?? [];
   const hasMusl = dir.some((n) => n.startsWith('ld-musl-'));
-  const hasGlibc = [elf.machineInfo?.glibcLoader, '/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1', '/lib/ld-linux-armhf.so.3']
-    .some((l) => l && resolveQuiet(ctx, l));
+  const glibcLoader = elf.machineInfo?.glibcLoader;
+  const hasGlibc = !!glibcLoader && tryResolveInRoot(ctx.root, glibcLoader)?.type === 'file';
   const builder = `elfpack ${path} --from-image BUILDER`;
   let fix: string;
   if (isGo) fix = `rebuild it static with CGO_ENABLED=0 (elfpack go does), or pack it with its loader and libraries: ${builder}`;
@@ -231,14 +229,6 @@ function examineLoader(ctx: ExecContext, path: string, elf: ElfFile, load: Progr
     message: `its loader ${interp.path} (PT_INTERP) is not in the image${error}: exec fails with "no such file or directory"`,
     fix,
   });
-}
-
-function resolveQuiet(ctx: ExecContext, p: string): boolean {
-  try {
-    return resolveInRoot(ctx.root, p).type === 'file';
-  } catch {
-    return false;
-  }
 }
 
 function addMissingLibraries(ctx: ExecContext, path: string, libs: ProgramLoad['missing']): void {

@@ -1,12 +1,10 @@
 // What `elfpack doctor TARGET` examines: an image tar or OCI layout on disk, an image of the engine,
 // or a directory root (which has no config: --entrypoint says what it runs). Overrides work as
 // `docker run --entrypoint X IMAGE ARGS…` does: a new entrypoint drops the image's Cmd.
-import { existsSync, statSync } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { openContainerRoot } from '../root/container-root.js';
-import { HostRoot } from '../root/host-root.js';
-import { isImagePath, openImageRoot } from '../root/image-root.js';
+import { openPathRoot } from '../root/image-root.js';
 import type { Root } from '../root/root.js';
 import { EMPTY_RUN_CONFIG, type ImagePlatform, type ImageRunConfig } from '../root/run-config.js';
 
@@ -33,16 +31,14 @@ export interface DoctorTarget {
 export async function openDoctorTarget(target: string, opts: DoctorTargetOptions): Promise<DoctorTarget> {
   const path = resolveHostPath(opts.cwd, target);
   let t: DoctorTarget;
-  if (!opts.engine && existsSync(path)) {
-    if (isImagePath(path)) {
-      const root = await openImageRoot(path, { cacheDir: opts.cacheDir });
-      t = { root, config: root.config ?? EMPTY_RUN_CONFIG, kind: 'image' };
-    } else if (statSync(path).isDirectory()) {
-      if (!opts.entrypoint) throw new ElfpackError('USAGE', 'a directory has no image config: say what it runs with --entrypoint PATH', { path: target });
-      t = { root: new HostRoot(path), config: EMPTY_RUN_CONFIG, kind: 'directory' };
-    } else {
-      throw new ElfpackError('USAGE', 'is neither an image tar, an OCI layout nor a directory', { path: target });
-    }
+  const found = opts.engine ? undefined : await openPathRoot(path, { cacheDir: opts.cacheDir });
+  if (found?.kind === 'image') {
+    t = { root: found.root, config: found.root.config ?? EMPTY_RUN_CONFIG, kind: 'image' };
+  } else if (found?.kind === 'directory') {
+    if (!opts.entrypoint) throw new ElfpackError('USAGE', 'a directory has no image config: say what it runs with --entrypoint PATH', { path: target });
+    t = { root: found.root, config: EMPTY_RUN_CONFIG, kind: 'directory' };
+  } else if (found?.kind === 'other') {
+    throw new ElfpackError('USAGE', 'is neither an image tar, an OCI layout nor a directory', { path: target });
   } else if (!opts.engine && /^[./]|\.tar$/.test(target)) {
     throw new ElfpackError('NOT_FOUND', 'no such file or directory', { path: target });
   } else {

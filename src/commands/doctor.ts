@@ -2,7 +2,7 @@
 // User, platform) and its files, every reason exec would fail with "no such file or directory",
 // "exec format error" or "permission denied", each with its fix. Schema "elfpack.doctor/v1".
 import { Resolver } from '../resolve/resolver.js';
-import { resolveInRoot } from '../root/resolve-path.js';
+import { tryResolveInRoot } from '../root/resolve-path.js';
 import type { Root } from '../root/root.js';
 import { envValue, platformName, type ImageRunConfig } from '../root/run-config.js';
 import { DEFAULT_PATH } from '../image/config.js';
@@ -51,7 +51,7 @@ export function doctor(root: Root, config: ImageRunConfig, opts: DoctorOptions):
       message: 'the image has no ENTRYPOINT or CMD: docker run stops with "no command specified"',
       fix: 'set ENTRYPOINT ["/path/to/program"] (elfpack sets it to the packed program)',
     });
-  } else if (command[0] === '/bin/sh' && command[1] === '-c' && !resolves(root, '/bin/sh')) {
+  } else if (command[0] === '/bin/sh' && command[1] === '-c' && !tryResolveInRoot(root, '/bin/sh')?.type) {
     // Shell form (CMD app --flag) is stored as ["/bin/sh", "-c", "app --flag"].
     ctx.findings.push({
       code: 'SHELL_MISSING', severity: 'error', path: '/bin/sh', details: [`stored as ${JSON.stringify(command)}`],
@@ -91,14 +91,6 @@ function examineCommand(ctx: ExecContext, name: string, role: 'entrypoint' | 'co
   });
 }
 
-function resolves(root: Root, p: string): boolean {
-  try {
-    return resolveInRoot(root, p).type !== undefined;
-  } catch {
-    return false;
-  }
-}
-
 /** Words of a simple shell command; quotes are dropped, nothing is expanded (enough to name the program). */
 function shellWords(s: string): string[] {
   return (s.match(/"[^"]*"|'[^']*'|[^\s]+/g) ?? []).map((w) => w.replace(/^["']|["']$/g, ''));
@@ -128,9 +120,9 @@ function checkUser(ctx: ExecContext, user: string): void {
 
 /** First fields of a passwd/group file, or undefined when there is none. */
 function namesIn(root: Root, file: string): Set<string> | undefined {
+  const r = tryResolveInRoot(root, file);
+  if (r?.type !== 'file') return undefined;
   try {
-    const r = resolveInRoot(root, file);
-    if (r.type !== 'file') return undefined;
     const src = root.open(r.path);
     try {
       const text = src.read(0, Math.min(src.size, 1 << 20), file).toString('utf8');

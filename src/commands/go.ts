@@ -8,17 +8,15 @@ import { join, resolve } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import type { Platform } from '../image/config.js';
 import { platformOf } from '../image/config.js';
-import type { Descriptor, PlatformImage } from '../image/image.js';
 import { HostRoot } from '../root/host-root.js';
-import { ArchiveWriter } from '../sinks/archive.js';
-import { imageNameFor, planPack, writePackedImage, type PackOptions, type PackPlan, type PackResult } from './pack.js';
+import { imageNameFor, planPack, writePlansArchive, type PackOptions, type PackPlan, type PackResult } from './pack.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
 import type { PushResult } from '../sinks/registry.js';
 
 export interface GoOptions extends Omit<PackOptions, 'root' | 'program' | 'platform' | 'cwd'> {
   /** The package to build (default "."), as `go build` takes it. */
   pkg?: string;
-  /** Host directory the build runs in. */
+  /** Host directory a relative PKG and the default ./NAME.tar start from. */
   cwd: string;
   /** "linux/amd64", "linux/arm/v7"… (default: the host's). */
   platforms?: string[];
@@ -43,8 +41,6 @@ export interface GoResult {
   pushed?: PushResult;
 }
 
-const GOARCH_OF: Record<string, string> = { amd64: 'amd64', arm64: 'arm64', arm: 'arm', '386': '386', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', mips64le: 'mips64le', ppc64: 'ppc64', mipsle: 'mipsle', mips: 'mips', mips64: 'mips64', loong64: 'loong64' };
-
 /** Node's process.arch → the OCI architecture (the host's platform, the default). */
 export function hostPlatform(arch: string = process.arch): string {
   const oci: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mipsel: 'mipsle' };
@@ -58,28 +54,26 @@ interface GoPlatform {
   platform?: Platform;
 }
 
+/** OCI platform names are Go's GOOS/GOARCH; the toolchain's own list says which it builds. */
 function parseGoPlatform(p: string, known: Set<string>): GoPlatform {
-  const [os, arch, variant, extra] = p.split('/');
-  const goarch = GOARCH_OF[arch ?? ''];
+  const [os, goarch, variant, extra] = p.split('/');
   if (os !== 'linux' || !goarch || extra !== undefined || !known.has(`linux/${goarch}`)) {
     throw new ElfpackError('USAGE', `--platform ${p}: not a Linux platform this Go builds for (see go tool dist list)`);
   }
-  let goarm: string | undefined;
-  if (variant) {
-    const m = goarch === 'arm' ? /^v([567])$/.exec(variant) : goarch === 'arm64' && variant === 'v8' ? ['v8', ''] : null;
-    if (!m) throw new ElfpackError('USAGE', `--platform ${p}: unknown variant ${variant}`);
-    goarm = goarch === 'arm' ? m[1] : undefined;
+  if (variant && !(goarch === 'arm' ? /^v[567]$/.test(variant) : goarch === 'arm64' && variant === 'v8')) {
+    throw new ElfpackError('USAGE', `--platform ${p}: unknown variant ${variant}`);
   }
   // arm images say their variant (v7 unless GOARM says otherwise); the rest take it from the ELF header.
-  const platform: Platform | undefined = goarch === 'arm' ? { os: 'linux', architecture: 'arm', variant: `v${goarm ?? '7'}` } : undefined;
-  return { name: p, goarch, goarm: goarch === 'arm' ? goarm ?? '7' : undefined, platform };
+  const goarm = goarch === 'arm' ? variant?.slice(1) ?? '7' : undefined;
+  const platform: Platform | undefined = goarm ? { os: 'linux', architecture: 'arm', variant: `v${goarm}` } : undefined;
+  return { name: p, goarch, goarm, platform };
 }
 
 interface Run { code: number; stdout: string; stderr: string }
 
-function runGo(opts: GoOptions, args: string[], env: NodeJS.ProcessEnv, echo: boolean): Promise<Run> {
+function runGo(opts: GoOptions, cwd: string, args: string[], env: NodeJS.ProcessEnv, echo: boolean): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.goBinary ?? 'go', args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(opts.goBinary ?? 'go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -97,26 +91,22 @@ function runGo(opts: GoOptions, args: string[], env: NodeJS.ProcessEnv, echo: bo
 }
 
 export async function goPack(opts: GoOptions): Promise<GoResult> {
-  const pkg = opts.pkg ?? '.';
+  const shownPkg = opts.pkg ?? '.';
   // A directory is built from inside it, so that go finds the module it belongs to (go itself
   // would look for the module of the current directory).
-  const asDir = /^(\.{1,2}(\/|$)|\/)/.test(pkg) ? resolve(opts.cwd, pkg) : undefined;
-  const userCwd = opts.cwd;
-  if (asDir && statSync(asDir, { throwIfNoEntry: false })?.isDirectory()) opts = { ...opts, cwd: asDir, pkg: '.' };
-  return goPackIn(opts, pkg, userCwd);
-}
-
-async function goPackIn(opts: GoOptions, shownPkg: string, userCwd: string): Promise<GoResult> {
-  const pkg = opts.pkg ?? '.';
+  const asDir = /^(\.{1,2}(\/|$)|\/)/.test(shownPkg) ? resolve(opts.cwd, shownPkg) : undefined;
+  const inDir = !!asDir && !!statSync(asDir, { throwIfNoEntry: false })?.isDirectory();
+  const buildCwd = inDir ? asDir! : opts.cwd;
+  const pkg = inDir ? '.' : shownPkg;
   // Nothing is ever downloaded behind the user's back: the local toolchain, as it is.
   const baseEnv: NodeJS.ProcessEnv = { GOTOOLCHAIN: 'local', ...opts.goEnv, GOOS: 'linux', GOFLAGS: opts.goEnv.GOFLAGS ?? '' };
-  const list = await runGo(opts, ['list', '-f', '{{.Name}}\t{{.ImportPath}}\t{{.Dir}}', pkg], baseEnv, false);
+  const list = await runGo(opts, buildCwd, ['list', '-f', '{{.Name}}\t{{.ImportPath}}\t{{.Dir}}', pkg], baseEnv, false);
   if (list.code !== 0) throw new ElfpackError('USAGE', `go list: ${firstLines(list.stderr)}`, { path: shownPkg, step: 'go' });
   const lines = list.stdout.trim().split('\n');
   if (lines.length !== 1) throw new ElfpackError('USAGE', `names ${lines.length} packages: give one main package`, { path: shownPkg, step: 'go' });
   const [name, importPath, dir] = lines[0].split('\t');
   if (name !== 'main') throw new ElfpackError('USAGE', `is package ${name}, not main: there is no program to build`, { path: shownPkg, step: 'go' });
-  const known = new Set((await runGo(opts, ['tool', 'dist', 'list'], baseEnv, false)).stdout.split('\n').map((l) => l.trim()));
+  const known = new Set((await runGo(opts, buildCwd, ['tool', 'dist', 'list'], baseEnv, false)).stdout.split('\n').map((l) => l.trim()));
   const platforms = (opts.platforms?.length ? opts.platforms : [hostPlatform()]).map((p) => parseGoPlatform(p, known));
   if (new Set(platforms.map((p) => p.name)).size !== platforms.length) throw new ElfpackError('USAGE', '--platform lists a platform twice');
   const host = hostPlatform();
@@ -126,7 +116,7 @@ async function goPackIn(opts: GoOptions, shownPkg: string, userCwd: string): Pro
   const progName = imageNameFor(importPath === 'command-line-arguments' ? dir : importPath);
   const at = opts.as ?? `/${progName}`;
   const tag = opts.tag ?? `${progName}:latest`;
-  if (!opts.out && !opts.rootfs) opts = { ...opts, out: join(userCwd, `${progName}.tar`) };
+  if (!opts.out && !opts.rootfs) opts = { ...opts, out: join(opts.cwd, `${progName}.tar`) };
   const work = mkdtempSync(join(tmpdir(), 'elfpack-go-'));
   try {
     const plans: PackPlan[] = [];
@@ -135,7 +125,7 @@ async function goPackIn(opts: GoOptions, shownPkg: string, userCwd: string): Pro
       const flags = ['-trimpath', '-buildvcs=false', '-ldflags=-s -w', ...(opts.tzdata ? ['-tags', 'timetzdata'] : []), ...(opts.buildFlags ?? [])];
       const env = { ...baseEnv, CGO_ENABLED: opts.cgo ? '1' : '0', GOARCH: p.goarch, ...(p.goarm ? { GOARM: p.goarm } : {}) };
       opts.onProgress?.(`go build ${shownPkg} for ${p.name}`);
-      const b = await runGo(opts, ['build', ...flags, '-o', bin, pkg], env, true);
+      const b = await runGo(opts, buildCwd, ['build', ...flags, '-o', bin, pkg], env, true);
       if (b.code !== 0) throw new ElfpackError('BUILD_FAILED', `go build failed for ${p.name} (exit ${b.code}): ${firstLines(b.stderr)}`, { path: shownPkg, step: 'go' });
       const plan = planPack({
         ...opts, root: new HostRoot('/'), program: bin, cwd: '/', as: at, tag, platform: p.platform,
@@ -155,24 +145,10 @@ async function goPackIn(opts: GoOptions, shownPkg: string, userCwd: string): Pro
       plans[0].result.rootfs = opts.rootfs;
     }
     if (opts.out) {
-      const archive = new ArchiveWriter(opts.out, opts.epoch ?? 0);
-      try {
-        const images: PlatformImage[] = [];
-        for (const plan of plans) images.push(await writePackedImage(archive, plan));
-        // docker load takes manifest.json's one image: the host's when it was built.
-        const hostIndex = Math.max(0, platforms.findIndex((p) => `linux/${p.goarch}` === host));
-        const index: Descriptor | undefined = await archive.finish(images, { tags: [result.tag], loadPlatform: hostIndex });
-        images.forEach((img, i) => {
-          plans[i].result.digest = img.manifest.descriptor.digest;
-          plans[i].result.imageId = img.config.descriptor.digest;
-          plans[i].result.out = opts.out;
-        });
-        result.indexDigest = index?.digest;
-        result.out = opts.out;
-      } catch (err) {
-        await archive.abort();
-        throw err;
-      }
+      // docker load takes manifest.json's one image: the host's when it was built.
+      const hostIndex = Math.max(0, platforms.findIndex((p) => `linux/${p.goarch}` === host));
+      result.indexDigest = (await writePlansArchive(opts.out, plans, hostIndex))?.digest;
+      result.out = opts.out;
     }
     return result;
   } finally {

@@ -5,7 +5,7 @@ import type { Root } from '../root/root.js';
 import { Resolver, toError, type ResolverOptions } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type MissingLibrary, type ProgramLoad } from '../closure/load-program.js';
 import type { Via } from '../resolve/loader.js';
-import { resolveInRoot } from '../root/resolve-path.js';
+import { tryResolveInRoot } from '../root/resolve-path.js';
 
 export interface LddOptions extends ResolverOptions {
   /** Read the symbol versions the files need (for --json); default false. */
@@ -45,12 +45,7 @@ function lddOne(resolver: Resolver, file: string, versions: boolean): LddReport 
   try {
     const entry = inspectEntry(resolver, file, { versions });
     if (entry.script) {
-      let found = false;
-      try {
-        found = resolveInRoot(resolver.root, entry.script.interpreter + (entry.script.crlf ? '\r' : ''), { cwd: resolver.cwd }).type !== undefined;
-      } catch {
-        found = false;
-      }
+      const found = tryResolveInRoot(resolver.root, entry.script.interpreter + (entry.script.crlf ? '\r' : ''), { cwd: resolver.cwd })?.type !== undefined;
       return { file, status: 'script', load: loadProgram(resolver, entry), scriptInterpreterFound: found };
     }
     const load = loadProgram(resolver, entry);

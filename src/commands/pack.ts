@@ -14,9 +14,10 @@ import { loaderConfigFor } from '../image/loader-config.js';
 import { checkImage } from '../image/self-check.js';
 import { writeLayer } from '../image/tar-writer.js';
 import { buildConfig, platformOf, type Platform, type RunSettings } from '../image/config.js';
-import { buildImage, MEDIA, parseTag, type PlatformImage } from '../image/image.js';
+import { buildImage, MEDIA, parseTag, type Descriptor, type PlatformImage } from '../image/image.js';
 import type { FileTree } from '../image/file-tree.js';
 import type { PushResult } from '../sinks/registry.js';
+import { platformName } from '../root/run-config.js';
 import { ArchiveWriter } from '../sinks/archive.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
 import { plain, type Painter } from './ldd.js';
@@ -97,19 +98,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     await writeRootfs(plan.tree, opts.rootfs);
     result.rootfs = opts.rootfs;
   }
-  if (opts.out) {
-    const archive = new ArchiveWriter(opts.out, opts.epoch ?? 0);
-    try {
-      const image = await writePackedImage(archive, plan);
-      await archive.finish([image], { tags: [result.tag] });
-      result.digest = image.manifest.descriptor.digest;
-      result.imageId = image.config.descriptor.digest;
-      result.out = opts.out;
-    } catch (err) {
-      await archive.abort();
-      throw err;
-    }
-  }
+  if (opts.out) await writePlansArchive(opts.out, [plan]);
   return result;
 }
 
@@ -188,8 +177,26 @@ export function planPack(opts: PackOptions): PackPlan {
   return { opts, tree: b.tree, result };
 }
 
+/**
+ * Writes the plans' images into one tar at `out` (several: one image index, returned; `loadPlatform`
+ * is the one docker load gets) and fills in each plan's result: digest, image ID, out.
+ */
+export async function writePlansArchive(out: string, plans: PackPlan[], loadPlatform = 0): Promise<Descriptor | undefined> {
+  const archive = new ArchiveWriter(out, plans[0].opts.epoch ?? 0);
+  try {
+    const images: PlatformImage[] = [];
+    for (const plan of plans) images.push(await writePackedImage(archive, plan));
+    const index = await archive.finish(images, { tags: [plans[0].result.tag], loadPlatform });
+    images.forEach((img, i) => Object.assign(plans[i].result, { digest: img.manifest.descriptor.digest, imageId: img.config.descriptor.digest, out }));
+    return index;
+  } catch (err) {
+    await archive.abort();
+    throw err;
+  }
+}
+
 /** Streams the plan's layer into the archive; returns the image (config, manifest) for `finish`. */
-export async function writePackedImage(archive: ArchiveWriter, plan: PackPlan): Promise<PlatformImage> {
+async function writePackedImage(archive: ArchiveWriter, plan: PackPlan): Promise<PlatformImage> {
   const { opts, result } = plan;
   const epoch = opts.epoch ?? 0;
   let done = 0;
@@ -256,8 +263,7 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   const lines: string[] = [];
   if (r.linkage !== 'dynamic') lines.push(`${r.program}: ${r.linkage}`);
   const where = [r.out, r.rootfs].filter(Boolean).join(' and ') || 'the engine';
-  const plat = `${r.platform.os}/${r.platform.architecture}${r.platform.variant ? `/${r.platform.variant}` : ''}`;
-  lines.push(`${paint.bold(`packed ${r.program}`)} → ${where} (${r.tag}, ${plat})`);
+  lines.push(`${paint.bold(`packed ${r.program}`)} → ${where} (${r.tag}, ${platformName(r.platform)})`);
   lines.push(`  ${r.files.length} files, ${mb(r.totalBytes)}; entrypoint ${JSON.stringify([...r.entrypoint, ...r.cmd])}`);
   const largest = [...r.files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1)).slice(0, 5);
   lines.push(`  largest: ${largest.map((f) => `${f.path} ${paint.dim(mb(f.size))}`).join(', ')}`);

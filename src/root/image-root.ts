@@ -10,7 +10,7 @@ import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { FileByteSource, type ByteSource } from '../elf/byte-source.js';
 import { ElfpackError, RootPathError } from '../errors.js';
-import { describeType } from './host-root.js';
+import { describeType, HostRoot } from './host-root.js';
 import { FsIndex, type IndexLimits } from './fs-index.js';
 import type { FileType, Root, RootStat } from './root.js';
 import { runConfigFromBlob, type ImageRunConfig } from './run-config.js';
@@ -38,6 +38,16 @@ export function isImagePath(path: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A host path as a root: an image, a directory, something else, or nothing there. */
+export type PathRoot = { kind: 'image'; root: ImageRoot } | { kind: 'directory'; root: HostRoot } | { kind: 'other' | 'missing' };
+
+export async function openPathRoot(path: string, opts: ImageRootOptions = {}): Promise<PathRoot> {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return { kind: 'missing' };
+  if (isImagePath(path)) return { kind: 'image', root: await openImageRoot(path, opts) };
+  return st.isDirectory() ? { kind: 'directory', root: new HostRoot(path) } : { kind: 'other' };
 }
 
 export async function openImageRoot(path: string, opts: ImageRootOptions = {}): Promise<ImageRoot> {

@@ -79,6 +79,15 @@ export function resolveInRoot(root: Root, path: string, opts: ResolvePathOptions
   return { path: final, type, links };
 }
 
+/** resolveInRoot for questions of existence: a loop or an escape counts as "nothing there" (undefined). */
+export function tryResolveInRoot(root: Root, path: string, opts: ResolvePathOptions = {}): ResolvedPath | undefined {
+  try {
+    return resolveInRoot(root, path, opts);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Lexical dirname of an absolute path. */
 export function dirName(p: string): string {
   const i = p.lastIndexOf('/');

@@ -195,7 +195,8 @@ class RegistryClient {
         const b = body?.();
         const res = await fetch(url, {
           method, headers, body: b, redirect: 'follow',
-          ...(b instanceof Readable || (b && typeof (b as ReadableStream).getReader === 'function') ? { duplex: 'half' } : {}),
+          // A streamed body (a file region) needs duplex: 'half' in Node's fetch.
+          ...(b && typeof (b as ReadableStream).getReader === 'function' ? { duplex: 'half' } : {}),
           ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         } as RequestInit);
         if ((res.status >= 500 || res.status === 429) && i < attempts) {
