@@ -9,6 +9,9 @@ import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { ElfpackError } from '../errors.js';
 import type { FileType } from './root.js';
+import { joinPath, splitPath } from './resolve-path.js';
+
+const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 export interface IndexEntry {
   type: FileType;
@@ -65,7 +68,7 @@ export class FsIndex {
   }
 
   private applyEntry(h: { name: string; type?: string | null; mode?: number; size?: number; linkname?: string | null }, file: string, dataAt: number, thisLayer: Set<string>): void {
-    const parts = h.name.split('/').filter((c) => c !== '' && c !== '.');
+    const parts = splitPath(h.name);
     if (parts.includes('..')) return this.reject(h.name, 'a name with ".."');
     if (!parts.length) return; // the root itself
     const base = parts[parts.length - 1];
@@ -87,7 +90,7 @@ export class FsIndex {
       case 'directory': e = { type: 'dir', mode, size: 0 }; break;
       case 'symlink': e = { type: 'symlink', mode: 0o777, size: 0, target: h.linkname ?? '' }; break;
       case 'link': {
-        const t = this.entries.get('/' + (h.linkname ?? '').split('/').filter((c) => c !== '' && c !== '.').join('/'));
+        const t = this.entries.get(joinPath(splitPath(h.linkname ?? '')));
         if (!h.linkname || h.linkname.split('/').includes('..') || t?.type !== 'file') return this.reject(h.name, `a hard link to ${h.linkname} which the archive does not hold`);
         e = { ...t };
         break;
@@ -120,8 +123,9 @@ export class FsIndex {
 
   private put(path: string, e: IndexEntry): void {
     if (!this.entries.has(path)) {
-      if (this.entries.size >= (this.limits.maxEntries ?? 1_000_000)) {
-        throw new ElfpackError('USAGE', `the image holds more than ${this.limits.maxEntries ?? 1_000_000} entries: refused`, { step: 'layer' });
+      const max = this.limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
+      if (this.entries.size >= max) {
+        throw new ElfpackError('USAGE', `the image holds more than ${max} entries: refused`, { step: 'layer' });
       }
       const cut = path.lastIndexOf('/');
       this.children.get(cut === 0 ? '/' : path.slice(0, cut))?.add(path.slice(cut + 1));
