@@ -90,6 +90,19 @@ function splitHwcaps(v: string): string[] {
   return v.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** Lines gathered for one write: thousands of small writes cost more than the work behind them. */
+class LineBuffer {
+  readonly lines: string[] = [];
+  constructor(private write: (s: string) => void) {}
+  flushIfLarge(): void {
+    if (this.lines.length >= 2048) this.flush();
+  }
+  flush(): void {
+    if (this.lines.length) this.write(this.lines.join('\n') + '\n');
+    this.lines.length = 0;
+  }
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let code = 0;
@@ -114,22 +127,38 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--from-image <image>', 'resolve inside this image of the Docker engine (FILE paths are inside it)')
     .action(async (files: string[], o: { root?: string; fromImage?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
       const inRoot = !!(o.root || o.fromImage);
-      const [{ ldd, lddToJson, renderLdd, renderProblems, renderTree }, { hostHwcaps }] = await Promise.all([lddCommand(), import('./resolve/hwcaps.js')]);
-      const result = ldd(await openRoot(io, o.root, o.fromImage), files, {
+      const [{ ldd, lddEach, lddLines, lddToJson, problemLines, treeLines }, { hostHwcaps }] = await Promise.all([lddCommand(), import('./resolve/hwcaps.js')]);
+      const root = await openRoot(io, o.root, o.fromImage);
+      const opts = {
         libraryPath: o.libraryPath ?? (inRoot ? undefined : io.env.LD_LIBRARY_PATH),
         hwcaps: o.hwcaps !== undefined ? splitHwcaps(o.hwcaps) : inRoot ? [] : hostHwcaps(),
         cwd: inRoot ? '/' : io.cwd,
         useLdSoCache: o.ldSoCache,
         versions: !!o.json,
-      });
-      const paint = painter(io);
-      if (o.json) io.stdout(JSON.stringify(lddToJson(result), null, 2) + '\n');
-      else {
-        const lines = o.tree ? renderTree(result, paint) : renderLdd(result, paint);
-        if (lines.length) io.stdout(lines.join('\n') + '\n');
+      };
+      if (o.json) {
+        const result = ldd(root, files, opts);
+        io.stdout(JSON.stringify(lddToJson(result), null, 2) + '\n');
+        code = result.ok ? 0 : 1;
+        return;
       }
-      if (!o.json) for (const p of renderProblems(result)) io.stderr(`elfpack: ${p}\n`);
-      code = result.ok ? 0 : 1;
+      // Each file is printed as soon as it is resolved (and then forgotten); stdout is written in
+      // large pieces, flushed before any problem goes to stderr so the two stay in order.
+      const paint = painter(io);
+      const out = new LineBuffer(io.stdout);
+      const problems: string[] = [];
+      const { ok } = lddEach(root, files, opts, (r) => {
+        if (o.tree) treeLines(r, paint, out.lines);
+        else lddLines(r, files.length > 1, paint, out.lines);
+        problemLines(r, problems);
+        if (problems.length) {
+          out.flush();
+          for (const p of problems) io.stderr(`elfpack: ${p}\n`);
+          problems.length = 0;
+        } else out.flushIfLarge();
+      });
+      out.flush();
+      code = ok ? 0 : 1;
     });
 
   // How to reach a registry: for push and for every image-writing command's --push.

@@ -35,10 +35,24 @@ export interface LddResult {
 }
 
 export function ldd(root: Root, files: string[], opts: LddOptions = {}): LddResult {
-  const resolver = new Resolver(root, opts);
-  const reports = files.map((file) => lddOne(resolver, file, !!opts.versions));
-  const ok = reports.every((r) => r.status !== 'error' && !(r.load && r.load.missing.length > 0) && r.scriptInterpreterFound !== false);
+  const reports: LddReport[] = [];
+  const { ok } = lddEach(root, files, opts, (r) => reports.push(r));
   return { root: root.label, reports, ok };
+}
+
+/**
+ * ldd one file at a time: `each` gets every report as soon as it is made, and nothing is kept, so
+ * memory stays flat over thousands of files. Returns whether all were complete.
+ */
+export function lddEach(root: Root, files: string[], opts: LddOptions, each: (r: LddReport) => void): { ok: boolean } {
+  const resolver = new Resolver(root, opts);
+  let ok = true;
+  for (const file of files) {
+    const r = lddOne(resolver, file, !!opts.versions);
+    if (r.status === 'error' || (r.load && r.load.missing.length > 0) || r.scriptInterpreterFound === false) ok = false;
+    each(r);
+  }
+  return { ok };
 }
 
 function lddOne(resolver: Resolver, file: string, versions: boolean): LddReport {
@@ -68,50 +82,57 @@ export const plain: Painter = { red: (s) => s, dim: (s) => s, bold: (s) => s };
 /** ldd's lines for every file: "name => path", "name => not found", the interpreter alone. */
 export function renderLdd(result: LddResult, paint: Painter = plain): string[] {
   const out: string[] = [];
-  const many = result.reports.length > 1;
-  for (const r of result.reports) {
-    // ldd says "not a dynamic executable" for any file that is not ELF; other errors go to stderr only.
-    const notElf = r.error?.code === 'NOT_ELF';
-    if (r.status === 'error' && !notElf) continue;
-    if (many) out.push(`${r.file}:`);
-    if (r.status === 'static' || r.status === 'script' || notElf) {
-      out.push('\tnot a dynamic executable');
-      continue;
-    }
-    if (r.status === 'statically-linked') {
-      out.push('\tstatically linked');
-      continue;
-    }
-    for (const e of r.load!.order) {
-      if (e.kind === 'missing') out.push(`\t${e.missing.name} => ${paint.red('not found')}`);
-      else if (e.kind === 'interpreter') out.push(e.object ? `\t${e.path}` : `\t${e.path} => ${paint.red('not found')}`);
-      else out.push(e.name === e.object.path ? `\t${e.name}` : `\t${e.name} => ${e.object.path}`);
-    }
-  }
+  for (const r of result.reports) lddLines(r, result.reports.length > 1, paint, out);
   return out;
+}
+
+/** One file's ldd lines, appended to `out`; `many` adds the "FILE:" header ldd prints for several files. */
+export function lddLines(r: LddReport, many: boolean, paint: Painter, out: string[]): void {
+  // ldd says "not a dynamic executable" for any file that is not ELF; other errors go to stderr only.
+  const notElf = r.error?.code === 'NOT_ELF';
+  if (r.status === 'error' && !notElf) return;
+  if (many) out.push(`${r.file}:`);
+  if (r.status === 'static' || r.status === 'script' || notElf) {
+    out.push('\tnot a dynamic executable');
+    return;
+  }
+  if (r.status === 'statically-linked') {
+    out.push('\tstatically linked');
+    return;
+  }
+  for (const e of r.load!.order) {
+    if (e.kind === 'missing') out.push(`\t${e.missing.name} => ${paint.red('not found')}`);
+    else if (e.kind === 'interpreter') out.push(e.object ? `\t${e.path}` : `\t${e.path} => ${paint.red('not found')}`);
+    else out.push(e.name === e.object.path ? `\t${e.name}` : `\t${e.name} => ${e.object.path}`);
+  }
 }
 
 /** One line per problem, for stderr: errors, missing libraries with what was tried, script issues. */
 export function renderProblems(result: LddResult): string[] {
   const out: string[] = [];
-  for (const r of result.reports) {
-    if (r.error) out.push(r.error.describe());
-    const s = r.load?.file.script;
-    if (s) {
-      out.push(`${r.file}: a script run by ${s.interpreter}${s.argument ? ` ${s.argument}` : ''}`);
-      if (s.crlf) out.push(`${r.file}: its "#!" line ends in CRLF: the kernel looks for "${s.interpreter}\\r" (convert the file to LF line endings)`);
-      else if (r.scriptInterpreterFound === false) out.push(`${r.file}: interpreter ${s.interpreter} not found`);
-    }
-    // glibc searches a missing name again for each requester; say it once, with all of them.
-    const byName = new Map<string, MissingLibrary & { requesters: string[] }>();
-    for (const m of r.load?.missing ?? []) {
-      const seen = byName.get(m.name);
-      if (seen) seen.requesters.push(m.neededBy);
-      else byName.set(m.name, { ...m, requesters: [m.neededBy] });
-    }
-    for (const m of byName.values()) out.push(`${r.file}: ${describeMissing({ ...m, neededBy: m.requesters.join(', ') })}`);
-  }
+  for (const r of result.reports) problemLines(r, out);
   return out;
+}
+
+/** One file's problem lines, appended to `out`. */
+export function problemLines(r: LddReport, out: string[]): void {
+  if (r.error) out.push(r.error.describe());
+  const s = r.load?.file.script;
+  if (s) {
+    out.push(`${r.file}: a script run by ${s.interpreter}${s.argument ? ` ${s.argument}` : ''}`);
+    if (s.crlf) out.push(`${r.file}: its "#!" line ends in CRLF: the kernel looks for "${s.interpreter}\\r" (convert the file to LF line endings)`);
+    else if (r.scriptInterpreterFound === false) out.push(`${r.file}: interpreter ${s.interpreter} not found`);
+  }
+  const missing = r.load?.missing;
+  if (!missing?.length) return;
+  // glibc searches a missing name again for each requester; say it once, with all of them.
+  const byName = new Map<string, MissingLibrary & { requesters: string[] }>();
+  for (const m of missing) {
+    const seen = byName.get(m.name);
+    if (seen) seen.requesters.push(m.neededBy);
+    else byName.set(m.name, { ...m, requesters: [m.neededBy] });
+  }
+  for (const m of byName.values()) out.push(`${r.file}: ${describeMissing({ ...m, neededBy: m.requesters.join(', ') })}`);
 }
 
 export function describeMissing(m: MissingLibrary): string {
@@ -129,32 +150,35 @@ const VIA_LABEL: Record<Via | 'program', string> = {
 /** A tree like lddtree/libtree: each library under the object that first needed it, with how it was found. */
 export function renderTree(result: LddResult, paint: Painter = plain): string[] {
   const out: string[] = [];
-  for (const r of result.reports) {
-    if (r.status === 'error') continue;
-    const load = r.load!;
-    if (r.status !== 'dynamic') {
-      out.push(`${r.file} (${r.status === 'script' ? `script for ${load.file.script!.interpreter}` : r.status === 'statically-linked' ? 'statically linked' : 'not a dynamic executable'})`);
-      continue;
-    }
-    const interp = load.interp!;
-    out.push(`${paint.bold(r.file)} (interpreter => ${interp.object ? interp.path : paint.red(`${interp.path} not found`)})`);
-    const shown = new Set<LoadedObject>([load.main!]);
-    const walk = (o: LoadedObject, depth: number) => {
-      for (const d of o.deps) {
-        const pad = '    '.repeat(depth);
-        if (!d.target) {
-          out.push(`${pad}${d.name} => ${paint.red('not found')}${d.missing?.error ? paint.dim(` (${d.missing.error})`) : ''}`);
-          continue;
-        }
-        if (shown.has(d.target)) continue;
-        shown.add(d.target);
-        out.push(`${pad}${d.name} => ${d.target.path} ${paint.dim(`[${VIA_LABEL[d.target === interp.object ? 'interp' : d.target.via]}]`)}`);
-        walk(d.target, depth + 1);
-      }
-    };
-    walk(load.main!, 1);
-  }
+  for (const r of result.reports) treeLines(r, paint, out);
   return out;
+}
+
+/** One file's tree, appended to `out`. */
+export function treeLines(r: LddReport, paint: Painter, out: string[]): void {
+  if (r.status === 'error') return;
+  const load = r.load!;
+  if (r.status !== 'dynamic') {
+    out.push(`${r.file} (${r.status === 'script' ? `script for ${load.file.script!.interpreter}` : r.status === 'statically-linked' ? 'statically linked' : 'not a dynamic executable'})`);
+    return;
+  }
+  const interp = load.interp!;
+  out.push(`${paint.bold(r.file)} (interpreter => ${interp.object ? interp.path : paint.red(`${interp.path} not found`)})`);
+  const shown = new Set<LoadedObject>([load.main!]);
+  const walk = (o: LoadedObject, depth: number) => {
+    for (const d of o.deps) {
+      const pad = '    '.repeat(depth);
+      if (!d.target) {
+        out.push(`${pad}${d.name} => ${paint.red('not found')}${d.missing?.error ? paint.dim(` (${d.missing.error})`) : ''}`);
+        continue;
+      }
+      if (shown.has(d.target)) continue;
+      shown.add(d.target);
+      out.push(`${pad}${d.name} => ${d.target.path} ${paint.dim(`[${VIA_LABEL[d.target === interp.object ? 'interp' : d.target.via]}]`)}`);
+      walk(d.target, depth + 1);
+    }
+  };
+  walk(load.main!, 1);
 }
 
 /** The JSON document (schema elfpack.ldd/v1). */

@@ -113,22 +113,22 @@ export function vaddrToOffset(segments: Segment[], vaddr: number, what: string):
 }
 
 /**
- * The dynamic entries up to DT_NULL, each [tag, value]. Tags that do not fit in 32 bits become -1
+ * Calls `visit` for each dynamic entry up to DT_NULL. Tags that do not fit in 32 bits become -1
  * (none we use does); values become NaN when not exactly representable.
  */
-export function readDynamicEntries(src: ByteSource, f: Fields, seg: Segment): Array<[number, number]> {
+export function forEachDynamicEntry(src: ByteSource, f: Fields, seg: Segment, visit: (tag: number, value: number) => void): void {
   const entsize = f.is64 ? 16 : 8;
-  const out: Array<[number, number]> = [];
   const total = Math.floor(seg.filesz / entsize);
-  // Chunked, so a dynamic segment that claims to be huge costs nothing until read.
-  for (let start = 0, chunk = 512; start < total; start += chunk / entsize, chunk = DYN_CHUNK) {
-    const count = Math.min(chunk / entsize, total - start);
+  // Chunked, so a dynamic segment that claims to be huge costs nothing until read; a real one
+  // (a few hundred bytes) is one read.
+  for (let start = 0; start < total; start += DYN_CHUNK / entsize) {
+    const count = Math.min(DYN_CHUNK / entsize, total - start);
     const b = src.read(seg.offset + start * entsize, count * entsize, 'dynamic section');
     for (let i = 0; i < count; i++) {
       const o = i * entsize;
       const tag = f.is64 ? (f.u32(b, f.le ? o + 4 : o) === 0 ? f.u32(b, f.le ? o : o + 4) : -1) : f.u32(b, o);
-      if (tag === DT_NULL) return out;
-      out.push([tag, f.addr(b, o + entsize / 2)]);
+      if (tag === DT_NULL) return;
+      visit(tag, f.addr(b, o + entsize / 2));
     }
   }
   throw new ElfFormatError('ELF_MALFORMED', 'dynamic section has no DT_NULL terminator');

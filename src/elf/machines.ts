@@ -32,8 +32,19 @@ export interface AbiKey {
 }
 
 const FLAG_ELF_LIBC6 = 0x0003;
+// Thousands of files share a handful of ABIs: one answer each, shared (callers do not modify it).
+const known = new Map<number, MachineInfo | undefined>();
 
 export function machineInfo(key: AbiKey): MachineInfo | undefined {
+  // machine (16 bits), class and byte order (2 bits each), flags (32 bits): an exact number below 2^53.
+  const k = ((key.machine * 4 + key.elfClass) * 4 + key.data) * 0x100000000 + (key.flags >>> 0);
+  if (known.has(k)) return known.get(k);
+  const m = describeMachine(key);
+  known.set(k, m);
+  return m;
+}
+
+function describeMachine(key: AbiKey): MachineInfo | undefined {
   const is64 = key.elfClass === ELFCLASS64;
   const big = key.data === ELFDATA2MSB;
   switch (key.machine) {

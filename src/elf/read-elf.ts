@@ -8,7 +8,7 @@ import {
   ET_DYN, ET_EXEC, ET_NAMES, PT_DYNAMIC, PT_INTERP,
 } from './constants.js';
 import { machineInfo, type MachineInfo } from './machines.js';
-import { extendedPhnum, fieldsOf, type Fields, readDynamicEntries, readSegments, vaddrToOffset, type Segment } from './layout.js';
+import { extendedPhnum, fieldsOf, type Fields, forEachDynamicEntry, readSegments, vaddrToOffset, type Segment } from './layout.js';
 
 export type ElfKind = 'executable' | 'pie-executable' | 'static-executable' | 'static-pie' | 'shared-library' | 'other';
 
@@ -139,7 +139,7 @@ function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment
   const neededOffs: number[] = [];
   let strtab = -1, strsz = -1, soname = -1, rpath = -1, runpath = -1;
   let verneed = -1, verneedNum = 0, verdef = -1, verdefNum = 0;
-  for (const [tag, val] of readDynamicEntries(src, f, seg)) {
+  forEachDynamicEntry(src, f, seg, (tag, val) => {
     switch (tag) {
       case DT_NEEDED: neededOffs.push(val); break;
       case DT_STRTAB: strtab = val; break;
@@ -154,12 +154,13 @@ function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment
       case DT_VERDEF: verdef = val; break;
       case DT_VERDEFNUM: verdefNum = val; break;
     }
-  }
+  });
   elf.nodeflib = (elf.dtFlags1 & DF_1_NODEFLIB) !== 0;
   const usesStrings = neededOffs.length > 0 || soname >= 0 || rpath >= 0 || runpath >= 0 || verneed >= 0 || verdef >= 0;
   if (!usesStrings) return;
   if (strtab < 0 || !(strsz >= 0)) throw new ElfFormatError('ELF_MALFORMED', 'dynamic section has names but no DT_STRTAB/DT_STRSZ');
   const strings = new StringTable(src, vaddrToOffset(segments, strtab, 'DT_STRTAB'), strsz);
+  strings.prefetch([...neededOffs, soname, rpath, runpath]);
   elf.needed = neededOffs.map((o) => strings.get(o, 'DT_NEEDED'));
   if (soname >= 0) elf.soname = strings.get(soname, 'DT_SONAME');
   if (rpath >= 0) elf.rpath = strings.get(rpath, 'DT_RPATH');
@@ -223,16 +224,46 @@ function readVersionDefs(src: ByteSource, f: Fields, offset: number, count: numb
   return out;
 }
 
+/** Bytes read at once to answer several names (the DT_NEEDED strings usually lie close together). */
+const PREFETCH_BYTES = 16384;
+
 /** The dynamic string table, read lazily in small windows: a large .dynstr costs only the strings we ask for. */
 class StringTable {
   private cache = new Map<number, string>();
+  private window?: Buffer;
+  private windowStart = 0;
   constructor(private src: ByteSource, private offset: number, private size: number) {}
+
+  /** Reads the span holding the strings at `indices` (negative ones ignored) at once, when it is small. */
+  prefetch(indices: number[]): void {
+    let lo = Infinity, hi = -1;
+    for (const i of indices) {
+      if (!(i >= 0) || i >= this.size) continue;
+      if (i < lo) lo = i;
+      if (i > hi) hi = i;
+    }
+    if (hi < 0) return;
+    const end = Math.min(hi + 256, this.size, this.src.size - this.offset);
+    if (end <= lo || end - lo > PREFETCH_BYTES) return;
+    this.window = this.src.read(this.offset + lo, end - lo, 'dynamic string table');
+    this.windowStart = lo;
+  }
 
   get(index: number, what: string): string {
     const hit = this.cache.get(index);
     if (hit !== undefined) return hit;
     if (!(index >= 0) || index >= this.size) {
       throw new ElfFormatError('ELF_MALFORMED', `${what} string offset ${index} is outside the string table (size ${this.size})`);
+    }
+    const w = this.window;
+    if (w && index >= this.windowStart) {
+      const at = index - this.windowStart;
+      const nul = at < w.length ? w.indexOf(0, at) : -1;
+      if (nul >= 0) {
+        const s = w.toString('utf8', at, nul);
+        this.cache.set(index, s);
+        return s;
+      }
     }
     const limit = Math.min(this.size - index, MAX_STRING, this.src.size - (this.offset + index));
     if (!(limit > 0)) throw new ElfFormatError('ELF_TRUNCATED', `${what} string lies past the end of the file`);

@@ -10,7 +10,7 @@ import {
   DT_SYMENT, DT_SYMTAB, DT_VERDEF, DT_VERNEED, DT_VERSYM, EM_ALPHA, EM_MIPS, EM_S390, EM_S390_OLD, PT_DYNAMIC, PT_LOAD,
   SHN_UNDEF, SHT_DYNSYM, STB_GLOBAL, STB_GNU_UNIQUE, STB_LOCAL, STB_WEAK, STV_HIDDEN, STV_INTERNAL,
 } from './constants.js';
-import { readDynamicEntries, readLayout, vaddrToOffset, type ElfLayout } from './layout.js';
+import { forEachDynamicEntry, readLayout, vaddrToOffset, type ElfLayout } from './layout.js';
 import type { ElfFile } from './read-elf.js';
 
 export interface DynamicSymbols {
@@ -45,7 +45,9 @@ export function readDynamicSymbols(src: ByteSource, elf?: ElfFile, opts: ReadSym
   const dynSeg = segments.find((s) => s.type === PT_DYNAMIC);
   if (!dynSeg) return { imports: [], exports: [] };
   const tags = new Map<number, number>();
-  for (const [tag, val] of readDynamicEntries(src, f, dynSeg)) if (!tags.has(tag)) tags.set(tag, val);
+  forEachDynamicEntry(src, f, dynSeg, (tag, val) => {
+    if (!tags.has(tag)) tags.set(tag, val);
+  });
   const symtab = tags.get(DT_SYMTAB);
   if (symtab === undefined) return { imports: [], exports: [] };
   const strtab = tags.get(DT_STRTAB);

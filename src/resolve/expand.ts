@@ -22,12 +22,13 @@ export function expandDst(s: string, v: DstValues): string {
 }
 
 /**
- * A search path string → directories, as glibc's fillin_rpath: tokens expanded, trailing slashes
- * removed; an empty element means the current directory ("").
+ * A search path string → directories, as glibc's fillin_rpath: tokens expanded (unless `v` is
+ * null: musl takes LD_LIBRARY_PATH literally), trailing slashes removed; an empty element means
+ * the current directory ("").
  */
-export function splitSearchPath(s: string, v: DstValues, separators = /:/): string[] {
+export function splitSearchPath(s: string, v: DstValues | null, separators = /:/): string[] {
   return s.split(separators).map((e) => {
-    const d = expandDst(e, v);
+    const d = v ? expandDst(e, v) : e;
     return d.length > 1 ? d.replace(/\/+$/, '') || '/' : d;
   });
 }

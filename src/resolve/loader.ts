@@ -118,8 +118,8 @@ export function* muslSearch(s: SearchInputs): Generator<SearchStep> {
     yield { via: 'interp' };
     return;
   }
-  // LD_LIBRARY_PATH first (musl splits on ":" and newlines).
-  if (s.libraryPath) yield { via: 'ld_library_path', dirs: splitSearchPath(s.libraryPath, dst(p, requester), /[:\n]/) };
+  // LD_LIBRARY_PATH first (musl splits on ":" and newlines, and expands no $ORIGIN in it).
+  if (s.libraryPath) yield { via: 'ld_library_path', dirs: splitSearchPath(s.libraryPath, null, /[:\n]/) };
   // Then the requester's path, then its loaders': DT_RUNPATH if present, else DT_RPATH, inherited alike.
   for (const o of chainOf(requester)) {
     const r = o.elf.runpath ?? o.elf.rpath;
@@ -132,33 +132,56 @@ export function* muslSearch(s: SearchInputs): Generator<SearchStep> {
 }
 
 /**
- * Everything the rules above read of the requester and its chain, as a string: two searches with
- * the same key give the same answer, so a resolver may remember it.
+ * Everything the rules above read of the requester and its chain besides the profile, as a
+ * string: two searches by one profile with the same key give the same answer, so a resolver may
+ * remember it. Most keys are short and shared by every program: a chain without RPATH, RUNPATH or
+ * NODEFLIB reads nothing of its objects.
  */
-export function searchKey(p: LoaderProfile, name: string, requester: SearchObject): string {
-  return `${p.libc}|${p.interp}|${p.machine.name}|${name}|${contextKey(p.libc, requester)}`;
+export function searchKey(p: LoaderProfile, name: string, requester: SearchObject, libraryPath?: string): string {
+  const k = `${name}|${contextKey(p.libc, requester)}`;
+  // glibc expands $ORIGIN in LD_LIBRARY_PATH as the program's directory (musl does not expand it).
+  if (p.libc === 'musl' || !libraryPath?.includes('$')) return k;
+  let o = requester;
+  while (o.loader) o = o.loader;
+  return `${k}|${o.origin}`;
 }
 
 const contextKeys = new WeakMap<SearchObject, string>();
+const chainKeys = new WeakMap<SearchObject, string>();
 
 /** The part of a search key that depends on the requester and its chain, computed once per object. */
 function contextKey(libc: Libc, o: SearchObject): string {
   let k = contextKeys.get(o);
   if (k !== undefined) return k;
-  const at = (v: string) => (v.includes('$') ? `${v}@${o.origin}` : v);
-  const up = o.loader ? contextKey(libc, o.loader) : '';
   if (libc === 'musl') {
-    k = `${at(o.elf.runpath ?? o.elf.rpath ?? '')};${up}`;
+    k = chainKey(libc, o);
   } else {
-    // glibc: the chain's RPATHs (kept in `up`), the program's origin (LD_LIBRARY_PATH), and with
-    // DT_RUNPATH only the object's own RUNPATH; DF_1_NODEFLIB of the requester.
-    const own = o.elf.rpath !== undefined && o.elf.runpath === undefined ? at(o.elf.rpath) : '';
-    const chain = o.loader ? `${own};${up}` : `${own}|${o.origin}`;
-    k = o.elf.runpath !== undefined ? `R${at(o.elf.runpath)}|${chain}` : chain;
-    if (o.elf.nodeflib) k = `N${k}`;
+    // glibc: with DT_RUNPATH only the object's own RUNPATH, else the RPATHs up the chain; and the
+    // requester's DF_1_NODEFLIB. Prefix letters keep the three cases apart.
+    k = (o.elf.nodeflib ? 'N' : 'D') + (o.elf.runpath !== undefined ? `R${expanded(o.elf.runpath, o)}` : `P${chainKey(libc, o)}`);
   }
   contextKeys.set(o, k);
   return k;
+}
+
+/**
+ * The search paths the chain from `o` up to the program passes on, in order, each prefixed by its
+ * length (so no two chains share a key): glibc's RPATHs of objects without RUNPATH; musl's
+ * RUNPATH or else RPATH of every object.
+ */
+function chainKey(libc: Libc, o: SearchObject): string {
+  let k = chainKeys.get(o);
+  if (k !== undefined) return k;
+  const own = libc === 'musl' ? o.elf.runpath ?? o.elf.rpath : o.elf.runpath === undefined ? o.elf.rpath : undefined;
+  const mine = own === undefined ? '' : expanded(own, o);
+  k = (own === undefined ? '' : `${mine.length}:${mine}`) + (o.loader ? chainKey(libc, o.loader) : '');
+  chainKeys.set(o, k);
+  return k;
+}
+
+/** A search path with the object's origin when it uses a dynamic string token ($ORIGIN…). */
+function expanded(path: string, o: SearchObject): string {
+  return path.includes('$') ? `${path}@${o.origin}` : path;
 }
 
 export function searchSteps(s: SearchInputs): Generator<SearchStep> {

@@ -68,7 +68,8 @@ function abiOf(e: ElfFile): AbiKey {
 
 export class Resolver {
   private dirs = new Map<string, ResolvedPath | Error>();
-  private answers = new Map<string, Resolution>();
+  /** Answers by profile, then by search key. */
+  private answers = new Map<LoaderProfile, Map<string, Resolution>>();
   private probes = new Map<string, FileProbe>();
   private cache?: LdSoCache | null;
   private confDirs?: string[];
@@ -111,11 +112,13 @@ export class Resolver {
 
   /** Searches for `name` needed by `requester`, in a process run by `profile`. The answer is shared: do not modify it. */
   find(name: string, requester: SearchObject, profile: LoaderProfile): Resolution {
-    const key = searchKey(profile, name, requester);
-    let r = this.answers.get(key);
+    let answers = this.answers.get(profile);
+    if (!answers) this.answers.set(profile, (answers = new Map()));
+    const key = searchKey(profile, name, requester, this.options.libraryPath);
+    let r = answers.get(key);
     if (!r) {
       r = this.search(name, requester, profile);
-      this.answers.set(key, r);
+      answers.set(key, r);
     }
     return r;
   }

@@ -107,6 +107,40 @@ describe('resolve: loader rules on small roots', () => {
     expect(r.load.missing[0].error).to.match(/\/fifo\/libfoo\.so\.1: is a FIFO/);
   });
 
+  // One resolver answers many programs (ldd over a whole directory): an answer is shared only
+  // between requesters whose search reads the same things.
+  describe('answers shared between programs', () => {
+    before(() => {
+      for (const app of ['app1', 'app2']) {
+        lib('libfoo.so.1', `${app}/l/libfoo.so.1`);
+        prog(`${app}/bin/app`, ['-L', join(dir, `${app}/l`), '-l:libfoo.so.1']);
+      }
+      lib('libbar.so.1', 'opt/x/libbar.so.1', ['-L', join(dir, `usr/lib/${T}`), '-Wl,--no-as-needed', '-l:libfoo.so.1']);
+      prog('bin/nodeflib-rpath', L(), ['-Wl,-z,nodefaultlib', '-Wl,--disable-new-dtags,-rpath,/opt/x']);
+      prog('bin/nodeflib-bar', ['-L', join(dir, 'opt/x'), '-l:libbar.so.1'], ['-Wl,-z,nodefaultlib', '-Wl,--disable-new-dtags,-rpath,/opt/x']);
+    });
+    const L = () => ['-L', join(dir, `usr/lib/${T}`), '-l:libfoo.so.1'];
+    const foundIn = (r: ReturnType<typeof ldd>, i: number, name: string) => {
+      const o = r.reports[i].load!.objects.find((x) => x.names.includes(name));
+      return o ? `${o.path} ${o.via}` : 'missing';
+    };
+
+    it('$ORIGIN in LD_LIBRARY_PATH is each program\'s own directory (glibc)', () => {
+      const r = ldd(new HostRoot(dir), ['/app1/bin/app', '/app2/bin/app'], { libraryPath: '$ORIGIN/../l' });
+      // ld.so names the path as it built it, without folding "..".
+      expect(foundIn(r, 0, 'libfoo.so.1')).to.equal('/app1/bin/../l/libfoo.so.1 ld_library_path');
+      expect(foundIn(r, 1, 'libfoo.so.1')).to.equal('/app2/bin/../l/libfoo.so.1 ld_library_path');
+    });
+
+    it('DF_1_NODEFLIB is the requester\'s own: a library loaded by such a program still searches the defaults', () => {
+      // Both programs pass the RPATH /opt/x on; only the first asks for libfoo itself.
+      const r = ldd(new HostRoot(dir), ['/bin/nodeflib-rpath', '/bin/nodeflib-bar']);
+      expect(foundIn(r, 0, 'libfoo.so.1')).to.equal('missing');
+      expect(foundIn(r, 1, 'libbar.so.1')).to.equal('/opt/x/libbar.so.1 rpath');
+      expect(foundIn(r, 1, 'libfoo.so.1')).to.equal(`/usr/lib/${T}/libfoo.so.1 default`);
+    });
+  });
+
   describe('musl', () => {
     before(function () {
       needCommand(this, 'musl-gcc');
@@ -123,6 +157,17 @@ describe('resolve: loader rules on small roots', () => {
       const r = resolve('/bin/musl-app');
       expect(r.found['libbar.so']).to.equal('/opt/musl-lib/libbar.so ld_musl_path');
       expect(r.load.profile!.libc).to.equal('musl');
+    });
+
+    it('LD_LIBRARY_PATH is taken literally: musl expands no $ORIGIN in it', () => {
+      writeFileSync(join(dir, 'etc/ld-musl-x86_64.path'), '/opt/nothing\n');
+      // Expanded, "$ORIGIN/../opt/musl-lib" would be /opt/musl-lib; literally, it is a directory
+      // named "$ORIGIN" (relative to the working directory "/"), which is not there yet…
+      expect(resolve('/bin/musl-app', { libraryPath: '$ORIGIN/../opt/musl-lib' }).missing).to.deep.equal(['libbar.so']);
+      // …and once it is, the path goes through it.
+      mkdirSync(join(dir, '$ORIGIN'));
+      expect(resolve('/bin/musl-app', { libraryPath: '$ORIGIN/../opt/musl-lib' }).found['libbar.so'])
+        .to.equal('$ORIGIN/../opt/musl-lib/libbar.so ld_library_path');
     });
   });
 });
