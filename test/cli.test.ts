@@ -103,4 +103,28 @@ describe('cli', () => {
     expect(r.status).to.equal(0);
     expect(r.stdout).to.include('ldd');
   });
+
+  // bin/elfpack runs the bundle (dist/elfpack.cjs), not dist/src: each command's lazily loaded
+  // modules must be in it, and its packages found beside it.
+  it('the bundled CLI runs ldd, pack, doctor and each command\'s help', function () {
+    this.timeout(120000);
+    const bin = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'bin/elfpack'), ...args], { encoding: 'utf8' });
+    const ldd = bin(['ldd', '--json', '/bin/ls']);
+    expect(ldd.status, ldd.stderr).to.equal(0);
+    expect(JSON.parse(ldd.stdout).files[0].libraries.map((l: { name: string }) => l.name)).to.include('libc.so.6');
+    const tar = join(dir, 'ls.tar');
+    const pack = bin(['/bin/ls', '--out', tar]);
+    expect(pack.status, pack.stderr).to.equal(0);
+    expect(existsSync(tar)).to.equal(true);
+    const inside = bin(['ldd', '--root', tar, '/bin/ls']);
+    expect(inside.status, inside.stderr).to.equal(0);
+    expect(inside.stdout).to.match(/libc\.so\.6 => \/\S*libc\.so\.6/);
+    const doctor = bin(['doctor', tar]);
+    expect(doctor.status, doctor.stdout + doctor.stderr).to.equal(0);
+    for (const cmd of ['go', 'push']) {
+      const help = bin([cmd, '--help']);
+      expect(help.status, help.stderr).to.equal(0);
+      expect(help.stdout).to.include(`elfpack ${cmd}`);
+    }
+  });
 });
