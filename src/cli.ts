@@ -3,9 +3,8 @@
 import { createRequire } from 'node:module';
 import type * as CommanderModule from 'commander';
 import type * as Picocolors from 'picocolors';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { rmSync } from 'node:fs';
 import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';

@@ -12,6 +12,7 @@ export const ET_NAMES: Record<number, string> = { 0: 'NONE', 1: 'REL', 2: 'EXEC'
 export const PT_LOAD = 1;
 export const PT_DYNAMIC = 2;
 export const PT_INTERP = 3;
+export const PT_NOTE = 4;
 
 export const DT_NULL = 0;
 export const DT_NEEDED = 1;

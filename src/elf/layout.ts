@@ -2,7 +2,7 @@
 // more than ElfFile keeps (read-symbols.ts). Layouts from the System V gABI and glibc's <elf.h>.
 import { ElfFormatError } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
-import { DT_NULL, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, PT_DYNAMIC, PT_INTERP, PT_LOAD } from './constants.js';
+import { DT_NULL, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, PT_DYNAMIC, PT_INTERP, PT_LOAD, PT_NOTE } from './constants.js';
 
 const DYN_CHUNK = 4096;
 
@@ -36,7 +36,7 @@ export class Fields {
 export interface ElfLayout {
   f: Fields;
   machine: number;
-  /** PT_LOAD, PT_DYNAMIC and PT_INTERP only, in file order. */
+  /** PT_LOAD, PT_DYNAMIC, PT_INTERP and PT_NOTE only, in file order. */
   segments: Segment[];
   /** e_shoff, e_shentsize, e_shnum as the header states them (e_shnum 0 may mean "see section 0"). */
   shoff: number;
@@ -56,8 +56,11 @@ export function fieldsOf(ident: Buffer): Fields {
   return new Fields(data === ELFDATA2LSB, cls === ELFCLASS64);
 }
 
-/** Reads and checks the identification, header and program headers. */
-export function readLayout(src: ByteSource): ElfLayout {
+/**
+ * Reads and checks the identification, header and program headers; `maxPhnum` refuses a file
+ * claiming more program headers than a caller cares to read.
+ */
+export function readLayout(src: ByteSource, opts: { maxPhnum?: number } = {}): ElfLayout {
   const ident = src.read(0, 16, 'ELF identification');
   const f = fieldsOf(ident);
   const is64 = f.is64;
@@ -67,6 +70,9 @@ export function readLayout(src: ByteSource): ElfLayout {
   const phentsize = f.u16(eh, is64 ? 54 : 42);
   let phnum = f.u16(eh, is64 ? 56 : 44);
   if (phnum === 0xffff) phnum = extendedPhnum(src, f, eh);
+  if (opts.maxPhnum !== undefined && phnum > opts.maxPhnum) {
+    throw new ElfFormatError('ELF_MALFORMED', `${phnum} program headers (more than ${opts.maxPhnum})`);
+  }
   return {
     f,
     machine: f.u16(eh, 18),
@@ -96,7 +102,7 @@ export function readSegments(src: ByteSource, f: Fields, phoff: number, phentsiz
   for (let i = 0; i < phnum; i++) {
     const o = i * phentsize;
     const type = f.u32(table, o);
-    if (type !== PT_LOAD && type !== PT_DYNAMIC && type !== PT_INTERP) continue;
+    if (type !== PT_LOAD && type !== PT_DYNAMIC && type !== PT_INTERP && type !== PT_NOTE) continue;
     segs.push(f.is64
       ? { type, offset: f.u64(table, o + 8), vaddr: f.u64(table, o + 16), filesz: f.u64(table, o + 32) }
       : { type, offset: f.u32(table, o + 4), vaddr: f.u32(table, o + 8), filesz: f.u32(table, o + 16) });

@@ -1,9 +1,9 @@
 // ELF notes (PT_NOTE segments), read only to tell what built a program: the Go linker writes a
 // "Go" note of type 4 (NT_GO_BUILDID, cmd/link's .note.go.buildid), with cgo's external link too.
 import type { ByteSource } from './byte-source.js';
-import { fieldsOf } from './layout.js';
+import { PT_NOTE } from './constants.js';
+import { readLayout } from './layout.js';
 
-const PT_NOTE = 4;
 const NT_GO_BUILDID = 4;
 const MAX_NOTE_BYTES = 64 * 1024; // build-id and ABI notes are tens of bytes; more is not a note we want
 const MAX_PHNUM = 1024;
@@ -16,21 +16,13 @@ export interface ElfNote {
 /** Names and types of the notes in PT_NOTE segments; [] for anything unreadable (this is a hint, never an error). */
 export function readNotes(src: ByteSource): ElfNote[] {
   try {
-    const f = fieldsOf(src.read(0, 16, 'ELF identification'));
-    const eh = src.read(0, f.is64 ? 64 : 52, 'ELF header');
-    const phoff = f.addr(eh, f.is64 ? 32 : 28);
-    const phentsize = f.u16(eh, f.is64 ? 54 : 42);
-    const phnum = f.u16(eh, f.is64 ? 56 : 44);
-    if (phentsize !== (f.is64 ? 56 : 32) || phnum > MAX_PHNUM) return [];
-    const table = src.read(phoff, phnum * phentsize, 'program headers');
+    const { f, segments } = readLayout(src, { maxPhnum: MAX_PHNUM });
     const notes: ElfNote[] = [];
-    for (let i = 0; i < phnum; i++) {
-      const o = i * phentsize;
-      if (f.u32(table, o) !== PT_NOTE) continue;
-      const offset = f.is64 ? f.u64(table, o + 8) : f.u32(table, o + 4);
-      const size = Math.min(f.is64 ? f.u64(table, o + 32) : f.u32(table, o + 16), MAX_NOTE_BYTES);
+    for (const seg of segments) {
+      if (seg.type !== PT_NOTE) continue;
+      const size = Math.min(seg.filesz, MAX_NOTE_BYTES);
       if (!(size > 0)) continue;
-      const b = src.read(offset, size, 'note segment');
+      const b = src.read(seg.offset, size, 'note segment');
       // Elf_Nhdr: namesz, descsz, type; name and desc each padded to 4 bytes.
       for (let at = 0; at + 12 <= b.length;) {
         const namesz = f.u32(b, at), descsz = f.u32(b, at + 4), type = f.u32(b, at + 8);
