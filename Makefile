@@ -16,10 +16,13 @@ node_modules/.installed: package.json package-lock.json
 install: node_modules/.installed
 
 # dist/src: the library (ES modules) and the tests; dist/elfpack.cjs: the CLI as one CommonJS file,
-# which Node loads in a fraction of the time it takes to link dist/src module by module.
+# which Node loads in a fraction of the time it takes to link dist/src module by module. commander
+# is bundled in; the packages only some commands use stay external and load when used.
 build: install
 	$(NODE_BIN)/tsc -p tsconfig.json
-	$(NODE_BIN)/esbuild src/cli.ts --bundle --platform=node --format=cjs --target=node20 --packages=external \
+	$(NODE_BIN)/esbuild src/cli.ts --bundle --platform=node --format=cjs --target=node20 \
+	  --external:dockerode --external:tar-stream --external:undici --external:picocolors \
+	  --alias:node:child_process=./src/bundle/child-process-lazy.cjs \
 	  --define:import.meta.url=__filename --log-level=warning --outfile=dist/elfpack.cjs
 
 # Debian packages and services the tests use (only as root on Debian; elsewhere those tests skip).

@@ -1,9 +1,9 @@
 // The command line: flags → options → a library call → rendered output and an exit code.
 // The only place that reads process.env, process.argv and the terminal.
 import { createRequire } from 'node:module';
-import type * as CommanderModule from 'commander';
+import { Command, CommanderError } from 'commander';
 import type * as Picocolors from 'picocolors';
-import { rmSync, statSync } from 'node:fs';
+import { fstatSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
@@ -12,12 +12,9 @@ import { HostRoot } from './root/host-root.js';
 import type { Painter } from './commands/ldd.js';
 import type { PushResult } from './sinks/registry.js';
 
-// commander and picocolors are CommonJS: required directly they load in half the time their ESM
-// wrappers take (15 ms of every start-up).
+// commander is bundled into dist/elfpack.cjs (the CLI as users run it); picocolors is required
+// when colour is on (see painter).
 const require = createRequire(import.meta.url);
-const { Command, CommanderError } = require('commander') as typeof CommanderModule;
-type Command = CommanderModule.Command;
-const pc = require('picocolors') as typeof Picocolors;
 
 // Commands and their dependencies load when used: start-up is most of a short `ldd` run, and
 // image, tar and engine code (dockerode alone takes 0.2 s to load) is not needed there.
@@ -34,10 +31,53 @@ export interface CliIo {
   cwd: string;
 }
 
+const noColour = (s: string) => s;
+
 function painter(io: CliIo): Painter {
   const on = io.env.FORCE_COLOR ? io.env.FORCE_COLOR !== '0' : io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
-  const c = pc.createColors(on);
+  if (!on) return { red: noColour, dim: noColour, bold: noColour };
+  // Loaded only for colour: picocolors reads process.stdout.isTTY as it loads, and that getter
+  // loads Node's whole stream stack (several ms of a short run that writes to a file or pipe).
+  const c = (require('picocolors') as typeof Picocolors).createColors(true);
   return { red: c.red, dim: c.dim, bold: c.bold };
+}
+
+/**
+ * isatty(fd) for bin/elfpack, without loading Node's tty module (it loads net and the stream
+ * modules) when the answer is plain: a file, a pipe or /dev/null (major 1, the memory devices).
+ */
+export function isTerminal(fd: 1 | 2): boolean {
+  let st;
+  try {
+    st = fstatSync(fd);
+  } catch {
+    return false;
+  }
+  if (!st.isCharacterDevice() || ((st.rdev >> 8) & 0xfff) === 1) return false;
+  return (require('node:tty') as typeof import('node:tty')).isatty(fd);
+}
+
+/**
+ * A writer for fd 1 or 2 for bin/elfpack: write(2) straight away, without initialising
+ * process.stdout's stream (which loads Node's stream modules). Should the descriptor be
+ * non-blocking and full (EAGAIN), the rest goes through the process stream, which waits.
+ */
+export function fdWriter(fd: 1 | 2): (s: string) => void {
+  let viaStream = false;
+  return (s) => {
+    const b = Buffer.from(s);
+    let at = 0;
+    if (!viaStream) {
+      try {
+        while (at < b.length) at += writeSync(fd, b, at);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        viaStream = true;
+      }
+    }
+    (fd === 1 ? process.stdout : process.stderr).write(b.subarray(at));
+  };
 }
 
 interface PackFlags {

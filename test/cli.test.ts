@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, TESTDATA, needCommand, runCli } from './support/helpers.js';
+import { FIXTURES, REPO, TESTDATA, needCommand, runCli } from './support/helpers.js';
 
 describe('cli', () => {
   let dir: string;
@@ -104,6 +104,43 @@ describe('cli', () => {
     expect(r.stdout).to.include('ldd');
   });
 
+  // bin/elfpack as a user runs it: its #! line passes V8 flags through `env -S`, and it writes to
+  // fd 1 and 2 itself (not through process.stdout), so every kind of stdout must still get it all.
+  it('runs as its own program, and writes the same to a pipe, a file and a terminal', function () {
+    needCommand(this, 'script');
+    const elfpack = join(REPO, 'bin/elfpack');
+    const piped = spawnSync(elfpack, ['ldd', '/bin/ls', '/no/such'], { encoding: 'utf8' });
+    expect(piped.status).to.equal(1);
+    expect(piped.stdout).to.match(/^\/bin\/ls:\n/);
+    expect(piped.stdout).to.match(/^\tlibc\.so\.6 => \/lib\/x86_64-linux-gnu\/libc\.so\.6$/m);
+    expect(piped.stderr).to.equal('elfpack: /no/such: no such file\n');
+    const out = join(dir, 'ldd.txt');
+    const toFile = spawnSync('sh', ['-c', `"${elfpack}" ldd /bin/ls /no/such > "${out}" 2>/dev/null`]);
+    expect(toFile.status).to.equal(1);
+    expect(readFileSync(out, 'utf8')).to.equal(piped.stdout);
+    // A terminal (script(1) gives it a pty): the same lines, with CRLF from the tty, and colour.
+    const missing = join(TESTDATA, 'malformed/valid-base.elf');
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    const tty = spawnSync('script', ['-qec', `"${elfpack}" ldd /bin/ls "${missing}"`, '/dev/null'], { encoding: 'utf8', env });
+    expect(tty.stdout.replace(/\r\n/g, '\n').startsWith(piped.stdout)).to.equal(true);
+    expect(tty.stdout).to.include('\x1b[31mnot found');
+  });
+
+  it('an ldd run of the bundle loads neither child_process nor the stream modules', () => {
+    // Node loads them (~10 ms) for commander's child_process and for process.stdout; bin/elfpack
+    // avoids both, and they load when a command needs them (the go test below runs `go build`).
+    const probe = `const m = require(${JSON.stringify(join(REPO, 'dist/elfpack.cjs'))});
+      m.main(['ldd', '/bin/ls'], { stdout: m.fdWriter(1), stderr: m.fdWriter(2), env: {}, isTTY: m.isTerminal(1), cwd: '/' })
+        .then(() => require('fs').writeSync(2, JSON.stringify(process.moduleLoadList)));`;
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+    expect(r.stdout).to.include('libc.so.6');
+    const loaded: string[] = JSON.parse(r.stderr);
+    expect(loaded).to.not.include('NativeModule child_process');
+    expect(loaded).to.not.include('NativeModule stream');
+  });
+
   // bin/elfpack runs the bundle (dist/elfpack.cjs), not dist/src: each command's lazily loaded
   // modules must be in it, and its packages found beside it.
   it('the bundled CLI runs ldd, pack, doctor and each command\'s help', function () {
@@ -126,5 +163,16 @@ describe('cli', () => {
       expect(help.status, help.stderr).to.equal(0);
       expect(help.stdout).to.include(`elfpack ${cmd}`);
     }
+  });
+
+  // In the bundle node:child_process stands behind a proxy that loads it on first use.
+  it('the bundled CLI runs `go build` for elfpack go', function () {
+    needCommand(this, 'go');
+    this.timeout(300000);
+    const tar = join(dir, 'server.tar');
+    const env = { ...process.env, GOCACHE: join(FIXTURES, '.gocache'), GOPATH: join(FIXTURES, '.gopath'), GOPROXY: 'off', GOFLAGS: '-mod=mod' };
+    const r = spawnSync(join(REPO, 'bin/elfpack'), ['go', join(REPO, 'testdata/programs/go/server'), '--out', tar], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(existsSync(tar)).to.equal(true);
   });
 });

@@ -83,7 +83,8 @@ function row(cells: string[]): string {
 function runSet(name: string, files: string[], tools: string[]): Map<string, Timing> {
   console.log(`\n${name}: ${files.length} files, median of ${RUNS} runs (one run for a tool that takes over 5 s)`);
   const results = new Map<string, Timing>();
-  const elfpack = [process.execPath, join(REPO, 'bin/elfpack'), 'ldd'];
+  // Run as a user runs it, so that bin/elfpack's V8 flags (its #! line) apply.
+  const elfpack = [join(REPO, 'bin/elfpack'), 'ldd'];
   // lddtree is a Python script that needs Debian's python3-pyelftools: run it with Debian's python3,
   // whatever python3 comes first on PATH.
   const cmds: Record<string, string[]> = { elfpack, ldd: ['ldd'], libtree: ['libtree'], lddtree: ['/usr/bin/python3', '/usr/bin/lddtree'] };
@@ -160,8 +161,8 @@ function packBench(): void {
   let slower = false;
   for (const prog of progs) {
     const name = prog.split('/').pop()!;
-    const ours = time([process.execPath, join(REPO, 'bin/elfpack'), prog, '--bare', '--no-runtime-deps', '--out', join(work, `${name}.tar`)], []);
-    const full = time([process.execPath, join(REPO, 'bin/elfpack'), prog, '--out', join(work, `${name}-full.tar`)], []);
+    const ours = time([join(REPO, 'bin/elfpack'), prog, '--bare', '--no-runtime-deps', '--out', join(work, `${name}.tar`)], []);
+    const full = time([join(REPO, 'bin/elfpack'), prog, '--out', join(work, `${name}-full.tar`)], []);
     const tree = join(work, `${name}-tree`);
     const theirs = have('/usr/bin/lddtree')
       ? time(['sh', '-c', `rm -rf "$1" && /usr/bin/python3 /usr/bin/lddtree --copy-to-tree "$1" "$2" >/dev/null && tar -C "$1" -cf "$1.tar" .`, 'sh', tree, prog], [])
