@@ -93,6 +93,32 @@ export function isDynamic(elf: ElfFile): boolean {
   return elf.kind === 'executable' || elf.kind === 'pie-executable' || elf.kind === 'shared-library';
 }
 
+/** Per program: what already answers a name (name, path, SONAME) and, under "\0"+id, a file identity. */
+type Known = Map<string, LoadedObject>;
+
+function remember(known: Known, musl: boolean, o: LoadedObject, name?: string): void {
+  if (name) known.set(name, o);
+  known.set(musl ? baseName(o.path) : o.path, o);
+  if (!musl && o.elf.soname) known.set(o.elf.soname, o);
+  if (o.fileId) known.set(`\0${o.fileId}`, o);
+}
+
+function newObject(path: string, realPath: string, fileId: string | undefined, origin: string, elf: ElfFile, via: LoadedObject['via'], role: LoadedObject['role'], links: SymlinkStep[], loader?: LoadedObject): LoadedObject {
+  // One shape for every object (contextKey/chainKey are filled in later by the search).
+  return { path, realPath, fileId, origin, elf, names: [], via, role, links, deps: [], loader, contextKey: undefined, chainKey: undefined };
+}
+
+/**
+ * rtld.c puts ld.so's map right after the object before it in the search list, which holds no
+ * missing ("faked") entries: so it goes before any not-found names at the end of the order.
+ */
+function listInterp(load: ProgramLoad, interpObj: LoadedObject | undefined): void {
+  let at = load.order.length;
+  while (at > 0 && load.order[at - 1].kind === 'missing') at--;
+  load.order.splice(at, 0, { kind: 'interpreter', path: load.interp!.path, object: interpObj });
+  if (interpObj) load.objects.push(interpObj);
+}
+
 export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
   const load: ProgramLoad = { file, order: [], objects: [], missing: [] };
   const elf = file.elf;
@@ -102,31 +128,15 @@ export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
   load.profile = profile;
   const musl = profile.libc === 'musl';
   const abs = file.path.startsWith('/') ? file.path : `${resolver.cwd === '/' ? '' : resolver.cwd}/${file.path}`;
-  const main: LoadedObject = {
-    path: file.path,
-    realPath: file.realPath,
-    // glibc takes the program's $ORIGIN from /proc/self/exe (links resolved); musl from the name it was run by.
-    origin: dirName(musl ? abs : file.realPath),
-    elf,
-    names: [],
-    via: 'program',
-    role: 'program',
-    links: file.links,
-    deps: [],
-  };
+  // glibc takes the program's $ORIGIN from /proc/self/exe (links resolved); musl from the name it was run by.
+  const main = newObject(file.path, file.realPath, undefined, dirName(musl ? abs : file.realPath), elf, 'program', 'program', file.links);
   load.main = main;
   load.objects.push(main);
 
-  const byName = new Map<string, LoadedObject>();
-  const byId = new Map<string, LoadedObject>();
-  const remember = (o: LoadedObject, name?: string) => {
-    if (name) byName.set(name, o);
-    byName.set(musl ? baseName(o.path) : o.path, o);
-    if (!musl && o.elf.soname) byName.set(o.elf.soname, o);
-    if (o.fileId) byId.set(o.fileId, o);
-  };
-  if (elf.kind !== 'shared-library' && elf.soname && !musl) byName.set(elf.soname, main);
-  if (file.realPath && resolver.probe(file.path).fileId) byId.set(resolver.probe(file.path).fileId!, main);
+  const known: Known = new Map();
+  if (elf.kind !== 'shared-library' && elf.soname && !musl) known.set(elf.soname, main);
+  const mainId = file.realPath ? resolver.probe(file.path).fileId : undefined;
+  if (mainId) known.set(`\0${mainId}`, main);
 
   // The interpreter is in the process before any library: later names can match it.
   const interpPath = elf.interp ?? profile.interp;
@@ -134,13 +144,10 @@ export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
   let interpObj: LoadedObject | undefined;
   load.interp = { path: interpPath };
   if (ip.elf && !ip.error) {
-    interpObj = {
-      path: interpPath, realPath: ip.realPath, fileId: ip.fileId, origin: dirName(interpPath), elf: ip.elf,
-      names: [], via: 'interp', role: 'interpreter', links: ip.links, deps: [],
-    };
+    interpObj = newObject(interpPath, ip.realPath, ip.fileId, dirName(interpPath), ip.elf, 'interp', 'interpreter', ip.links);
     load.interp.object = interpObj;
-    remember(interpObj);
-    byName.set(baseName(interpPath), interpObj);
+    remember(known, musl, interpObj);
+    known.set(baseName(interpPath), interpObj);
   } else {
     const miss: MissingLibrary = {
       name: interpPath, neededBy: file.path, tried: [{ path: interpPath, via: 'interp', outcome: ip.missing ? 'absent' : 'error', detail: ip.error?.message }],
@@ -149,28 +156,22 @@ export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
     load.interp.missing = miss;
     load.missing.push(miss);
   }
-  let interpListed = false;
-  const listInterp = () => {
-    if (interpListed) return;
-    interpListed = true;
-    // rtld.c puts ld.so's map right after the object before it in the search list, which holds
-    // no missing ("faked") entries: so it goes before any not-found names at the end of the order.
-    let at = load.order.length;
-    while (at > 0 && load.order[at - 1].kind === 'missing') at--;
-    load.order.splice(at, 0, { kind: 'interpreter', path: interpPath, object: interpObj });
-    if (interpObj) load.objects.push(interpObj);
-  };
-  if (musl) listInterp(); // musl's ldd prints the loader first
+  let interpListed = musl;
+  if (musl) listInterp(load, interpObj); // musl's ldd prints the loader first
 
   const queue: LoadedObject[] = [main];
-  const reportedSelf = new Set<string>();
+  let reportedSelf: Set<string> | undefined;
+  // Indexed loops: this runs for every program before the optimizing compiler sees it, and
+  // for-of there allocates an iterator result per step.
   for (let qi = 0; qi < queue.length; qi++) {
     const obj = queue[qi];
-    for (const name of obj.elf.needed) {
-      const known = byName.get(name);
-      if (known) {
-        obj.deps.push({ name, target: known });
-        if (known === interpObj) listInterp();
+    const needed = obj.elf.needed;
+    for (let ni = 0; ni < needed.length; ni++) {
+      const name = needed[ni];
+      const hit = known.get(name);
+      if (hit) {
+        obj.deps.push({ name, target: hit });
+        if (hit === interpObj && !interpListed) { interpListed = true; listInterp(load, interpObj); }
         continue;
       }
       const r: Resolution = resolver.find(name, obj, profile);
@@ -184,31 +185,29 @@ export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
       if (r.via === 'interp') {
         obj.deps.push({ name, target: interpObj, missing: interpObj ? undefined : load.interp.missing });
         // musl: libc.so, libpthread.so… are the loader itself; ldd lists each name once.
-        if (!reportedSelf.has(name) && interpObj) {
+        if (interpObj && !(reportedSelf ??= new Set()).has(name)) {
           reportedSelf.add(name);
           load.order.push({ kind: 'library', name, object: interpObj });
         }
         continue;
       }
-      const same = r.fileId ? byId.get(r.fileId) : undefined;
+      const same = r.fileId ? known.get(`\0${r.fileId}`) : undefined;
       if (same) {
         obj.deps.push({ name, target: same });
         same.names.push(name);
-        byName.set(name, same);
-        if (same === interpObj) listInterp();
+        known.set(name, same);
+        if (same === interpObj && !interpListed) { interpListed = true; listInterp(load, interpObj); }
         continue;
       }
-      const lib: LoadedObject = {
-        path: r.path!, realPath: r.realPath!, fileId: r.fileId, origin: dirName(r.path!), elf: r.elf!,
-        names: [name], via: r.via!, role: 'library', links: r.links, loader: obj, deps: [],
-      };
+      const lib = newObject(r.path!, r.realPath!, r.fileId, dirName(r.path!), r.elf!, r.via!, 'library', r.links, obj);
+      lib.names.push(name);
       obj.deps.push({ name, target: lib });
-      remember(lib, name);
+      remember(known, musl, lib, name);
       load.objects.push(lib);
       load.order.push({ kind: 'library', name, object: lib });
       queue.push(lib);
     }
   }
-  listInterp();
+  if (!interpListed) listInterp(load, interpObj);
   return load;
 }

@@ -51,6 +51,7 @@ export function lddEach(root: Root, files: string[], opts: LddOptions, each: (r:
     const r = lddOne(resolver, file, !!opts.versions);
     if (r.status === 'error' || (r.load && r.load.missing.length > 0) || r.scriptInterpreterFound === false) ok = false;
     each(r);
+    resolver.release(file);
   }
   return { ok };
 }

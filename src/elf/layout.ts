@@ -1,10 +1,11 @@
 // The ELF header, program headers and dynamic entries as positioned reads, for readers that need
 // more than ElfFile keeps (read-symbols.ts). Layouts from the System V gABI and glibc's <elf.h>.
 import { ElfFormatError } from '../errors.js';
-import type { ByteSource } from './byte-source.js';
+import { readScratch, type ByteSource } from './byte-source.js';
 import { DT_NULL, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, PT_DYNAMIC, PT_INTERP, PT_LOAD, PT_NOTE } from './constants.js';
 
 const DYN_CHUNK = 4096;
+const DYN_SCRATCH = Buffer.allocUnsafe(DYN_CHUNK);
 
 export interface Segment {
   type: number;
@@ -112,7 +113,8 @@ export function readSegments(src: ByteSource, f: Fields, phoff: number, phentsiz
 
 /** Virtual address → file offset through the PT_LOAD segment that maps it. */
 export function vaddrToOffset(segments: Segment[], vaddr: number, what: string): number {
-  for (const s of segments) {
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
     if (s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) return s.offset + (vaddr - s.vaddr);
   }
   throw new ElfFormatError('ELF_MALFORMED', `${what} address 0x${vaddr.toString(16)} is not in any PT_LOAD segment`);
@@ -129,7 +131,7 @@ export function forEachDynamicEntry(src: ByteSource, f: Fields, seg: Segment, vi
   // (a few hundred bytes) is one read.
   for (let start = 0; start < total; start += DYN_CHUNK / entsize) {
     const count = Math.min(DYN_CHUNK / entsize, total - start);
-    const b = src.read(seg.offset + start * entsize, count * entsize, 'dynamic section');
+    const b = readScratch(src, DYN_SCRATCH, seg.offset + start * entsize, count * entsize, 'dynamic section');
     for (let i = 0; i < count; i++) {
       const o = i * entsize;
       const tag = f.is64 ? (f.u32(b, f.le ? o + 4 : o) === 0 ? f.u32(b, f.le ? o : o + 4) : -1) : f.u32(b, o);

@@ -1,7 +1,7 @@
 // readElf: the facts the loader acts on (PT_INTERP, the dynamic section, symbol versions),
 // read with a few positioned reads. Layouts from the System V gABI and glibc's <elf.h>.
 import { ElfFormatError } from '../errors.js';
-import type { ByteSource } from './byte-source.js';
+import { readScratch, type ByteSource } from './byte-source.js';
 import {
   DF_1_NODEFLIB, DF_1_PIE, DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME,
   DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM,
@@ -97,9 +97,13 @@ export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
     nodeflib: false,
   };
 
-  const interpSeg = segments.find((s) => s.type === PT_INTERP);
+  let interpSeg: Segment | undefined, dynSeg: Segment | undefined;
+  for (let i = 0; i < segments.length; i++) {
+    const t = segments[i].type;
+    if (t === PT_INTERP) interpSeg ??= segments[i];
+    else if (t === PT_DYNAMIC) dynSeg ??= segments[i];
+  }
   if (interpSeg) elf.interp = readInterp(src, interpSeg);
-  const dynSeg = segments.find((s) => s.type === PT_DYNAMIC);
   if (dynSeg) {
     elf.dynamic = true;
     readDynamic(src, f, dynSeg, segments, elf, opts.versions !== false);
@@ -160,8 +164,12 @@ function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment
   if (!usesStrings) return;
   if (strtab < 0 || !(strsz >= 0)) throw new ElfFormatError('ELF_MALFORMED', 'dynamic section has names but no DT_STRTAB/DT_STRSZ');
   const strings = new StringTable(src, vaddrToOffset(segments, strtab, 'DT_STRTAB'), strsz);
-  strings.prefetch([...neededOffs, soname, rpath, runpath]);
-  elf.needed = neededOffs.map((o) => strings.get(o, 'DT_NEEDED'));
+  neededOffs.push(soname, rpath, runpath);
+  strings.prefetch(neededOffs);
+  neededOffs.length -= 3;
+  const needed: string[] = [];
+  for (let i = 0; i < neededOffs.length; i++) needed.push(strings.get(neededOffs[i], 'DT_NEEDED'));
+  elf.needed = needed;
   if (soname >= 0) elf.soname = strings.get(soname, 'DT_SONAME');
   if (rpath >= 0) elf.rpath = strings.get(rpath, 'DT_RPATH');
   if (runpath >= 0) elf.runpath = strings.get(runpath, 'DT_RUNPATH');
@@ -226,6 +234,8 @@ function readVersionDefs(src: ByteSource, f: Fields, offset: number, count: numb
 
 /** Bytes read at once to answer several names (the DT_NEEDED strings usually lie close together). */
 const PREFETCH_BYTES = 16384;
+/** The prefetch window's bytes: strings are copied out of it, and one file is read at a time. */
+const PREFETCH_SCRATCH = Buffer.allocUnsafe(PREFETCH_BYTES);
 
 /** The dynamic string table, read lazily in small windows: a large .dynstr costs only the strings we ask for. */
 class StringTable {
@@ -237,7 +247,8 @@ class StringTable {
   /** Reads the span holding the strings at `indices` (negative ones ignored) at once, when it is small. */
   prefetch(indices: number[]): void {
     let lo = Infinity, hi = -1;
-    for (const i of indices) {
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k];
       if (!(i >= 0) || i >= this.size) continue;
       if (i < lo) lo = i;
       if (i > hi) hi = i;
@@ -245,7 +256,7 @@ class StringTable {
     if (hi < 0) return;
     const end = Math.min(hi + 256, this.size, this.src.size - this.offset);
     if (end <= lo || end - lo > PREFETCH_BYTES) return;
-    this.window = this.src.read(this.offset + lo, end - lo, 'dynamic string table');
+    this.window = readScratch(this.src, PREFETCH_SCRATCH, this.offset + lo, end - lo, 'dynamic string table');
     this.windowStart = lo;
   }
 

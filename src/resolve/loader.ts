@@ -33,6 +33,9 @@ export interface SearchObject {
   elf: ElfFile;
   /** The object that caused this one to be loaded (glibc's l_loader, musl's needed_by). */
   loader?: SearchObject;
+  /** searchKey's parts, remembered on the object (a WeakMap costs the collector more per object). */
+  contextKey?: string;
+  chainKey?: string;
 }
 
 /** One place to look: directories to try in order, or one exact file (a cache answer). */
@@ -132,13 +135,13 @@ export function* muslSearch(s: SearchInputs): Generator<SearchStep> {
 }
 
 /**
- * Everything the rules above read of the requester and its chain besides the profile, as a
- * string: two searches by one profile with the same key give the same answer, so a resolver may
- * remember it. Most keys are short and shared by every program: a chain without RPATH, RUNPATH or
- * NODEFLIB reads nothing of its objects.
+ * Everything the rules above read of the requester and its chain besides the profile and the
+ * name, as a string: two searches for one name by one profile with the same key give the same
+ * answer, so a resolver may remember it. Most keys are short and shared by every program: a chain
+ * without RPATH, RUNPATH or NODEFLIB reads nothing of its objects.
  */
-export function searchKey(p: LoaderProfile, name: string, requester: SearchObject, libraryPath?: string): string {
-  const k = `${name}|${contextKey(p.libc, requester)}`;
+export function searchKey(p: LoaderProfile, requester: SearchObject, libraryPath?: string): string {
+  const k = contextKey(p.libc, requester);
   // glibc expands $ORIGIN in LD_LIBRARY_PATH as the program's directory (musl does not expand it).
   if (p.libc === 'musl' || !libraryPath?.includes('$')) return k;
   let o = requester;
@@ -146,12 +149,8 @@ export function searchKey(p: LoaderProfile, name: string, requester: SearchObjec
   return `${k}|${o.origin}`;
 }
 
-const contextKeys = new WeakMap<SearchObject, string>();
-const chainKeys = new WeakMap<SearchObject, string>();
-
-/** The part of a search key that depends on the requester and its chain, computed once per object. */
 function contextKey(libc: Libc, o: SearchObject): string {
-  let k = contextKeys.get(o);
+  let k = o.contextKey;
   if (k !== undefined) return k;
   if (libc === 'musl') {
     k = chainKey(libc, o);
@@ -160,7 +159,7 @@ function contextKey(libc: Libc, o: SearchObject): string {
     // requester's DF_1_NODEFLIB. Prefix letters keep the three cases apart.
     k = (o.elf.nodeflib ? 'N' : 'D') + (o.elf.runpath !== undefined ? `R${expanded(o.elf.runpath, o)}` : `P${chainKey(libc, o)}`);
   }
-  contextKeys.set(o, k);
+  o.contextKey = k;
   return k;
 }
 
@@ -170,12 +169,12 @@ function contextKey(libc: Libc, o: SearchObject): string {
  * RUNPATH or else RPATH of every object.
  */
 function chainKey(libc: Libc, o: SearchObject): string {
-  let k = chainKeys.get(o);
+  let k = o.chainKey;
   if (k !== undefined) return k;
   const own = libc === 'musl' ? o.elf.runpath ?? o.elf.rpath : o.elf.runpath === undefined ? o.elf.rpath : undefined;
   const mine = own === undefined ? '' : expanded(own, o);
   k = (own === undefined ? '' : `${mine.length}:${mine}`) + (o.loader ? chainKey(libc, o.loader) : '');
-  chainKeys.set(o, k);
+  o.chainKey = k;
   return k;
 }
 

@@ -68,9 +68,11 @@ function abiOf(e: ElfFile): AbiKey {
 
 export class Resolver {
   private dirs = new Map<string, ResolvedPath | Error>();
-  /** Answers by profile, then by search key. */
-  private answers = new Map<LoaderProfile, Map<string, Resolution>>();
+  /** Answers by profile, then by search key, then by name. */
+  private answers = new Map<LoaderProfile, Map<string, Map<string, Resolution>>>();
   private probes = new Map<string, FileProbe>();
+  /** Real paths a search has looked at: release() keeps those. */
+  private searched = new Set<string>();
   private cache?: LdSoCache | null;
   private confDirs?: string[];
   private muslPaths = new Map<string, string[] | null>();
@@ -112,13 +114,15 @@ export class Resolver {
 
   /** Searches for `name` needed by `requester`, in a process run by `profile`. The answer is shared: do not modify it. */
   find(name: string, requester: SearchObject, profile: LoaderProfile): Resolution {
-    let answers = this.answers.get(profile);
-    if (!answers) this.answers.set(profile, (answers = new Map()));
-    const key = searchKey(profile, name, requester, this.options.libraryPath);
-    let r = answers.get(key);
+    let byKey = this.answers.get(profile);
+    if (!byKey) this.answers.set(profile, (byKey = new Map()));
+    const key = searchKey(profile, requester, this.options.libraryPath);
+    let byName = byKey.get(key);
+    if (!byName) byKey.set(key, (byName = new Map()));
+    let r = byName.get(name);
     if (!r) {
       r = this.search(name, requester, profile);
-      answers.set(key, r);
+      byName.set(name, r);
     }
     return r;
   }
@@ -158,6 +162,7 @@ export class Resolver {
   /** Returns true when the search is over: found, or stopped by an error. */
   private tryCandidate(res: Resolution, path: string, via: Via, want: AbiKey, quietAbsent = false): boolean {
     const probe = this.probe(path);
+    this.searched.add(probe.realPath);
     if (probe.missing) {
       if (!quietAbsent) res.tried.push({ path, via, outcome: 'absent' });
       return false;
@@ -192,12 +197,29 @@ export class Resolver {
 
   /** Resolves `path` in the root and reads its ELF facts once, however often it is asked for. */
   probe(path: string): FileProbe {
-    const abs = path.startsWith('/') ? path : `${this.cwd === '/' ? '' : this.cwd}/${path}`;
+    const abs = this.absolute(path);
     let p = this.probes.get(abs);
     if (p) return p;
     p = this.probeUncached(abs);
     this.probes.set(abs, p);
     return p;
+  }
+
+  /**
+   * Forgets what probe(path) read, unless a search has looked at that file (it may answer a later
+   * search): a caller going through thousands of programs named once keeps memory flat, and the
+   * collector does not carry each one.
+   */
+  release(path: string): void {
+    const abs = this.absolute(path);
+    const p = this.probes.get(abs);
+    if (!p || this.searched.has(p.realPath)) return;
+    this.probes.delete(abs);
+    this.probes.delete(`\0${p.realPath}`);
+  }
+
+  private absolute(path: string): string {
+    return path.startsWith('/') ? path : `${this.cwd === '/' ? '' : this.cwd}/${path}`;
   }
 
   private probeUncached(path: string): FileProbe {

@@ -1,15 +1,20 @@
 // Remembers what a root answered for the length of one command: resolving hundreds of programs
 // walks the same directories and links (/usr, /etc/alternatives…) over and over. Where the root
 // can list a directory with types, one listing answers every name in it (one getdents, not one
-// lstat per name).
+// lstat per name), once a few names in it were asked for: listing /usr/bin and /usr/lib/<triplet>
+// to answer `elfpack ldd /bin/true` costs more than its handful of lstats.
 import type { ByteSource } from '../elf/byte-source.js';
 import type { FileType, Root, RootStat } from './root.js';
+
+/** Names asked for in one directory before it is listed instead. */
+const LIST_AFTER = 8;
 
 export class CachedRoot implements Root {
   readonly label: string;
   private stats = new Map<string, RootStat | undefined>();
   private links = new Map<string, string>();
   private listings = new Map<string, Map<string, FileType | undefined> | null>();
+  private asked = new Map<string, number>();
 
   constructor(readonly inner: Root) {
     this.label = inner.label;
@@ -28,6 +33,9 @@ export class CachedRoot implements Root {
     const dir = cut === 0 ? '/' : path.slice(0, cut);
     let list = this.listings.get(dir);
     if (list === undefined) {
+      const asked = (this.asked.get(dir) ?? 0) + 1;
+      this.asked.set(dir, asked);
+      if (asked < LIST_AFTER) return this.lstat(path)?.type;
       list = this.inner.readdirTypes(dir) ?? null;
       this.listings.set(dir, list);
     }
