@@ -17,13 +17,18 @@ install: node_modules/.installed
 
 # dist/src: the library (ES modules) and the tests; dist/elfpack.cjs: the CLI as one CommonJS file,
 # which Node loads in a fraction of the time it takes to link dist/src module by module. commander
-# is bundled in; the packages only some commands use stay external and load when used.
+# is bundled in; the packages only some commands use stay external and load when used (import()
+# becomes require(), so the bundle runs as a plain script under bin/load-bundle.cjs).
 build: install
 	$(NODE_BIN)/tsc -p tsconfig.json
 	$(NODE_BIN)/esbuild src/cli.ts --bundle --platform=node --format=cjs --target=node20 \
 	  --external:dockerode --external:tar-stream --external:undici --external:picocolors \
 	  --alias:node:child_process=./src/bundle/child-process-lazy.cjs \
-	  --define:import.meta.url=__filename --log-level=warning --outfile=dist/elfpack.cjs
+	  --define:import.meta.url=__filename --supported:dynamic-import=false \
+	  --log-level=warning --outfile=dist/elfpack.cjs
+	@# V8's code cache of the bundle, taken after an ldd run so it holds what ldd compiles (bin/load-bundle.cjs).
+	@rm -f dist/elfpack.cjs.v8cache
+	@ELFPACK_WRITE_CODE_CACHE=1 ./bin/elfpack ldd /bin/sh >/dev/null
 
 # Debian packages and services the tests use (only as root on Debian; elsewhere those tests skip).
 deps:
