@@ -24,6 +24,14 @@ export function readScratch(src: ByteSource, scratch: Buffer, offset: number, le
   return src.readInto && length <= scratch.length ? src.readInto(scratch, offset, length, what) : src.read(offset, length, what);
 }
 
+/**
+ * The UTF-8 text of b[start, end): Buffer's own decoder (Buffer.prototype.utf8Slice, in every Node
+ * release), without toString's argument handling, which costs more than decoding a short name.
+ */
+export function utf8(b: Buffer, start: number, end: number): string {
+  return (b as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
+}
+
 function checkRange(size: number, offset: number, length: number, what: string): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw new ElfFormatError('ELF_MALFORMED', `${what}: offset or size out of range`);

@@ -1,7 +1,7 @@
 // readElf: the facts the loader acts on (PT_INTERP, the dynamic section, symbol versions),
 // read with a few positioned reads. Layouts from the System V gABI and glibc's <elf.h>.
 import { ElfFormatError } from '../errors.js';
-import { readScratch, type ByteSource } from './byte-source.js';
+import { readScratch, utf8, type ByteSource } from './byte-source.js';
 import {
   DF_1_NODEFLIB, DF_1_PIE, DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME,
   DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM,
@@ -63,12 +63,12 @@ export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
     if (src.size >= 4 && isElfMagic(src.read(0, 4, 'ELF magic'))) throw new ElfFormatError('ELF_TRUNCATED', 'truncated ELF header');
     throw new ElfFormatError('NOT_ELF', 'not an ELF file');
   }
-  const ident = src.read(0, 16, 'ELF identification');
-  const f = fieldsOf(ident);
+  // One read for the identification and the header (64 bytes is the larger, ELF64's).
+  const eh = src.read(0, Math.min(src.size, 64), 'ELF header');
+  const f = fieldsOf(eh);
   const is64 = f.is64;
   const ehsize = is64 ? 64 : 52;
   if (src.size < ehsize) throw new ElfFormatError('ELF_TRUNCATED', `truncated ELF header (${src.size} of ${ehsize} bytes)`);
-  const eh = src.read(0, ehsize, 'ELF header');
 
   const typeCode = f.u16(eh, 16);
   const machine = f.u16(eh, 18);
@@ -83,12 +83,12 @@ export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
     size: src.size,
     elfClass: is64 ? 64 : 32,
     byteOrder: f.le ? 'little' : 'big',
-    osAbi: ident[7],
+    osAbi: eh[7],
     typeCode,
     type: ET_NAMES[typeCode] ?? `0x${typeCode.toString(16)}`,
     machine,
     flags,
-    machineInfo: machineInfo({ machine, elfClass: ident[4], data: ident[5], flags }),
+    machineInfo: machineInfo({ machine, elfClass: eh[4], data: eh[5], flags }),
     kind: 'other',
     dynamic: false,
     needed: [],
@@ -174,6 +174,7 @@ function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment
   if (rpath >= 0) elf.rpath = strings.get(rpath, 'DT_RPATH');
   if (runpath >= 0) elf.runpath = strings.get(runpath, 'DT_RUNPATH');
   if (!versions) return;
+  strings.remember();
   elf.versionNeeds = verneed >= 0 ? readVersionNeeds(src, f, vaddrToOffset(segments, verneed, 'DT_VERNEED'), verneedNum, strings) : [];
   elf.versionDefs = verdef >= 0 ? readVersionDefs(src, f, vaddrToOffset(segments, verdef, 'DT_VERDEF'), verdefNum, strings) : [];
 }
@@ -239,10 +240,15 @@ const PREFETCH_SCRATCH = Buffer.allocUnsafe(PREFETCH_BYTES);
 
 /** The dynamic string table, read lazily in small windows: a large .dynstr costs only the strings we ask for. */
 class StringTable {
-  private cache = new Map<number, string>();
+  /** Strings read so far, once version entries are read (they name the same few strings again and again). */
+  private cache?: Map<number, string>;
   private window?: Buffer;
   private windowStart = 0;
   constructor(private src: ByteSource, private offset: number, private size: number) {}
+
+  remember(): void {
+    this.cache ??= new Map();
+  }
 
   /** Reads the span holding the strings at `indices` (negative ones ignored) at once, when it is small. */
   prefetch(indices: number[]): void {
@@ -261,7 +267,7 @@ class StringTable {
   }
 
   get(index: number, what: string): string {
-    const hit = this.cache.get(index);
+    const hit = this.cache?.get(index);
     if (hit !== undefined) return hit;
     if (!(index >= 0) || index >= this.size) {
       throw new ElfFormatError('ELF_MALFORMED', `${what} string offset ${index} is outside the string table (size ${this.size})`);
@@ -271,8 +277,8 @@ class StringTable {
       const at = index - this.windowStart;
       const nul = at < w.length ? w.indexOf(0, at) : -1;
       if (nul >= 0) {
-        const s = w.toString('utf8', at, nul);
-        this.cache.set(index, s);
+        const s = utf8(w, at, nul);
+        this.cache?.set(index, s);
         return s;
       }
     }
@@ -283,8 +289,8 @@ class StringTable {
       const b = this.src.read(this.offset + index, window, `${what} string`);
       const nul = b.indexOf(0);
       if (nul >= 0) {
-        const s = b.toString('utf8', 0, nul);
-        this.cache.set(index, s);
+        const s = utf8(b, 0, nul);
+        this.cache?.set(index, s);
         return s;
       }
       if (window >= limit) {
