@@ -7,7 +7,14 @@ import { parseShebang, SCRIPT_HEAD_BYTES, type ScriptInfo } from '../elf/script.
 import { baseName, dirName, type SymlinkStep } from '../root/resolve-path.js';
 import type { LoaderProfile, SearchObject, Via } from '../resolve/loader.js';
 import { toError, type Resolution, type Resolver, type TriedCandidate } from '../resolve/resolver.js';
+import { reuseLoad, shareLoad, sharedLoadKey } from './shared-loads.js';
 
+/**
+ * An object in the simulated process. Loads of programs that load alike (shared-loads.ts) share
+ * their library and interpreter objects: read them, do not change them. A library whose `loader`
+ * has role 'program' was loaded by the program of the load at hand (the shared object's `loader`
+ * is the first such program's), so read its name from that load's `file`.
+ */
 export interface LoadedObject extends SearchObject {
   realPath: string;
   fileId?: string;
@@ -130,12 +137,15 @@ export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
   const abs = file.path.startsWith('/') ? file.path : `${resolver.cwd === '/' ? '' : resolver.cwd}/${file.path}`;
   // glibc takes the program's $ORIGIN from /proc/self/exe (links resolved); musl from the name it was run by.
   const main = newObject(file.path, file.realPath, undefined, dirName(musl ? abs : file.realPath), elf, 'program', 'program', file.links);
+  const mainId = file.realPath ? resolver.probe(file.path).fileId : undefined;
+  const key = sharedLoadKey(profile, main, resolver.options.libraryPath);
+  const shared = reuseLoad(resolver, profile, key, file, main, mainId);
+  if (shared) return shared;
   load.main = main;
   load.objects.push(main);
 
   const known: Known = new Map();
   if (elf.kind !== 'shared-library' && elf.soname && !musl) known.set(elf.soname, main);
-  const mainId = file.realPath ? resolver.probe(file.path).fileId : undefined;
   if (mainId) known.set(`\0${mainId}`, main);
 
   // The interpreter is in the process before any library: later names can match it.
@@ -209,5 +219,6 @@ export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
     }
   }
   if (!interpListed) listInterp(load, interpObj);
+  shareLoad(resolver, profile, key, load);
   return load;
 }

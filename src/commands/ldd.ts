@@ -207,7 +207,8 @@ export function lddToJson(result: LddResult): object {
         libc: load?.profile?.libc ?? null,
         interpreter: load?.interp ? { path: load.interp.path, realPath: load.interp.object?.realPath ?? null, found: !!load.interp.object } : null,
         libraries: (load?.objects ?? []).filter((o) => o.role === 'library').map((o) => ({
-          name: o.names[0], path: o.path, realPath: o.realPath, via: o.via, neededBy: o.loader?.path ?? null,
+          name: o.names[0], path: o.path, realPath: o.realPath, via: o.via,
+          neededBy: o.loader ? ((o.loader as LoadedObject).role === 'program' ? load!.main!.path : o.loader.path) : null,
         })),
         missing: (load?.missing ?? []).map((mm) => ({ name: mm.name, neededBy: mm.neededBy, error: mm.error ?? null, tried: mm.tried })),
       };
