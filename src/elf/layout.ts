@@ -62,6 +62,8 @@ const FIELDS = [new LittleEndianFields(true, false), new LittleEndianFields(true
 
 export interface ElfLayout {
   f: Fields;
+  /** The ELF header's bytes (valid until the source is closed): e_type, e_flags, EI_OSABI… */
+  header: Buffer;
   machine: number;
   /** PT_LOAD, PT_DYNAMIC, PT_INTERP and PT_NOTE only, in file order. */
   segments: Segment[];
@@ -73,9 +75,7 @@ export interface ElfLayout {
 
 /** The identification bytes → a reader of the file's fields; NOT_ELF or ELF_UNSUPPORTED otherwise. */
 export function fieldsOf(ident: Buffer): Fields {
-  if (!(ident[0] === 0x7f && ident[1] === 0x45 && ident[2] === 0x4c && ident[3] === 0x46)) {
-    throw new ElfFormatError('NOT_ELF', 'not an ELF file');
-  }
+  if (!isElfMagic(ident)) throw new ElfFormatError('NOT_ELF', 'not an ELF file');
   const cls = ident[4];
   const data = ident[5];
   if (cls !== ELFCLASS32 && cls !== ELFCLASS64) throw new ElfFormatError('ELF_UNSUPPORTED', `unknown ELF class ${cls}`);
@@ -88,10 +88,16 @@ export function fieldsOf(ident: Buffer): Fields {
  * claiming more program headers than a caller cares to read.
  */
 export function readLayout(src: ByteSource, opts: { maxPhnum?: number } = {}): ElfLayout {
-  const ident = src.read(0, 16, 'ELF identification');
-  const f = fieldsOf(ident);
+  if (src.size < 16) {
+    if (src.size >= 4 && isElfMagic(src.read(0, 4, 'ELF magic'))) throw new ElfFormatError('ELF_TRUNCATED', 'truncated ELF header');
+    throw new ElfFormatError('NOT_ELF', 'not an ELF file');
+  }
+  // One read for the identification and the header (64 bytes is the larger, ELF64's).
+  const eh = src.read(0, Math.min(src.size, 64), 'ELF header');
+  const f = fieldsOf(eh);
   const is64 = f.is64;
-  const eh = src.read(0, is64 ? 64 : 52, 'ELF header');
+  const ehsize = is64 ? 64 : 52;
+  if (src.size < ehsize) throw new ElfFormatError('ELF_TRUNCATED', `truncated ELF header (${src.size} of ${ehsize} bytes)`);
   const phoff = f.addr(eh, is64 ? 32 : 28);
   const shoff = f.addr(eh, is64 ? 40 : 32);
   const phentsize = f.u16(eh, is64 ? 54 : 42);
@@ -102,12 +108,17 @@ export function readLayout(src: ByteSource, opts: { maxPhnum?: number } = {}): E
   }
   return {
     f,
+    header: eh,
     machine: f.u16(eh, 18),
     segments: readSegments(src, f, phoff, phentsize, phnum),
     shoff,
     shentsize: f.u16(eh, is64 ? 58 : 46),
     shnum: f.u16(eh, is64 ? 60 : 48),
   };
+}
+
+export function isElfMagic(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 }
 
 /** PN_XNUM: the real program header count is in section header 0's sh_info. */

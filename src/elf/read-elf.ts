@@ -8,7 +8,9 @@ import {
   ET_DYN, ET_EXEC, ET_NAMES, PT_DYNAMIC, PT_INTERP,
 } from './constants.js';
 import { machineInfo, type MachineInfo } from './machines.js';
-import { extendedPhnum, fieldsOf, type Fields, forEachDynamicEntry, readSegments, vaddrToOffset, type Segment } from './layout.js';
+import { type Fields, forEachDynamicEntry, readLayout, vaddrToOffset, type Segment } from './layout.js';
+
+export { isElfMagic } from './layout.js';
 
 export type ElfKind = 'executable' | 'pie-executable' | 'static-executable' | 'static-pie' | 'shared-library' | 'other';
 
@@ -59,26 +61,10 @@ const MAX_INTERP = 4096; // PATH_MAX: the kernel refuses longer interpreters
 const MAX_STRING = 65536; // longer than any real rpath; bounds the scan of an unterminated string
 const MAX_VERSION_ENTRIES = 65536; // bounds a cyclic vn_next/vd_next chain
 export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
-  if (src.size < 16) {
-    if (src.size >= 4 && isElfMagic(src.read(0, 4, 'ELF magic'))) throw new ElfFormatError('ELF_TRUNCATED', 'truncated ELF header');
-    throw new ElfFormatError('NOT_ELF', 'not an ELF file');
-  }
-  // One read for the identification and the header (64 bytes is the larger, ELF64's).
-  const eh = src.read(0, Math.min(src.size, 64), 'ELF header');
-  const f = fieldsOf(eh);
+  const { f, header: eh, machine, segments } = readLayout(src);
   const is64 = f.is64;
-  const ehsize = is64 ? 64 : 52;
-  if (src.size < ehsize) throw new ElfFormatError('ELF_TRUNCATED', `truncated ELF header (${src.size} of ${ehsize} bytes)`);
-
   const typeCode = f.u16(eh, 16);
-  const machine = f.u16(eh, 18);
-  const phoff = f.addr(eh, is64 ? 32 : 28);
   const flags = f.u32(eh, is64 ? 48 : 36);
-  const phentsize = f.u16(eh, is64 ? 54 : 42);
-  let phnum = f.u16(eh, is64 ? 56 : 44);
-  if (phnum === 0xffff) phnum = extendedPhnum(src, f, eh);
-
-  const segments = readSegments(src, f, phoff, phentsize, phnum);
   const elf: ElfFile = {
     size: src.size,
     elfClass: is64 ? 64 : 32,
@@ -112,10 +98,6 @@ export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
   return elf;
 }
 
-export function isElfMagic(b: Buffer): boolean {
-  return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
-}
-
 function kindOf(elf: ElfFile): ElfKind {
   const pie = (elf.dtFlags1 & DF_1_PIE) !== 0;
   if (elf.typeCode === ET_EXEC) return elf.interp ? 'executable' : 'static-executable';
@@ -127,7 +109,7 @@ function kindOf(elf: ElfFile): ElfKind {
   return pie ? 'static-pie' : 'shared-library';
 }
 
-/** PN_XNUM: the real count is in section header 0's sh_info. */
+/** PT_INTERP's path: NUL-terminated, at most PATH_MAX bytes. */
 function readInterp(src: ByteSource, seg: Segment): string {
   if (!(seg.filesz > 0) || seg.filesz > MAX_INTERP) {
     throw new ElfFormatError('ELF_MALFORMED', `PT_INTERP size ${seg.filesz} is out of range (1..${MAX_INTERP})`);
