@@ -1,7 +1,8 @@
 // Loads dist/elfpack.cjs with V8's code cache (dist/elfpack.cjs.v8cache, written by `make build`):
 // the bundle's functions arrive compiled instead of being parsed and compiled at every start,
-// about 10 ms of a short run. The cache is only an accelerator: when it is missing, or V8 refuses
-// it (another Node version, other V8 flags), the bundle is compiled as usual.
+// about 15 ms of a short run. The cache is only an accelerator: when it is missing, or V8 refuses
+// it (another Node version, other V8 flags, a checksum that does not match: bin/elfpack asks V8
+// to verify it), the bundle is compiled as usual.
 'use strict';
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { createRequire, wrap } = require('node:module');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +126,37 @@ describe('cli', () => {
     const tty = spawnSync('script', ['-qec', `"${elfpack}" ldd /bin/ls "${missing}"`, '/dev/null'], { encoding: 'utf8', env });
     expect(tty.stdout.replace(/\r\n/g, '\n').startsWith(piped.stdout)).to.equal(true);
     expect(tty.stdout).to.include('\x1b[31mnot found');
+  });
+
+  // bin/load-bundle.cjs: V8's code cache is only an accelerator.
+  it('the code cache make build wrote is one V8 takes with bin/elfpack\'s flags', () => {
+    const flags = readFileSync(join(REPO, 'bin/elfpack'), 'utf8').split('\n')[0].replace(/^#!\/usr\/bin\/env -S node\s*/, '').split(/\s+/).filter(Boolean);
+    const probe = `const vm = require('vm'), fs = require('fs'), m = require('module');
+      const f = ${JSON.stringify(join(REPO, 'dist/elfpack.cjs'))};
+      const s = new vm.Script(m.wrap(fs.readFileSync(f, 'utf8')), { filename: f, cachedData: fs.readFileSync(f + '.v8cache') });
+      process.stdout.write(String(s.cachedDataRejected));`;
+    const r = spawnSync(process.execPath, [...flags, '-e', probe], { encoding: 'utf8' });
+    expect(r.stderr).to.equal('');
+    expect(r.stdout).to.equal('false');
+  });
+
+  it('bin/elfpack runs the same without its code cache, or with a damaged one', () => {
+    const copy = join(dir, 'copy');
+    mkdirSync(join(copy, 'dist'), { recursive: true });
+    cpSync(join(REPO, 'bin'), join(copy, 'bin'), { recursive: true });
+    copyFileSync(join(REPO, 'dist/elfpack.cjs'), join(copy, 'dist/elfpack.cjs'));
+    symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'));
+    const run = () => spawnSync(join(copy, 'bin/elfpack'), ['ldd', '/bin/ls'], { encoding: 'utf8' });
+    const want = spawnSync(join(REPO, 'bin/elfpack'), ['ldd', '/bin/ls'], { encoding: 'utf8' }).stdout;
+    expect(want).to.include('libc.so.6');
+    const bare = run();
+    expect(bare.stdout, bare.stderr).to.equal(want);
+    const cache = readFileSync(join(REPO, 'dist/elfpack.cjs.v8cache'));
+    cache.fill(0x5a, 64, 4096);
+    writeFileSync(join(copy, 'dist/elfpack.cjs.v8cache'), cache);
+    const damaged = run();
+    expect(damaged.stderr).to.equal('');
+    expect(damaged.stdout).to.equal(want);
   });
 
   it('an ldd run of the bundle loads neither child_process nor the stream modules', () => {
