@@ -159,6 +159,24 @@ describe('cli', () => {
     expect(damaged.stdout).to.equal(want);
   });
 
+  // package.json "files" decides what an installed elfpack has: the bundle was once left out.
+  it('the npm package holds what bin/elfpack and the library need: unpacked beside its dependencies, both run', async function () {
+    this.timeout(60000);
+    needCommand(this, 'npm');
+    const packed = spawnSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8' });
+    expect(packed.status, packed.stderr).to.equal(0);
+    const tgz = join(dir, packed.stdout.trim().split('\n').pop()!);
+    const unpacked = spawnSync('tar', ['-xzf', tgz, '-C', dir], { encoding: 'utf8' });
+    expect(unpacked.status, unpacked.stderr).to.equal(0);
+    const pkg = join(dir, 'package');
+    symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'));
+    const r = spawnSync(join(pkg, 'bin/elfpack'), ['ldd', '/bin/ls'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^\tlibc\.so\.6 => /m);
+    const lib = await import(join(pkg, JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).main));
+    expect(typeof lib.readElf).to.equal('function');
+  });
+
   it('an ldd run of the bundle loads neither child_process nor the stream modules', () => {
     // Node loads them (~10 ms) for commander's child_process and for process.stdout; bin/elfpack
     // avoids both, and they load when a command needs them (the go test below runs `go build`).
