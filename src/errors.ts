@@ -13,8 +13,12 @@ export type ErrorCode =
   | 'IO' // the operating system refused a read
   | 'MISSING_LIBRARY' // a library the program needs is nowhere to be found
   | 'IMAGE_CHECK' // the image, checked before writing, would not start
+  | 'IMAGE_MALFORMED' // an image tar or layout that is truncated, inconsistent or fails its digests
+  | 'IMAGE_LIMIT' // an image past a documented bound (entries, path length or depth, unpacked bytes)
+  | 'SCRIPT_LOOP' // a #! interpreter chain that comes back to a script already in it
   | 'REGISTRY_AUTH' // the registry refused our credentials (401) or the push (403)
   | 'REGISTRY' // the registry failed or rejected a request
+  | 'REGISTRY_TIMEOUT' // a registry request made no progress within its deadline
   | 'BUILD_FAILED' // the build elfpack ran (go build) failed or made something it cannot pack
   | 'USAGE'; // bad options
 
