@@ -9,6 +9,7 @@ import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
 import { HostRoot } from './root/host-root.js';
+import { tempNameFor } from './temp-files.js';
 import type { Painter } from './commands/ldd.js';
 import type { PushResult } from './sinks/registry.js';
 
@@ -84,7 +85,7 @@ interface PackFlags {
   out?: string; tag?: string; root?: string; fromImage?: string; load?: boolean; as?: string; include: string[]; exclude: string[]; add: string[];
   env: string[]; user?: string; workdir?: string; port: string[]; label: string[]; bare?: boolean; tzdata?: boolean;
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
-  push?: string; insecure?: boolean; caFile?: string;
+  push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -115,12 +116,22 @@ function cacheDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'elfpack');
 }
 
+/** "512M", "2GiB", "1048576": bytes, with binary K/M/G/T suffixes. */
+function parseSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(v.trim());
+  const n = m && Math.floor(Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2].toUpperCase() || ' '));
+  if (!n || !Number.isSafeInteger(n)) throw new ElfpackError('USAGE', `--max-layer-size ${v}: want a size such as 512M, 4G or a number of bytes`);
+  return n;
+}
+
+const maxLayerSizeHelp = 'bytes a gzip layer of an image root may unpack to (default 8x its compressed size + 256M)';
+
 /** --root: a directory, or an image (docker save tar, OCI archive or layout); --from-image: a builder image in the engine; else the host. */
-async function openRoot(io: CliIo, root?: string, fromImage?: string): Promise<Root> {
+async function openRoot(io: CliIo, root?: string, fromImage?: string, maxLayerBytes?: number): Promise<Root> {
   if (root && fromImage) throw new ElfpackError('USAGE', '--root and --from-image cannot be used together');
   if (fromImage) return (await import('./root/container-root.js')).openContainerRoot(fromImage, { cacheDir: cacheDir(io.env) });
   if (!root) return new HostRoot('/');
-  const found = await (await import('./root/image-root.js')).openPathRoot(resolveHostPath(io.cwd, root), { cacheDir: cacheDir(io.env) });
+  const found = await (await import('./root/image-root.js')).openPathRoot(resolveHostPath(io.cwd, root), { cacheDir: cacheDir(io.env), maxLayerBytes });
   if (found.kind === 'image' || found.kind === 'directory') return found.root;
   throw new ElfpackError('USAGE', found.kind === 'other' ? 'is neither a directory nor an image tar' : 'no such directory', { path: root });
 }
@@ -164,10 +175,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--tree', 'show a tree: who needs whom, and how each library was found')
     .option('--json', 'print a JSON document (schema elfpack.ldd/v1)')
     .option('--from-image <image>', 'resolve inside this image of the Docker engine (FILE paths are inside it)')
-    .action(async (files: string[], o: { root?: string; fromImage?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
+    .option('--max-layer-size <size>', maxLayerSizeHelp, parseSize)
+    .action(async (files: string[], o: { root?: string; fromImage?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean; maxLayerSize?: number }) => {
       const inRoot = !!(o.root || o.fromImage);
       const [{ ldd, lddEach, lddLines, lddToJson, problemLines, treeLines }, { hostHwcaps }] = await Promise.all([lddCommand(), import('./resolve/hwcaps.js')]);
-      const root = await openRoot(io, o.root, o.fromImage);
+      const root = await openRoot(io, o.root, o.fromImage, o.maxLayerSize);
       const opts = {
         libraryPath: o.libraryPath ?? (inRoot ? undefined : io.env.LD_LIBRARY_PATH),
         hwcaps: o.hwcaps !== undefined ? splitHwcaps(o.hwcaps) : inRoot ? [] : hostHwcaps(),
@@ -247,7 +259,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (o.load) await (await engineSink()).pingEngine();
     if (o.push) (await import('./sinks/registry-auth.js')).parseRef(o.push);
     const tempOnly = (o.load || o.push) && !o.out;
-    const out = tempOnly ? join(tmpdir(), `elfpack-${process.pid}-${name}.tar`) : o.out && resolveHostPath(io.cwd, o.out);
+    const out = tempOnly ? tempNameFor(join(tmpdir(), `${name}.tar`)) : o.out && resolveHostPath(io.cwd, o.out);
     const result = await build(out);
     if (!result.out) return result;
     try {
@@ -290,11 +302,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--no-runtime-deps', 'do not add what glibc loads without DT_NEEDED (libgcc_s, gconv, NSS)')
     .option('--library-path <path>', 'LD_LIBRARY_PATH for the search')
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
+    .option('--max-layer-size <size>', maxLayerSizeHelp, parseSize)
     .action(async (bin: string, args: string[], o: PackFlags) => {
       const { imageNameFor, pack, packToJson, renderPackSummary } = await packCommand();
       const name = imageNameFor(o.as ?? bin);
       const result = await withSinks(o, name, async (out) => {
-        const root = await openRoot(io, o.root, o.fromImage);
+        const root = await openRoot(io, o.root, o.fromImage, o.maxLayerSize);
         const inRoot = !!(o.root || o.fromImage);
         return pack({
           ...imageSettings(o),
@@ -369,11 +382,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--entrypoint <path>', 'the program to check, as docker run --entrypoint (required for a directory)')
     .option('--platform <os/arch>', 'the platform the image is for (default: the image\'s own; none for a directory)')
     .option('--json', 'print the findings as JSON (schema elfpack.doctor/v1)')
-    .action(async (target: string | undefined, args: string[], o: { fromImage?: string; entrypoint?: string; platform?: string; json?: boolean }) => {
+    .option('--max-layer-size <size>', maxLayerSizeHelp, parseSize)
+    .action(async (target: string | undefined, args: string[], o: { fromImage?: string; entrypoint?: string; platform?: string; json?: boolean; maxLayerSize?: number }) => {
       if (!!target === !!o.fromImage) throw new ElfpackError('USAGE', 'doctor: give a TARGET or --from-image IMAGE (one of them)');
       const name = (target ?? o.fromImage)!;
       const [{ doctor, doctorToJson, renderDoctor }, { openDoctorTarget }] = await Promise.all([doctorCommand(), import('./commands/doctor-target.js')]);
-      const t = await openDoctorTarget(name, { cacheDir: cacheDir(io.env), cwd: io.cwd, engine: !!o.fromImage, entrypoint: o.entrypoint, cmd: args, platform: o.platform });
+      const t = await openDoctorTarget(name, { cacheDir: cacheDir(io.env), cwd: io.cwd, engine: !!o.fromImage, entrypoint: o.entrypoint, cmd: args, platform: o.platform, maxLayerBytes: o.maxLayerSize });
       const report = doctor(t.root, t.config, { target: name });
       if (o.json) io.stdout(JSON.stringify(doctorToJson(report), null, 2) + '\n');
       else io.stdout(renderDoctor(report, painter(io)).join('\n') + '\n');

@@ -20,6 +20,8 @@ export interface DoctorTargetOptions {
   cmd?: string[];
   /** "linux/arm64", "arm64", "linux/arm/v7": the platform a directory root is meant for. */
   platform?: string;
+  /** Bytes a gzip layer may unpack to (default: see layer-blob.ts). */
+  maxLayerBytes?: number;
 }
 
 export interface DoctorTarget {
@@ -31,7 +33,7 @@ export interface DoctorTarget {
 export async function openDoctorTarget(target: string, opts: DoctorTargetOptions): Promise<DoctorTarget> {
   const path = resolveHostPath(opts.cwd, target);
   let t: DoctorTarget;
-  const found = opts.engine ? undefined : await openPathRoot(path, { cacheDir: opts.cacheDir });
+  const found = opts.engine ? undefined : await openPathRoot(path, { cacheDir: opts.cacheDir, maxLayerBytes: opts.maxLayerBytes });
   if (found?.kind === 'image') {
     t = { root: found.root, config: found.root.config ?? EMPTY_RUN_CONFIG, kind: 'image' };
   } else if (found?.kind === 'directory') {

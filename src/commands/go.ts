@@ -2,10 +2,11 @@
 // -buildvcs=false) for each platform, then pack: one image, or one OCI image index holding a
 // manifest per platform. The same source gives the same bytes, so the same index digest.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ElfpackError } from '../errors.js';
+import { removeStaleTemps, tempNameFor } from '../temp-files.js';
 import type { Platform } from '../image/config.js';
 import { platformOf } from '../image/config.js';
 import { HostRoot } from '../root/host-root.js';
@@ -117,7 +118,10 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
   const at = opts.as ?? `/${progName}`;
   const tag = opts.tag ?? `${progName}:latest`;
   if (!opts.out && !opts.rootfs) opts = { ...opts, out: join(opts.cwd, `${progName}.tar`) };
-  const work = mkdtempSync(join(tmpdir(), 'elfpack-go-'));
+  // Named as temp-files names its temporaries: a killed run's build directory goes with the next run.
+  removeStaleTemps(tmpdir());
+  const work = tempNameFor(join(tmpdir(), 'elfpack-go'));
+  mkdirSync(work, { mode: 0o700 });
   try {
     const plans: PackPlan[] = [];
     for (const p of platforms) {

@@ -1,10 +1,11 @@
 // A builder image's filesystem, through the engine: a container is created (never started), its
 // exported filesystem is saved once under the cache by image ID, then indexed like any layer.
 import type Docker from 'dockerode';
-import { createWriteStream, existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ElfpackError } from '../errors.js';
+import { writeFileAtomically } from '../temp-files.js';
 import { connectEngine, engineError } from '../sinks/engine.js';
 import { FsIndex, type IndexLimits } from './fs-index.js';
 import { ImageRoot } from './image-root.js';
@@ -34,19 +35,18 @@ export async function openContainerRoot(image: string, opts: ContainerRootOption
   if (!existsSync(file)) {
     // Cmd is required to create a container from an image without one (a scratch builder); it never runs.
     let container: Docker.Container | undefined;
-    const tmp = `${file}.tmp-${process.pid}`;
     try {
-      container = await docker.createContainer({ Image: id, Cmd: ['/elfpack-never-runs'], NetworkDisabled: true, HostConfig: { NetworkMode: 'none' } });
-      await pipeline(await container.export(), createWriteStream(tmp));
-      renameSync(tmp, file);
+      await writeFileAtomically(file, async (out) => {
+        container = await docker.createContainer({ Image: id, Cmd: ['/elfpack-never-runs'], NetworkDisabled: true, HostConfig: { NetworkMode: 'none' } });
+        await pipeline(await container.export(), out);
+      });
     } catch (err) {
-      if (existsSync(tmp)) unlinkSync(tmp);
       throw engineError(err, `export of ${image}`);
     } finally {
       await container?.remove({ force: true }).catch(() => undefined);
     }
   }
   const index = new FsIndex(opts);
-  await index.applyLayer(file);
+  await index.applyLayer(file, 0, { label: image });
   return new ImageRoot(index, image, runConfigFromInspect(inspect));
 }

@@ -2,16 +2,24 @@
 // layer tars read with tar-stream and applied in order with OCI whiteouts (image-spec layer.md):
 // ".wh.NAME" deletes NAME from lower layers, ".wh..wh..opq" empties a directory of what lower
 // layers put there. Nothing is ever written to the host: a hostile stream can only be refused.
-// Entries are bounded in number; names with "..", links through which a later entry would be
-// placed, and hard links to what the archive does not hold are dropped and counted.
+// The index is a tree of nodes, each holding only its own name, so its memory is linear in the
+// bytes of the names (a path of 500,000 levels is not 500,000 copies of its prefixes); nothing in
+// it recurses. Bounds: entries, path bytes and components, link target bytes (see LIMITS).
+// Names with "..", entries placed through a link, and hard links to what the archive does not
+// hold are dropped and counted.
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { ElfpackError } from '../errors.js';
+import { describeTarError } from '../oci/blob-source.js';
+import { printable } from '../printable.js';
 import type { FileType } from './root.js';
-import { joinPath, splitPath } from './resolve-path.js';
 
-const DEFAULT_MAX_ENTRIES = 1_000_000;
+/** Linux's PATH_MAX is 4096 bytes with its NUL; a symlink's target is at most 4095. */
+export const MAX_PATH_BYTES = 4096;
+/** Components of one path: 4096 bytes hold at most 2048 ("a/a/…"); said on its own for clarity. */
+export const MAX_PATH_COMPONENTS = 2048;
+export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 export interface IndexEntry {
   type: FileType;
@@ -20,6 +28,13 @@ export interface IndexEntry {
   target?: string;
   /** For a regular file: the host file and offset its bytes start at. */
   data?: { file: string; offset: number };
+}
+
+interface Node extends IndexEntry {
+  /** Directories only: name → node. */
+  children?: Map<string, Node>;
+  /** The layer that last put or touched this node (for opaque whiteouts). */
+  layer: number;
 }
 
 export interface IndexLimits {
@@ -33,66 +48,152 @@ export interface Rejected {
   why: string;
 }
 
+export interface ApplyLayerOptions {
+  /** Bytes of the layer tar to read from `offset` (default: to the end of the file). */
+  length?: number;
+  /** The image, for messages (default the file). */
+  label?: string;
+  /** The layer's name in the image, for messages. */
+  layerName?: string;
+  /** Sees every byte of the layer as it is read (to check its digest). */
+  onChunk?: (chunk: Buffer) => void;
+}
+
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
 export class FsIndex {
-  readonly entries = new Map<string, IndexEntry>([['/', { type: 'dir', mode: 0o755, size: 0 }]]);
-  readonly children = new Map<string, Set<string>>([['/', new Set()]]);
+  private root: Node = { type: 'dir', mode: 0o755, size: 0, children: new Map(), layer: 0 };
+  private count = 1;
+  // The last lookup and its directory (see node()); forgotten whenever a node is removed.
+  private lastDirPath?: string;
+  private lastDir?: Node;
+  private lastPath?: string;
+  private lastNode?: Node;
+  private layers = 0;
   readonly rejected: Rejected[] = [];
 
   constructor(private limits: IndexLimits = {}) {}
 
+  /** Entries in the index, the root included. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The entry at an absolute, normalized path ("/", "/usr/lib"), if any. */
+  get(path: string): IndexEntry | undefined {
+    return this.node(path);
+  }
+
+  /** Names in a directory (unsorted); undefined when `path` is not a directory. */
+  children(path: string): Map<string, IndexEntry> | undefined {
+    return this.node(path)?.children;
+  }
+
+  /** Every path in the index, depth first (for tests and tools; iterative). */
+  paths(): string[] {
+    const out: string[] = [];
+    const stack: [string, Node][] = [['/', this.root]];
+    while (stack.length) {
+      const [p, n] = stack.pop()!;
+      out.push(p);
+      for (const [name, c] of n.children ?? []) stack.push([p === '/' ? `/${name}` : `${p}/${name}`, c]);
+    }
+    return out;
+  }
+
+  /**
+   * The node at `path`. The last directory looked up is remembered: resolving a path walks it one
+   * name at a time, and each step then costs one name, not the whole depth again.
+   */
+  private node(path: string): Node | undefined {
+    const cut = path.lastIndexOf('/');
+    if (cut <= 0) return path.length > 1 ? this.root.children!.get(path.slice(1)) : this.root;
+    const dirPath = path.slice(0, cut);
+    let dir: Node | undefined;
+    if (dirPath === this.lastDirPath) dir = this.lastDir;
+    else if (dirPath === this.lastPath) dir = this.lastNode;
+    else dir = this.walkPath(dirPath);
+    const found = cut + 1 < path.length ? dir?.children?.get(path.slice(cut + 1)) : dir;
+    this.lastDirPath = dirPath;
+    this.lastDir = dir;
+    this.lastPath = path;
+    this.lastNode = found;
+    return found;
+  }
+
+  private walkPath(path: string): Node | undefined {
+    let n: Node | undefined = this.root;
+    let at = 1;
+    while (n && at < path.length) {
+      let end = path.indexOf('/', at);
+      if (end < 0) end = path.length;
+      if (end > at) n = n.children?.get(path.slice(at, end));
+      at = end + 1;
+    }
+    return n;
+  }
+
   /** Reads one uncompressed layer tar stored in `file` from `offset` on, and applies it. */
-  async applyLayer(file: string, offset = 0, length?: number): Promise<void> {
+  async applyLayer(file: string, offset = 0, opts: ApplyLayerOptions = {}): Promise<void> {
+    const label = opts.label ?? file;
+    const layer = ++this.layers;
     const ex = extract();
-    const thisLayer = new Set<string>();
     ex.on('entry', (h, stream, next) => {
       stream.on('end', () => next());
       stream.on('error', () => undefined); // the extractor reports the same error
       stream.resume(); // the bytes stay where they are: only their offset is kept
       try {
-        this.applyEntry(h, file, offset + (h as { byteOffset?: number }).byteOffset!, thisLayer);
+        this.applyEntry(h, file, offset + (h as { byteOffset?: number }).byteOffset!, layer, label);
       } catch (err) {
         ex.destroy(err as Error);
       }
     });
-    const end = length === undefined ? undefined : offset + length - 1;
+    const end = opts.length === undefined ? undefined : offset + opts.length - 1;
+    const input = createReadStream(file, { start: offset, end, highWaterMark: 1 << 20 });
+    if (opts.onChunk) input.on('data', opts.onChunk as (c: string | Buffer) => void);
     try {
-      await pipeline(createReadStream(file, { start: offset, end, highWaterMark: 1 << 20 }), ex);
+      await pipeline(input, ex);
     } catch (err) {
       if (err instanceof ElfpackError) throw err;
-      const msg = (err as Error).message;
-      throw new ElfpackError('ELF_MALFORMED', `not a readable layer: ${/premature|Unexpected end|end of data/i.test(msg) ? 'the tar stream is truncated' : msg}`, { path: file, step: 'layer', cause: err });
+      const layerName = opts.layerName ? `layer ${printable(opts.layerName)}` : 'a layer';
+      throw new ElfpackError('IMAGE_MALFORMED', `${layerName} is not a readable tar: ${describeTarError(err)}`, { path: label, step: 'layer', cause: err });
     }
   }
 
-  private applyEntry(h: { name: string; type?: string | null; mode?: number; size?: number; linkname?: string | null }, file: string, dataAt: number, thisLayer: Set<string>): void {
-    const parts = splitPath(h.name);
+  private applyEntry(h: { name: string; type?: string | null; mode?: number; size?: number; linkname?: string | null }, file: string, dataAt: number, layer: number, label: string): void {
+    const parts = checkedPath(h.name, label);
     if (parts.includes('..')) return this.reject(h.name, 'a name with ".."');
     if (!parts.length) return; // the root itself
     const base = parts[parts.length - 1];
-    const dir = '/' + parts.slice(0, -1).join('/');
-    const parent = dir === '/' ? '' : dir;
     if (base === OPAQUE) {
-      for (const c of [...(this.children.get(dir) ?? [])]) if (!thisLayer.has(`${parent}/${c}`)) this.remove(`${parent}/${c}`);
+      const dir = this.walk(parts.slice(0, -1));
+      if (dir?.children) this.hideLower(dir, layer);
       return;
     }
     if (base.startsWith(WHITEOUT)) {
-      this.remove(`${parent}/${base.slice(WHITEOUT.length)}`);
+      const dir = this.walk(parts.slice(0, -1));
+      const gone = dir?.children?.get(base.slice(WHITEOUT.length));
+      if (gone) this.detach(dir!, base.slice(WHITEOUT.length), gone);
       return;
     }
-    const path = `${parent}/${base}`;
-    if (!this.makeParents(parts)) return this.reject(h.name, 'placed through a symlink or a file');
+    const parent = this.makeParents(parts, layer);
+    if (!parent) return this.reject(h.name, 'placed through a symlink or a file');
     const mode = (h.mode ?? 0o644) & 0o7777;
     let e: IndexEntry;
     switch (h.type) {
       case 'directory': e = { type: 'dir', mode, size: 0 }; break;
-      case 'symlink': e = { type: 'symlink', mode: 0o777, size: 0, target: h.linkname ?? '' }; break;
+      case 'symlink': {
+        const target = h.linkname ?? '';
+        if (Buffer.byteLength(target) >= MAX_PATH_BYTES) throw limitError(label, `a symbolic link's target is longer than ${MAX_PATH_BYTES - 1} bytes`, h.name);
+        e = { type: 'symlink', mode: 0o777, size: 0, target };
+        break;
+      }
       case 'link': {
-        const t = this.entries.get(joinPath(splitPath(h.linkname ?? '')));
-        if (!h.linkname || h.linkname.split('/').includes('..') || t?.type !== 'file') return this.reject(h.name, `a hard link to ${h.linkname} which the archive does not hold`);
-        e = { ...t };
+        const linkParts = h.linkname ? checkedPath(h.linkname, label) : [];
+        const t = linkParts.includes('..') ? undefined : this.walk(linkParts);
+        if (!h.linkname || t?.type !== 'file') return this.reject(h.name, `a hard link to ${printable(h.linkname ?? '')} which the archive does not hold`);
+        e = { type: 'file', mode: t.mode, size: t.size, data: t.data };
         break;
       }
       case 'character-device': e = { type: 'char', mode, size: 0 }; break;
@@ -103,48 +204,83 @@ export class FsIndex {
         break;
       default: return this.reject(h.name, `an entry of type ${h.type}`);
     }
-    const had = this.entries.get(path);
-    if (had && !(had.type === 'dir' && e.type === 'dir')) this.remove(path);
-    this.put(path, e);
-    thisLayer.add(path);
+    const had = parent.children!.get(base);
+    if (had?.type === 'dir' && e.type === 'dir') {
+      had.mode = e.mode; // a directory met again keeps what is in it
+      had.layer = layer;
+      return;
+    }
+    if (had) this.detach(parent, base, had);
+    this.add(parent, base, { ...e, layer, ...(e.type === 'dir' ? { children: new Map() } : {}) }, label);
   }
 
-  private makeParents(parts: string[]): boolean {
-    let cur = '';
+  /** The node at these components, following nothing (links are not directories here). */
+  private walk(parts: string[]): Node | undefined {
+    let n: Node | undefined = this.root;
+    for (const p of parts) n = n?.children?.get(p);
+    return n;
+  }
+
+  /** The parent directory of the last component, made as needed; undefined when a link or file is in the way. */
+  private makeParents(parts: string[], layer: number): Node | undefined {
+    let n = this.root;
     for (let i = 0; i < parts.length - 1; i++) {
-      const next = `${cur}/${parts[i]}`;
-      const had = this.entries.get(next);
-      if (!had) this.put(next, { type: 'dir', mode: 0o755, size: 0 });
-      else if (had.type !== 'dir') return false;
-      cur = next;
+      let next = n.children!.get(parts[i]);
+      if (!next) {
+        next = { type: 'dir', mode: 0o755, size: 0, children: new Map(), layer };
+        this.add(n, parts[i], next, undefined);
+      } else if (next.type !== 'dir') return undefined;
+      next.layer = layer; // touched by this layer: an opaque whiteout above keeps it
+      n = next;
     }
-    return true;
+    return n;
   }
 
-  private put(path: string, e: IndexEntry): void {
-    if (!this.entries.has(path)) {
-      const max = this.limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
-      if (this.entries.size >= max) {
-        throw new ElfpackError('USAGE', `the image holds more than ${max} entries: refused`, { step: 'layer' });
+  private add(parent: Node, name: string, node: Node, label: string | undefined): void {
+    const max = this.limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    if (this.count >= max) throw new ElfpackError('IMAGE_LIMIT', `the image holds more than ${max} entries: refused`, { path: label, step: 'layer' });
+    parent.children!.set(name, node);
+    this.count++;
+    this.lastDirPath = this.lastPath = undefined; // a remembered miss may now be there
+  }
+
+  /** Removes a node and everything under it (counted with a stack, not by recursion). */
+  private detach(parent: Node, name: string, node: Node): void {
+    parent.children!.delete(name);
+    this.lastDirPath = this.lastPath = undefined; // the remembered nodes may be gone
+    const stack = [node];
+    while (stack.length) {
+      const n = stack.pop()!;
+      this.count--;
+      if (n.children) for (const c of n.children.values()) stack.push(c);
+    }
+  }
+
+  /** An opaque directory: everything lower layers put under it goes; what this layer put stays. */
+  private hideLower(dir: Node, layer: number): void {
+    const stack = [dir];
+    while (stack.length) {
+      const d = stack.pop()!;
+      for (const [name, c] of [...d.children!]) {
+        if (c.layer < layer) this.detach(d, name, c);
+        else if (c.children) stack.push(c);
       }
-      const cut = path.lastIndexOf('/');
-      this.children.get(cut === 0 ? '/' : path.slice(0, cut))?.add(path.slice(cut + 1));
     }
-    if (e.type === 'dir' && !this.children.has(path)) this.children.set(path, new Set());
-    this.entries.set(path, e);
-  }
-
-  private remove(path: string): void {
-    const e = this.entries.get(path);
-    if (!e) return;
-    for (const c of [...(this.children.get(path) ?? [])]) this.remove(`${path}/${c}`);
-    this.children.delete(path);
-    this.entries.delete(path);
-    const cut = path.lastIndexOf('/');
-    this.children.get(cut === 0 ? '/' : path.slice(0, cut))?.delete(path.slice(cut + 1));
   }
 
   private reject(name: string, why: string): void {
-    if (this.rejected.length < 100) this.rejected.push({ name, why });
+    if (this.rejected.length < 100) this.rejected.push({ name: printable(name.slice(0, 200)), why });
   }
+}
+
+/** The components of an entry's name, refused past the path bounds. */
+function checkedPath(name: string, label: string): string[] {
+  if (Buffer.byteLength(name) >= MAX_PATH_BYTES) throw limitError(label, `a path is longer than ${MAX_PATH_BYTES - 1} bytes`, name);
+  const parts = name.split('/').filter((c) => c !== '' && c !== '.');
+  if (parts.length > MAX_PATH_COMPONENTS) throw limitError(label, `a path has more than ${MAX_PATH_COMPONENTS} components`, name);
+  return parts;
+}
+
+function limitError(label: string, what: string, name: string): ElfpackError {
+  return new ElfpackError('IMAGE_LIMIT', `${what} ("${printable(name.slice(0, 60))}…"): refused`, { path: label, step: 'layer' });
 }

@@ -41,39 +41,45 @@ export function joinPath(parts: string[]): string {
 
 export function resolveInRoot(root: Root, path: string, opts: ResolvePathOptions = {}): ResolvedPath {
   const followFinal = opts.followFinal !== false;
-  const done: string[] = path.startsWith('/') ? [] : splitPath(opts.cwd ?? '/');
+  // The resolved prefix as one string ("" for the root) and where each component of it starts,
+  // so that a step and a ".." cost the length of a name, not of the whole path.
+  let cur = '';
+  const starts: number[] = [];
+  const push = (c: string) => { starts.push(cur.length); cur += `/${c}`; };
+  if (!path.startsWith('/')) for (const c of splitPath(opts.cwd ?? '/')) push(c);
   // Components still to walk, last one first, so a link's target can be pushed on top.
   const todo = splitPath(path).reverse();
+  const rest = (c: string) => cur + '/' + [c, ...todo.reverse()].join('/');
   const links: SymlinkStep[] = [];
   let hops = 0;
   let type: FileType | undefined = 'dir';
   while (todo.length > 0) {
     const c = todo.pop()!;
     if (c === '..') {
-      done.pop(); // at the root, ".." is the root
+      if (starts.length) cur = cur.slice(0, starts.pop()); // at the root, ".." is the root
       type = 'dir';
       continue;
     }
-    const here = joinPath([...done, c]);
+    const here = `${cur}/${c}`;
     type = root.kind(here);
-    if (!type) return { path: joinPath([...done, c, ...todo.reverse()]), missing: 'ENOENT', links };
+    if (!type) return { path: rest(c), missing: 'ENOENT', links };
     if (type === 'symlink' && (todo.length > 0 || followFinal)) {
       if (++hops > MAX_SYMLINK_HOPS) {
         throw new RootPathError('SYMLINK_LOOP', `too many levels of symbolic links (more than ${MAX_SYMLINK_HOPS})`, path);
       }
       const target = root.readlink(here);
       links.push({ path: here, target });
-      if (target.startsWith('/')) done.length = 0; // absolute: restart at the root, never the host's /
+      if (target.startsWith('/')) { cur = ''; starts.length = 0; } // absolute: restart at the root, never the host's /
       for (const t of splitPath(target).reverse()) todo.push(t);
-      type = done.length === 0 ? 'dir' : undefined;
+      type = starts.length === 0 ? 'dir' : undefined;
       continue;
     }
     if (todo.length > 0 && type !== 'dir') {
-      return { path: joinPath([...done, c, ...todo.reverse()]), missing: 'ENOTDIR', links };
+      return { path: rest(c), missing: 'ENOTDIR', links };
     }
-    done.push(c);
+    push(c);
   }
-  const final = joinPath(done);
+  const final = cur || '/';
   if (!type) type = root.kind(final);
   if (!type) return { path: final, missing: 'ENOENT', links };
   return { path: final, type, links };

@@ -3,11 +3,14 @@
 // sharing the same blobs — the layout `docker save` writes since Docker 25.
 // A layer goes straight into the archive while it is hashed: its header is written as a
 // placeholder and filled in once the digest is known, so a 100 MB layer is written once, not twice.
-// Written to a temporary name and renamed, so a failed run leaves nothing behind.
-import { closeSync, openSync, write, writeSync } from 'node:fs';
+// Written to a temporary name (temp-files.ts: a killed run's is removed by the next), synced and
+// renamed, so a failed run leaves nothing behind.
+import { closeSync, fsyncSync, openSync, write, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { rename, unlink } from 'node:fs/promises';
 import { ElfpackError } from '../errors.js';
+import { removeStaleTemps, syncDirectory, tempNameFor } from '../temp-files.js';
 import { MEDIA, jsonBlob, type Blob, type Descriptor, type PlatformImage } from '../image/image.js';
 import { BLOCK, encodeHeader, padding } from '../image/tar-format.js';
 import type { BlobInfo, ByteSink } from '../image/tar-writer.js';
@@ -17,11 +20,6 @@ export interface ArchiveOptions {
   tags: string[];
   /** For several platforms: the one `docker load` gets (default the first). */
   loadPlatform?: number;
-}
-
-/** A temporary name beside `path`: renaming it over `path` is atomic on the same filesystem. */
-export function tempNameFor(path: string): string {
-  return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
 const SMALL = 64 << 10;
@@ -38,6 +36,7 @@ export class ArchiveWriter {
 
   /** Opens a temporary file beside `path`; entries get `mtime` (seconds). */
   constructor(readonly path: string, private mtime = 0) {
+    removeStaleTemps(dirname(path));
     this.tmp = tempNameFor(path);
     try {
       this.fd = openSync(this.tmp, 'wx', 0o644);
@@ -102,9 +101,11 @@ export class ArchiveWriter {
     this.addFile('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
     this.put(Buffer.alloc(2 * BLOCK)); // end of archive
     this.flush();
+    fsyncSync(this.fd); // before the rename: a power loss must not leave a renamed but empty tar
     closeSync(this.fd);
     this.fd = -1;
     await rename(this.tmp, this.path);
+    syncDirectory(dirname(this.path));
     return platformIndex?.descriptor;
   }
 

@@ -1,0 +1,114 @@
+// A layer blob as an uncompressed tar: an uncompressed blob is read where it lies, and checked by
+// whoever reads it (the digests it must hash to are returned); a gzip blob is unpacked once into
+// the cache, under its own content digest (never under where its bytes were), hashed on both
+// sides as it unpacks, and kept only when both digests match and the unpacked size stayed within
+// bounds. A failed or refused unpacking leaves nothing in the cache.
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { ElfpackError } from '../errors.js';
+import { printable } from '../printable.js';
+import { removeStaleTemps, writeFileAtomically } from '../temp-files.js';
+import { readRegion, type Region } from './blob-source.js';
+import { checkDigest, DigestHasher, type Digest } from './digest.js';
+import type { LayerRef } from './read-image.js';
+
+/** The default bound on a gzip layer's unpacked size: 8× its compressed size plus 256 MiB. */
+export function defaultMaxLayerBytes(compressedSize: number): number {
+  return compressedSize * 8 + 256 * 2 ** 20;
+}
+
+export interface LayerBlobOptions {
+  /** Where unpacked gzip layers are kept (required for an image with compressed layers). */
+  cacheDir?: string;
+  /** Bytes a gzip layer may unpack to; default defaultMaxLayerBytes(its compressed size). */
+  maxLayerBytes?: number;
+}
+
+export interface LayerTar {
+  region: Region;
+  /** Digests the region's bytes must hash to (empty when they were checked as they were unpacked). */
+  expect: Digest[];
+}
+
+const GZIP = [0x1f, 0x8b];
+const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
+
+/** The uncompressed tar of a layer. `label` names the image in messages. */
+export async function layerTar(layer: LayerRef, label: string, opts: LayerBlobOptions): Promise<LayerTar> {
+  const magic = readRegion({ ...layer.region, size: Math.min(layer.region.size, 4) }, 4, `layer ${layer.name}`, label);
+  const is = (m: number[]) => m.every((b, i) => magic[i] === b);
+  if (is(ZSTD)) throw new ElfpackError('IMAGE_UNSUPPORTED', `layer ${printable(layer.name)} is zstd-compressed, which elfpack cannot read yet`, { path: label, step: 'layer' });
+  if (!is(GZIP)) return { region: layer.region, expect: [layer.digest, layer.diffId].filter((d): d is Digest => !!d) };
+  return { region: await unpackGzip(layer, label, opts), expect: [] };
+}
+
+async function unpackGzip(layer: LayerRef, label: string, opts: LayerBlobOptions): Promise<Region> {
+  if (!opts.cacheDir) throw new ElfpackError('USAGE', 'a gzip layer needs a cache directory to unpack into', { path: label, step: 'layer' });
+  const dir = join(opts.cacheDir, 'layers');
+  mkdirSync(dir, { recursive: true });
+  removeStaleTemps(dir);
+  removeOldStyleEntries(dir);
+  // The cache key is the blob's digest: from the image, checked below as it unpacks, or computed first.
+  const key = layer.digest ?? await hashRegion(layer.region);
+  const out = join(dir, `${key.algorithm}-${key.hex}.tar`);
+  if (existsSync(out)) return { file: out, offset: 0, size: statSync(out).size };
+
+  const max = opts.maxLayerBytes ?? defaultMaxLayerBytes(layer.region.size);
+  const what = `layer ${printable(layer.name)}`;
+  const compressed = new DigestHasher(key.algorithm);
+  const plain = new DigestHasher(layer.diffId?.algorithm ?? 'sha256');
+  try {
+    await writeFileAtomically(out, async (file) => {
+      const countIn = tap((c) => compressed.update(c));
+      const countOut = tap((c) => {
+        plain.update(c);
+        if (plain.bytes > max) throw new ElfpackError('IMAGE_LIMIT', `${what} unpacks to more than ${max} bytes: refused (a larger bound: --max-layer-size)`, { path: label, step: 'layer' });
+      });
+      const { region: r } = layer;
+      await pipeline(createReadStream(r.file, { start: r.offset, end: r.offset + r.size - 1, highWaterMark: 1 << 20 }), countIn, createGunzip(), countOut, file);
+      checkDigest(compressed.digest(), key, what, label);
+      if (layer.diffId) checkDigest(plain.digest(), layer.diffId, `${what}, unpacked,`, label);
+    });
+  } catch (err) {
+    if (err instanceof ElfpackError) throw err;
+    throw new ElfpackError('IMAGE_MALFORMED', `${what} does not unpack: ${describeZlibError(err)}`, { path: label, step: 'layer', cause: err });
+  }
+  return { file: out, offset: 0, size: plain.bytes };
+}
+
+function tap(fn: (chunk: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        fn(chunk);
+        done(null, chunk);
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  });
+}
+
+function describeZlibError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e?.message ?? '')) return 'the gzip stream is truncated';
+  if (e?.code === 'Z_DATA_ERROR') return 'the gzip stream is damaged';
+  return e?.code ?? printable(String(e?.message ?? err).slice(0, 120));
+}
+
+/** The sha256 of a region's bytes, read once. */
+export async function hashRegion(r: Region): Promise<Digest> {
+  const h = new DigestHasher('sha256');
+  if (r.size > 0) await pipeline(createReadStream(r.file, { start: r.offset, end: r.offset + r.size - 1, highWaterMark: 1 << 20 }), tap((c) => h.update(c)), async function* (src) { for await (const _ of src) { /* drain */ } });
+  return h.digest();
+}
+
+/** Entries of the cache from versions that keyed layers by their place ("…-OFFSET-SIZE.tar"). */
+function removeOldStyleEntries(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (/-\d+-\d+\.tar$/.test(name) && !/^(sha256|sha512)-[0-9a-f]+\.tar$/.test(name)) rmSync(join(dir, name), { force: true });
+  }
+}

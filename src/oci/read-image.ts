@@ -1,0 +1,200 @@
+// Which layers and which config make up an image, read from Docker's manifest.json (docker save)
+// or from an OCI index.json and the manifests and indexes it names (image-spec image-layout.md,
+// image-index.md, manifest.md). Every JSON document is checked for size, digest and shape before
+// use, nested indexes are bounded and may not come back on themselves, and no error quotes the
+// bytes of a file that did not parse.
+import { ElfpackError } from '../errors.js';
+import { printable } from '../printable.js';
+import type { BlobSource, Region } from './blob-source.js';
+import { readRegion } from './blob-source.js';
+import { blobPath, checkDigest, describeDigestText, digestOf, digestString, parseDigest, type Digest } from './digest.js';
+
+/** A manifest, index or config larger than this is refused (registries stop at 4 MiB). */
+export const MAX_METADATA_BYTES = 16 << 20;
+/** Indexes nested in indexes, at most. */
+export const MAX_INDEX_DEPTH = 8;
+/** Layers of one image, at most (Docker's overlay driver stops at 128). */
+export const MAX_LAYERS = 1000;
+
+export interface LayerRef {
+  /** The member holding the layer blob, as named in the image (for messages). */
+  name: string;
+  region: Region;
+  /** The blob's own digest (of the bytes as stored, compressed or not), when the image says it. */
+  digest?: Digest;
+  /** The digest of the uncompressed tar, from the config's rootfs.diff_ids, when it has them. */
+  diffId?: Digest;
+  mediaType?: string;
+}
+
+export interface ImageLayers {
+  layers: LayerRef[];
+  /** The config document, checked to be an object (undefined when the image names none). */
+  config?: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+
+const MEDIA_INDEX = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
+
+function malformed(source: BlobSource, message: string): ElfpackError {
+  return new ElfpackError('IMAGE_MALFORMED', message, { path: source.label, step: 'image' });
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A JSON member: bounded, optionally checked against a digest and a size, parsed without quoting. */
+function readJson(source: BlobSource, what: string, region: Region, want?: { digest: Digest; size?: number }): unknown {
+  if (want?.size !== undefined && region.size !== want.size) {
+    throw malformed(source, `${what} is ${region.size} bytes, its descriptor says ${want.size}`);
+  }
+  const bytes = readRegion(region, MAX_METADATA_BYTES, what, source.label);
+  if (want) checkDigest(digestOf(bytes, want.digest.algorithm), want.digest, what, source.label);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw malformed(source, `${what} is not valid JSON`);
+  }
+}
+
+interface Descriptor { mediaType?: string; digest: Digest; size: number; platform?: Json; annotations?: Json }
+
+/** A descriptor (descriptor.md): a registered digest, a whole non-negative size, a string media type. */
+function descriptor(source: BlobSource, v: unknown, what: string): Descriptor {
+  if (!isObject(v)) throw malformed(source, `${what} is not a descriptor object`);
+  const digest = parseDigest(v.digest);
+  if (!digest) throw malformed(source, `${what} has no valid digest (${describeDigestText(v.digest)}; want sha256:<64 hex> or sha512:<128 hex>)`);
+  if (!Number.isSafeInteger(v.size) || (v.size as number) < 0) throw malformed(source, `${what} has no valid size`);
+  if (v.mediaType !== undefined && typeof v.mediaType !== 'string') throw malformed(source, `${what} has a media type that is not a string`);
+  return {
+    digest, size: v.size as number, mediaType: v.mediaType as string | undefined,
+    platform: isObject(v.platform) ? v.platform : undefined, annotations: isObject(v.annotations) ? v.annotations : undefined,
+  };
+}
+
+function blobRegion(source: BlobSource, d: Descriptor, what: string): Region {
+  const r = source.region(blobPath(d.digest));
+  if (!r) throw malformed(source, `not a complete image: ${what} ${digestString(d.digest)} is missing`);
+  if (r.size !== d.size) throw malformed(source, `${what} ${digestString(d.digest)} is ${r.size} bytes, its descriptor says ${d.size}`);
+  return r;
+}
+
+/** BuildKit puts attestation manifests (platform unknown/unknown) beside the images of an index. */
+function isAttestation(d: Descriptor): boolean {
+  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || (d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown');
+}
+
+function arrayOf(source: BlobSource, v: unknown, what: string, max: number): unknown[] {
+  if (!Array.isArray(v)) throw malformed(source, `${what} is not a list`);
+  if (v.length > max) throw new ElfpackError('IMAGE_LIMIT', `${what} has ${v.length} entries, more than the ${max} allowed: refused`, { path: source.label, step: 'image' });
+  return v;
+}
+
+/** The layers and config of the image in `source` (its first image, for a multi-image index). */
+export function readImageLayers(source: BlobSource): ImageLayers {
+  const dockerRegion = source.region('manifest.json');
+  if (dockerRegion) return fromDockerManifest(source, readJson(source, 'manifest.json', dockerRegion));
+  const indexRegion = source.region('index.json');
+  if (!indexRegion) throw malformed(source, 'not an image: no manifest.json or index.json');
+  return fromOciIndex(source, readJson(source, 'index.json', indexRegion));
+}
+
+/** docker save's manifest.json: [{Config, RepoTags, Layers}], names of members rather than digests. */
+function fromDockerManifest(source: BlobSource, doc: unknown): ImageLayers {
+  const list = arrayOf(source, doc, 'manifest.json', MAX_LAYERS);
+  if (!list.length || !isObject(list[0])) throw malformed(source, 'manifest.json names no image');
+  const m = list[0];
+  const names = arrayOf(source, m.Layers, 'manifest.json Layers', MAX_LAYERS);
+  if (!names.every((n): n is string => typeof n === 'string' && n.length > 0)) throw malformed(source, 'manifest.json Layers holds something that is not a file name');
+  if (m.Config !== undefined && typeof m.Config !== 'string') throw malformed(source, 'manifest.json Config is not a file name');
+  let config: Json | undefined;
+  if (m.Config) {
+    const r = source.region(m.Config);
+    if (!r) throw malformed(source, `not a complete image: its config ${printable(m.Config.slice(0, 100))} is missing`);
+    config = configObject(source, readJson(source, 'the config', r, digestInName(m.Config)));
+  }
+  const layers = names.map((name): LayerRef => {
+    const region = source.region(name);
+    if (!region) throw malformed(source, `not a complete image: layer ${printable(name.slice(0, 100))} is missing`);
+    return { name, region, digest: digestInName(name)?.digest };
+  });
+  return { layers: withDiffIds(source, layers, config), config };
+}
+
+/** Docker 25+ names members blobs/sha256/<hex>; older ones <hex>.json for the config: digests either way. */
+function digestInName(name: string): { digest: Digest } | undefined {
+  const m = /^(?:\.?\/)*(?:blobs\/(sha256|sha512)\/([0-9a-f]+)|([0-9a-f]{64})\.json)$/.exec(name);
+  const d = m && parseDigest(m[3] ? `sha256:${m[3]}` : `${m[1]}:${m[2]}`);
+  return d ? { digest: d } : undefined;
+}
+
+/** index.json and what it names: nested indexes followed to their first image, never in a circle. */
+function fromOciIndex(source: BlobSource, doc: unknown): ImageLayers {
+  let index = doc;
+  let what = 'index.json';
+  const seen = new Set<string>();
+  for (let depth = 0; ; depth++) {
+    if (!isObject(index)) throw malformed(source, `${what} is not a JSON object`);
+    const list = arrayOf(source, index.manifests, `${what} manifests`, 100_000);
+    const descs = list.map((d, i) => descriptor(source, d, `${what} manifests[${i}]`));
+    const d = descs.find((x) => !isAttestation(x)) ?? descs[0];
+    if (!d) throw malformed(source, `${what} names no image`);
+    const key = digestString(d.digest);
+    if (seen.has(key)) throw malformed(source, `the image index ${key} names itself, directly or through another index: a loop`);
+    seen.add(key);
+    const next = readJson(source, `manifest ${key}`, blobRegion(source, d, 'manifest'), d);
+    if (!isObject(next)) throw malformed(source, `manifest ${key} is not a JSON object`);
+    if (Array.isArray(next.manifests) || MEDIA_INDEX.includes(String(next.mediaType ?? d.mediaType))) {
+      if (depth + 1 >= MAX_INDEX_DEPTH) throw new ElfpackError('IMAGE_LIMIT', `image indexes nested more than ${MAX_INDEX_DEPTH} deep: refused`, { path: source.label, step: 'image' });
+      index = next;
+      what = `image index ${key}`;
+      continue;
+    }
+    return fromManifest(source, next, key);
+  }
+}
+
+function fromManifest(source: BlobSource, m: Json, key: string): ImageLayers {
+  const layerDescs = arrayOf(source, m.layers, `manifest ${key} layers`, MAX_LAYERS).map((l, i) => descriptor(source, l, `manifest ${key} layers[${i}]`));
+  let config: Json | undefined;
+  if (m.config !== undefined) {
+    const c = descriptor(source, m.config, `manifest ${key} config`);
+    config = configObject(source, readJson(source, `config ${digestString(c.digest)}`, blobRegion(source, c, 'config'), c));
+  }
+  const layers = layerDescs.map((d): LayerRef => ({ name: blobPath(d.digest), region: blobRegion(source, d, 'layer'), digest: d.digest, mediaType: d.mediaType }));
+  return { layers: withDiffIds(source, layers, config), config };
+}
+
+/** The config must be an object; the fields that decide what runs are checked for their types. */
+function configObject(source: BlobSource, v: unknown): Json {
+  if (!isObject(v)) throw malformed(source, 'the image config is not a JSON object');
+  const c = v.config;
+  if (c !== undefined && c !== null) {
+    if (!isObject(c)) throw malformed(source, 'the image config\'s "config" is not an object');
+    for (const k of ['Entrypoint', 'Cmd', 'Env']) {
+      const f = c[k];
+      if (f !== undefined && f !== null && !(Array.isArray(f) && f.every((s) => typeof s === 'string'))) throw malformed(source, `the image config's ${k} is not a list of strings`);
+    }
+    for (const k of ['WorkingDir', 'User']) if (c[k] !== undefined && c[k] !== null && typeof c[k] !== 'string') throw malformed(source, `the image config's ${k} is not a string`);
+  }
+  for (const k of ['architecture', 'os', 'variant']) if (v[k] !== undefined && typeof v[k] !== 'string') throw malformed(source, `the image config's ${k} is not a string`);
+  return v;
+}
+
+/** rootfs.diff_ids, one per layer, when the config lists them (an empty or absent list says nothing). */
+function withDiffIds(source: BlobSource, layers: LayerRef[], config: Json | undefined): LayerRef[] {
+  const rootfs = config?.rootfs;
+  if (rootfs === undefined || rootfs === null) return layers;
+  if (!isObject(rootfs)) throw malformed(source, 'the image config\'s rootfs is not an object');
+  if (rootfs.diff_ids === undefined || rootfs.diff_ids === null) return layers;
+  const ids = arrayOf(source, rootfs.diff_ids, 'the image config\'s rootfs.diff_ids', MAX_LAYERS);
+  if (!ids.length) return layers;
+  if (ids.length !== layers.length) throw malformed(source, `the config lists ${ids.length} diff_ids for ${layers.length} layers`);
+  return layers.map((l, i) => {
+    const diffId = parseDigest(ids[i]);
+    if (!diffId) throw malformed(source, `the config's diff_ids[${i}] is not a valid digest (${describeDigestText(ids[i])})`);
+    return { ...l, diffId };
+  });
+}
