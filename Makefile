@@ -4,7 +4,7 @@ FIXTURES ?= build/fixtures
 NODE_BIN := node_modules/.bin
 export FIXTURES
 
-.PHONY: all install build deps test test-only bench demo clean fixtures
+.PHONY: all install build deps test test-only bench demo clean fixtures fuzz
 
 all: build
 
@@ -49,6 +49,13 @@ test:
 
 test-only:
 	$(NODE_BIN)/mocha --reporter test/support/summary-reporter.cjs --timeout 60000 'dist/test/**/*.test.js'
+
+# Structure-aware mutants of the ELF samples and of generated images through ldd --json, for
+# FUZZ_SECONDS (default 600) from FUZZ_SEED (default: the clock); failures are kept in build/fuzz-failures.
+# `make test` runs a fixed-seed slice (test/fuzz/fuzz-slice.test.ts).
+FUZZ_SECONDS ?= 600
+fuzz: build
+	node dist/test/fuzz/fuzz.js --time $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) --stats
 
 bench: deps build
 	node dist/test/bench/bench.js

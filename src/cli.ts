@@ -10,6 +10,7 @@ import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
 import { HostRoot } from './root/host-root.js';
 import { tempNameFor } from './temp-files.js';
+import { printable } from './printable.js';
 import type { Painter } from './commands/ldd.js';
 import type { PushResult } from './sinks/registry.js';
 
@@ -405,8 +406,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (debug && err.stack) io.stderr(err.stack + '\n');
       return err.code === 'USAGE' ? 2 : 1;
     }
-    io.stderr(`elfpack: ${(err as Error)?.message ?? String(err)}\n`);
-    if (debug && (err as Error)?.stack) io.stderr((err as Error).stack + '\n');
+    // The operating system refusing something we did not wrap (ENOSPC, EACCES…) is said as it is;
+    // anything else is a bug in elfpack, and says so (the fuzzer looks for this line).
+    const e = err as NodeJS.ErrnoException;
+    const system = typeof e?.code === 'string' && typeof e?.syscall === 'string';
+    io.stderr(`elfpack: ${system ? '' : 'internal error: '}${printable(String(e?.message ?? err))}${system || debug ? '' : ' (run with --debug for the stack)'}\n`);
+    if (debug && e?.stack) io.stderr(e.stack + '\n');
     return 1;
   }
 }

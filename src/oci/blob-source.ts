@@ -41,9 +41,7 @@ export async function listMembers(file: string, label = file): Promise<Map<strin
       return;
     }
     if (h.type === 'file' || h.type === 'contiguous-file' || !h.type) out.set(memberKey(h.name), { file, offset: (h as { byteOffset?: number }).byteOffset!, size: h.size ?? 0 });
-    stream.on('end', () => next());
-    stream.on('error', () => undefined); // the extractor reports the same error
-    stream.resume();
+    skipEntry(h, stream, next);
   });
   try {
     await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), ex);
@@ -52,6 +50,22 @@ export async function listMembers(file: string, label = file): Promise<Map<strin
     throw new ElfpackError('IMAGE_MALFORMED', `not a readable image tar: ${describeTarError(err)}`, { path: label, step: 'image', cause: err });
   }
   return out;
+}
+
+/**
+ * Moves tar-stream past an entry whose bytes are not wanted. A directory's stream never ends when
+ * its header claims a size (tar-stream 3 neither reads nor skips those bytes), so waiting for its
+ * end would stall the whole archive: a directory goes on at once.
+ */
+export function skipEntry(h: { type?: string | null }, stream: { on(e: 'end' | 'error', f: () => void): unknown; resume(): unknown }, next: () => void): void {
+  stream.on('error', () => undefined); // the extractor reports the same error
+  if (h.type === 'directory') {
+    stream.resume();
+    next();
+    return;
+  }
+  stream.on('end', () => next());
+  stream.resume();
 }
 
 /** tar-stream's errors, said as what is wrong with the file (its messages name no file). */

@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { ElfpackError } from '../errors.js';
-import { describeTarError } from '../oci/blob-source.js';
+import { describeTarError, skipEntry } from '../oci/blob-source.js';
 import { printable } from '../printable.js';
 import type { FileType } from './root.js';
 
@@ -140,9 +140,7 @@ export class FsIndex {
     const layer = ++this.layers;
     const ex = extract();
     ex.on('entry', (h, stream, next) => {
-      stream.on('end', () => next());
-      stream.on('error', () => undefined); // the extractor reports the same error
-      stream.resume(); // the bytes stay where they are: only their offset is kept
+      skipEntry(h, stream, next); // the bytes stay where they are: only their offset is kept
       try {
         this.applyEntry(h, file, offset + (h as { byteOffset?: number }).byteOffset!, layer, label);
       } catch (err) {

@@ -207,6 +207,19 @@ describe('oci: hostile image roots are refused, never followed', function () {
     await refused(writeArchive(join(dir, 't.tar'), img.files), /layer blobs\/sha256\/[0-9a-f]{64} does not match its digest/);
   });
 
+  it('docker save before 25 (<id>/layer.tar, <hex>.json): the config is checked by its name, each layer by its diff_id', async () => {
+    const layer = tarOf([...APP, { name: 'etc/x', body: 'original' }]);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`] } }));
+    const legacy = (layerBytes: Buffer, configBytes = config) => new Map([
+      ['manifest.json', Buffer.from(JSON.stringify([{ Config: `${sha256(config)}.json`, RepoTags: ['x:1'], Layers: ['0123abcd/layer.tar'] }]))],
+      [`${sha256(config)}.json`, configBytes], ['0123abcd/layer.tar', layerBytes],
+    ]);
+    const root = await openImageRoot(writeArchive(join(dir, 'ok.tar'), legacy(layer)));
+    expect(root.kind('/etc/x')).to.equal('file');
+    await refused(writeArchive(join(dir, 'tampered.tar'), legacy(Buffer.from(layer.toString('latin1').replace('original', 'tampered'), 'latin1'))), /layer 0123abcd\/layer\.tar does not match its digest/);
+    await refused(writeArchive(join(dir, 'cfg.tar'), legacy(layer, Buffer.from(config.toString().replace('amd64', 'arm64')))), /the config does not match its digest/);
+  });
+
   it('a gzip layer that does not unpack to its diff_id is refused and leaves nothing in the cache', async () => {
     const layer = gzipSync(tarOf(APP));
     const img = ociImage([layer], { diffIds: [`sha256:${sha256('something else')}`] });

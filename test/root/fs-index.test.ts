@@ -99,4 +99,10 @@ describe('root/fs-index: an image\'s files, bounded and linear', function () {
     expect(idx.get('/lib/libc.so.6')).to.equal(undefined); // the index never follows links: resolve-path does
     expect(idx.paths().sort()).to.deep.equal(['/', '/lib', '/usr', '/usr/lib', '/usr/lib/libc.so.6']);
   });
+
+  it('a directory entry that claims a size does not stall the reading (tar-stream never ends its stream)', async () => {
+    const idx = new FsIndex();
+    await apply(idx, [{ name: 'lib/', type: '5', size: 1 }, { name: 'lib/x', body: 'x' }, { name: 'd2/', type: '5', size: 1 << 20 }]);
+    expect(idx.get('/lib')?.type).to.equal('dir');
+  });
 });
