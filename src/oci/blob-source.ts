@@ -32,7 +32,13 @@ function memberKey(name: string): string {
 
 /** Every regular member of a tar with where its bytes start: read once, contents skipped. */
 export async function listMembers(file: string, label = file): Promise<Map<string, Region>> {
-  const out = new Map<string, Region>();
+  return (await listArchive(file, label)).files;
+}
+
+/** The regular members of a tar, and its symbolic links (older docker save links a repeated layer to the first). */
+async function listArchive(file: string, label: string): Promise<{ files: Map<string, Region>; links: Map<string, string> }> {
+  const files = new Map<string, Region>();
+  const links = new Map<string, string>();
   const ex = extract();
   let count = 0;
   ex.on('entry', (h, stream, next) => {
@@ -40,7 +46,14 @@ export async function listMembers(file: string, label = file): Promise<Map<strin
       ex.destroy(new ElfpackError('IMAGE_LIMIT', `the archive holds more than ${MAX_ARCHIVE_MEMBERS} members: refused`, { path: label, step: 'image' }));
       return;
     }
-    if (h.type === 'file' || h.type === 'contiguous-file' || !h.type) out.set(memberKey(h.name), { file, offset: (h as { byteOffset?: number }).byteOffset!, size: h.size ?? 0 });
+    const key = memberKey(h.name);
+    if (h.type === 'file' || h.type === 'contiguous-file' || !h.type) {
+      files.set(key, { file, offset: (h as { byteOffset?: number }).byteOffset!, size: h.size ?? 0 });
+      links.delete(key);
+    } else if (h.type === 'symlink' && h.linkname) {
+      links.set(key, h.linkname);
+      files.delete(key);
+    }
     skipEntry(h, stream, next);
   });
   try {
@@ -49,7 +62,35 @@ export async function listMembers(file: string, label = file): Promise<Map<strin
     if (err instanceof ElfpackError) throw err;
     throw new ElfpackError('IMAGE_MALFORMED', `not a readable image tar: ${describeTarError(err)}`, { path: label, step: 'image', cause: err });
   }
-  return out;
+  return { files, links };
+}
+
+/** Links followed from one member name, at most. */
+const MAX_MEMBER_LINKS = 8;
+
+/** The members of an image tar; a member that is a relative symlink is followed inside the archive. */
+export async function archiveSource(file: string, label = file): Promise<BlobSource> {
+  const { files, links } = await listArchive(file, label);
+  return {
+    label,
+    region(name) {
+      let key = memberKey(name);
+      for (let hops = 0; hops <= MAX_MEMBER_LINKS; hops++) {
+        const found = files.get(key);
+        if (found) return found;
+        const target = links.get(key);
+        if (target === undefined || target.startsWith('/')) return undefined;
+        // Resolved lexically against the link's directory; ".." never leaves the archive.
+        const parts = key.split('/').slice(0, -1);
+        for (const c of target.split('/')) {
+          if (c === '..') parts.pop();
+          else if (c && c !== '.') parts.push(c);
+        }
+        key = parts.join('/');
+      }
+      return undefined;
+    },
+  };
 }
 
 /**
@@ -75,12 +116,6 @@ export function describeTarError(err: unknown): string {
   if (/invalid tar header|checksum/i.test(msg)) return 'a tar header is damaged';
   if (/pax|header size|too large/i.test(msg)) return 'a tar header is too large';
   return printable(msg.slice(0, 120));
-}
-
-/** The members of an image tar. */
-export async function archiveSource(file: string, label = file): Promise<BlobSource> {
-  const members = await listMembers(file, label);
-  return { label, region: (name) => members.get(memberKey(name)) };
 }
 
 /**

@@ -218,6 +218,20 @@ describe('oci: hostile image roots are refused, never followed', function () {
     expect(root.kind('/etc/x')).to.equal('file');
     await refused(writeArchive(join(dir, 'tampered.tar'), legacy(Buffer.from(layer.toString('latin1').replace('original', 'tampered'), 'latin1'))), /layer 0123abcd\/layer\.tar does not match its digest/);
     await refused(writeArchive(join(dir, 'cfg.tar'), legacy(layer, Buffer.from(config.toString().replace('amd64', 'arm64')))), /the config does not match its digest/);
+
+    // A repeated layer is a symlink to the first (docker save did so); links stay inside the archive.
+    const twice = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`, `sha256:${sha256(layer)}`] } }));
+    const linked = (link: string) => writeFileSync(join(dir, 'linked.tar'), tarOf([
+      { name: 'manifest.json', body: JSON.stringify([{ Config: `${sha256(twice)}.json`, Layers: ['0123abcd/layer.tar', '4567ef/layer.tar'] }]) },
+      { name: `${sha256(twice)}.json`, body: twice }, { name: '0123abcd/layer.tar', body: layer },
+      { name: '4567ef/layer.tar', type: '2', link }, { name: 'loop/layer.tar', type: '2', link: '../loop/layer.tar' },
+    ]));
+    linked('../0123abcd/layer.tar');
+    expect((await openImageRoot(join(dir, 'linked.tar'))).kind('/etc/x')).to.equal('file');
+    for (const bad of ['../../../../etc/passwd', '/etc/passwd', '../loop/layer.tar']) {
+      linked(bad);
+      await refused(join(dir, 'linked.tar'), /layer 4567ef\/layer\.tar is missing/);
+    }
   });
 
   it('a gzip layer that does not unpack to its diff_id is refused and leaves nothing in the cache', async () => {
