@@ -216,7 +216,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   // How to reach a registry: for push and for every image-writing command's --push.
   const registryOptions = (c: Command) => c
     .option('--insecure', 'allow plain HTTP to a registry that is not on localhost')
-    .option('--ca-file <pem>', 'trust this CA for the registry\'s certificate');
+    .option('--ca-file <pem>', 'trust this CA for the registry\'s certificate')
+    // Checked while parsing, so a bad value stops `pack --push` before anything is packed.
+    .option('--timeout <seconds>', 'fail a registry request that makes no progress for this long (default 300)', (v: string) => {
+      if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0 || Number(v) > 86_400) throw new ElfpackError('USAGE', `--timeout ${v}: want seconds, more than 0 and at most 86400`);
+      return Number(v);
+    });
 
   // Options every image-writing command shares.
   const imageOptions = (c: Command) => registryOptions(c
@@ -276,11 +281,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return result;
   };
 
-  const pushTo = async (tar: string, ref: string, o: { insecure?: boolean; caFile?: string }): Promise<PushResult> => {
+  const pushTo = async (tar: string, ref: string, o: { insecure?: boolean; caFile?: string; timeout?: number }): Promise<PushResult> => {
     const { pushArchive } = await import('./sinks/registry.js');
     const r = await pushArchive(tar, ref, {
       insecure: o.insecure,
       caFile: o.caFile && resolveHostPath(io.cwd, o.caFile),
+      timeoutMs: o.timeout === undefined ? undefined : Math.round(o.timeout * 1000),
       dockerConfigDir: io.env.DOCKER_CONFIG || join(io.env.HOME || homedir(), '.docker'),
       env: io.env,
       pushedRecord: join(cacheDir(io.env), 'pushed-blobs.json'),

@@ -1,14 +1,15 @@
-// Push an image tar to a registry with the OCI distribution API (distribution-spec "push"), over
-// Node's own fetch: HEAD to skip blobs already there, a cross-repository mount for blobs pushed
-// before to another repository of the registry, monolithic upload (chunked past a size), then
-// the manifests, then the index. A manifest goes up only after all its blobs are there.
-import { createReadStream, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Push an image tar to a registry with the OCI distribution API (distribution-spec "push"): HEAD
+// to skip blobs already there, a cross-repository mount for blobs pushed before to another
+// repository of the registry, monolithic upload (chunked past a size), then the manifests, then
+// the index. A manifest goes up only after all its blobs are there. HTTP (retries, deadline,
+// redirects) is in registry-http.ts.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
 import { ElfpackError } from '../errors.js';
 import { listMembers, readRegion, type Region } from '../root/image-root.js';
 import { MEDIA } from '../image/image.js';
 import { findCredentials, isLocalRegistry, parseChallenge, parseRef, type Credentials, type ImageRef } from './registry-auth.js';
+import { RegistryHttp, describeRequest, describeStatus, isCertificateError, isPlainHttpServer, rootCause, type HttpAnswer, type RequestBody } from './registry-http.js';
 
 export interface PushOptions {
   /** Plain HTTP for a registry that is not on the loopback. */
@@ -21,14 +22,21 @@ export interface PushOptions {
   env: NodeJS.ProcessEnv;
   /** A JSON file remembering which repository holds which blob, for cross-repository mounts. */
   pushedRecord?: string;
-  /** Attempts per request on 5xx, 429 and dropped connections (default 5). */
+  /** Tries per request on 408, 429, 5xx and dropped connections, the first included (default 5). */
   attempts?: number;
   /** First retry delay in ms, doubled each time (default 250). */
   backoffMs?: number;
+  /** The longest wait between two tries, whatever the registry's Retry-After asks (default 60 000 ms). */
+  retryWaitCapMs?: number;
+  /** How long a request may go without progress (connecting, sending, answering) before the push fails (default 300 000 ms). */
+  timeoutMs?: number;
   /** Blobs larger than this go up in chunks of this size (default 64 MiB). */
   chunkSize?: number;
   onProgress?: (line: string) => void;
 }
+
+/** The deadline of a request without progress when PushOptions.timeoutMs is not given. */
+export const DEFAULT_TIMEOUT_MS = 300_000;
 
 export interface PushResult {
   ref: string;
@@ -53,21 +61,25 @@ export async function pushArchive(tar: string, refText: string, opts: PushOption
   const top = JSON.parse(readRegion(indexRegion, 16 << 20).toString('utf8')).manifests?.[0] as Desc | undefined;
   if (!top) throw new ElfpackError('USAGE', 'index.json names no image', { path: tar, step: 'push' });
   const client = new RegistryClient(ref, opts);
-  await client.connect(); // before any URL is made: they start from the scheme it finds
-  const counts = { uploaded: 0, skipped: 0, mounted: 0 };
-  const pushManifest = async (d: Desc, reference: string) => {
-    const body = readRegion(member(d.digest), 16 << 20);
-    const m = JSON.parse(body.toString('utf8')) as { config?: Desc; layers?: Desc[]; manifests?: Desc[] };
-    if (m.manifests) {
-      for (const child of m.manifests) await pushManifest(child, child.digest);
-    } else {
-      for (const b of [m.config!, ...(m.layers ?? [])]) counts[await client.pushBlob(b, member(b.digest))]++;
-    }
-    await client.putManifest(d, body, reference);
-  };
-  await pushManifest(top, ref.tag);
-  client.saveRecord();
-  return { ref: `${ref.registry}/${ref.repository}:${ref.tag}`, digest: top.digest, blobs: counts };
+  try {
+    await client.connect(); // before any URL is made: they start from the scheme it finds
+    const counts = { uploaded: 0, skipped: 0, mounted: 0 };
+    const pushManifest = async (d: Desc, reference: string) => {
+      const body = readRegion(member(d.digest), 16 << 20);
+      const m = JSON.parse(body.toString('utf8')) as { config?: Desc; layers?: Desc[]; manifests?: Desc[] };
+      if (m.manifests) {
+        for (const child of m.manifests) await pushManifest(child, child.digest);
+      } else {
+        for (const b of [m.config!, ...(m.layers ?? [])]) counts[await client.pushBlob(b, member(b.digest))]++;
+      }
+      await client.putManifest(d, body, reference);
+    };
+    await pushManifest(top, ref.tag);
+    client.saveRecord();
+    return { ref: `${ref.registry}/${ref.repository}:${ref.tag}`, digest: top.digest, blobs: counts };
+  } finally {
+    await client.close();
+  }
 }
 
 class RegistryClient {
@@ -76,10 +88,18 @@ class RegistryClient {
   private challenge?: { scheme: string; params: Record<string, string> };
   private creds?: Credentials;
   private credsRead = false;
-  private dispatcher?: unknown;
+  private http: RegistryHttp;
   private record: Record<string, Record<string, string[]>> = {};
 
   constructor(private ref: ImageRef, private opts: PushOptions) {
+    this.http = new RegistryHttp({
+      attempts: opts.attempts ?? 5,
+      backoffMs: opts.backoffMs ?? 250,
+      retryWaitCapMs: opts.retryWaitCapMs ?? 60_000,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      caFile: opts.caFile,
+      onProgress: opts.onProgress,
+    });
     if (opts.pushedRecord) {
       try {
         this.record = JSON.parse(readFileSync(opts.pushedRecord, 'utf8'));
@@ -97,42 +117,36 @@ class RegistryClient {
     return `${this.base}/v2/${this.ref.repository}`;
   }
 
-  /** Finds the scheme (HTTPS, or HTTP where allowed) and the auth challenge, with GET /v2/. */
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  /**
+   * Finds the scheme and the auth challenge with GET /v2/, retried like any request: HTTPS, or
+   * plain HTTP where allowed when the server answers the TLS handshake in plain HTTP.
+   */
   async connect(): Promise<void> {
     if (this.base) return;
-    if (this.opts.caFile) {
-      const { Agent } = await import('undici');
-      this.dispatcher = new Agent({ connect: { ca: readFileSync(this.opts.caFile) } });
-    }
     const plainOk = this.opts.insecure || isLocalRegistry(this.ref.registry);
-    let res: Response | undefined;
-    let httpsError: unknown;
+    const fail = (message: string) => new ElfpackError('REGISTRY', `GET /v2/: ${message}`, { path: this.ref.registry, step: 'push' });
+    let base = `https://${this.host}`;
+    let ping: HttpAnswer;
     try {
-      this.base = `https://${this.host}`;
-      res = await this.send('GET', `${this.base}/v2/`, {}, undefined, true);
+      ping = await this.http.send({ method: 'GET', url: `${base}/v2/` }, (e) => isCertificateError(e) || isPlainHttpServer(e));
     } catch (err) {
-      httpsError = err;
+      const code = rootCause(err).code;
+      if (isCertificateError(err)) throw fail(`its TLS certificate is not trusted (${code}): give the private CA with --ca-file CA.pem`);
+      if (!isPlainHttpServer(err)) throw err;
+      if (!plainOk) throw fail(`the registry does not speak HTTPS (${code}); plain HTTP only with --insecure, or for localhost`);
+      base = `http://${this.host}`;
+      ping = await this.http.send({ method: 'GET', url: `${base}/v2/` });
     }
-    if (!res && isCertificateError(httpsError)) {
-      this.base = undefined;
-      throw new ElfpackError('REGISTRY', `its TLS certificate is not trusted (${describeNetError(httpsError)}): give the private CA with --ca-file CA.pem`, { path: this.ref.registry, step: 'push' });
+    if (ping.status === 401) this.challenge = parseChallenge(ping.headers.get('www-authenticate'));
+    else if (ping.status >= 500 || ping.status === 429) throw registryError(ping, 'the registry failed');
+    else if (ping.status < 200 || ping.status > 299) {
+      throw new ElfpackError('REGISTRY', `not a registry: GET ${base}/v2/ answered ${ping.status} (the distribution API starts at /v2/)`, { path: this.ref.registry, step: 'push' });
     }
-    if (!res && plainOk) {
-      this.base = `http://${this.host}`;
-      res = await this.send('GET', `${this.base}/v2/`, {}, undefined, true).catch(() => undefined);
-    }
-    if (!res) {
-      this.base = undefined;
-      const why = describeNetError(httpsError);
-      throw new ElfpackError('REGISTRY', `cannot reach the registry over HTTPS (${why})${plainOk ? ' nor HTTP' : '; plain HTTP only with --insecure, or for localhost'}`, { path: this.ref.registry, step: 'push' });
-    }
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.status === 401) this.challenge = parseChallenge(res.headers.get('www-authenticate'));
-    else if (!res.ok) {
-      const base = this.base;
-      this.base = undefined;
-      throw new ElfpackError('REGISTRY', `not a registry: GET ${base}/v2/ answered ${res.status} (the distribution API starts at /v2/)`, { path: this.ref.registry, step: 'push' });
-    }
+    this.base = base;
   }
 
   private credentials(): Credentials | undefined {
@@ -153,126 +167,106 @@ class RegistryClient {
     if (from) url.searchParams.append('scope', `repository:${from}:pull`);
     const creds = this.credentials();
     const headers: Record<string, string> = creds ? { authorization: basic(creds) } : {};
-    const res = await this.send('GET', url.toString(), headers);
-    if (res.status === 401 || res.status === 403) throw authError(this.ref, res.status, !!creds);
-    if (!res.ok) throw await registryError(res, 'token request');
-    const j = (await res.json()) as { token?: string; access_token?: string };
+    const res = await this.http.send({ method: 'GET', url: url.toString(), headers });
+    if (res.status === 401 || res.status === 403) throw authError(this.ref, res, !!creds);
+    if (res.status !== 200) throw registryError(res, 'the token request failed');
+    let j: { token?: string; access_token?: string };
+    try {
+      j = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      throw registryError(res, 'the token server did not answer JSON');
+    }
     this.token = j.token ?? j.access_token;
   }
 
-  private authHeader(): Record<string, string> {
+  /** Credentials go to the registry's own origin only: an upload Location elsewhere (storage) gets none. */
+  private authHeader(url: string): Record<string, string> {
+    if (new URL(url).origin !== new URL(this.base!).origin) return {};
     if (this.token) return { authorization: `Bearer ${this.token}` };
     const creds = this.challenge?.scheme === 'basic' ? this.credentials() : undefined;
     return creds ? { authorization: basic(creds) } : {};
   }
 
-  /** One request with retries on 5xx, 429 and dropped connections, and one re-authorization on 401. */
-  private async request(method: string, url: string, headers: Record<string, string> = {}, body?: () => BodyInit | undefined, from?: string): Promise<Response> {
+  /** One request (retried by RegistryHttp), with one re-authorization on 401. */
+  private async request(method: string, url: string, headers: Record<string, string> = {}, body?: RequestBody, from?: string): Promise<HttpAnswer> {
     await this.connect();
     if (this.challenge?.scheme === 'bearer' && (!this.token || from)) await this.authorize(from);
     let reauthorized = false;
     for (;;) {
-      const res = await this.send(method, url, { ...headers, ...this.authHeader() }, body);
+      const res = await this.http.send({ method, url, headers: { ...headers, ...this.authHeader(url) }, body });
       if (res.status === 401 && !reauthorized && this.challenge?.scheme === 'bearer') {
         reauthorized = true;
-        await res.arrayBuffer().catch(() => undefined);
         await this.authorize(from);
         continue;
       }
-      // A token without the scope asked for is a 401 with error="insufficient_scope": a permission problem.
-      const scope = res.status === 401 && parseChallenge(res.headers.get('www-authenticate'))?.params.error === 'insufficient_scope';
-      if (res.status === 401 || res.status === 403) throw authError(this.ref, scope ? 403 : res.status, !!this.credentials());
+      if (res.status === 401 || res.status === 403) throw authError(this.ref, res, !!this.credentials());
       return res;
-    }
-  }
-
-  /** fetch, retried with backoff on 5xx, 429 and network failures; `once` tries a single time. */
-  private async send(method: string, url: string, headers: Record<string, string>, body?: () => BodyInit | undefined, once = false): Promise<Response> {
-    const attempts = once ? 1 : this.opts.attempts ?? 5;
-    let delay = this.opts.backoffMs ?? 250;
-    for (let i = 1; ; i++) {
-      try {
-        const b = body?.();
-        const res = await fetch(url, {
-          method, headers, body: b, redirect: 'follow',
-          // A streamed body (a file region) needs duplex: 'half' in Node's fetch.
-          ...(b && typeof (b as ReadableStream).getReader === 'function' ? { duplex: 'half' } : {}),
-          ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
-        } as RequestInit);
-        if ((res.status >= 500 || res.status === 429) && i < attempts) {
-          await res.arrayBuffer().catch(() => undefined);
-          this.opts.onProgress?.(`${method} ${new URL(url).pathname}: ${res.status}, retrying (${i} of ${attempts - 1})`);
-        } else return res;
-      } catch (err) {
-        if (i >= attempts) throw err instanceof ElfpackError ? err : new ElfpackError('REGISTRY', `${method} ${new URL(url).pathname}: ${describeNetError(err)} (after ${attempts} attempts)`, { path: this.ref.registry, step: 'push', cause: err });
-        this.opts.onProgress?.(`${method} ${new URL(url).pathname}: ${describeNetError(err)}, retrying (${i} of ${attempts - 1})`);
-      }
-      await new Promise((r) => setTimeout(r, delay));
-      delay *= 2;
     }
   }
 
   /** Makes sure the registry has the blob: already there, mounted from another repository, or uploaded. */
   async pushBlob(d: Desc, where: Region): Promise<'uploaded' | 'skipped' | 'mounted'> {
-    const head = await this.request('HEAD', `${this.repoUrl}/blobs/${d.digest}`);
-    if (head.ok) {
+    if (await this.hasBlob(d)) {
       this.remember(d.digest);
       return 'skipped';
     }
-    if (head.status !== 404) throw await registryError(head, `HEAD blob ${d.digest}`);
-    let location: string | undefined;
+    let session: string | undefined;
     const from = (this.record[this.ref.registry]?.[d.digest] ?? []).find((r) => r !== this.ref.repository);
     if (from) {
       const m = await this.request('POST', `${this.repoUrl}/blobs/uploads/?mount=${encodeURIComponent(d.digest)}&from=${encodeURIComponent(from)}`, {}, undefined, from);
-      await m.arrayBuffer().catch(() => undefined);
       if (m.status === 201) {
         this.remember(d.digest);
         return 'mounted';
       }
-      if (m.status === 202) location = m.headers.get('location') ?? undefined;
+      // A refused mount (202) has opened an upload session: the upload continues there.
+      if (m.status === 202) session = location(m);
     }
     this.opts.onProgress?.(`uploading ${d.digest.slice(0, 19)} (${d.size} bytes)`);
-    await this.upload(d, where, location);
+    await this.upload(d, where, session);
     this.remember(d.digest);
     return 'uploaded';
   }
 
-  private async upload(d: Desc, where: Region, started?: string): Promise<void> {
-    let location = started ?? await this.startUpload();
+  private async hasBlob(d: Desc): Promise<boolean> {
+    const head = await this.request('HEAD', `${this.repoUrl}/blobs/${d.digest}`);
+    if (head.status === 404) return false;
+    if (head.status < 200 || head.status > 299) throw registryError(head, `checking for blob ${d.digest} failed`);
+    return true;
+  }
+
+  private async upload(d: Desc, where: Region, session?: string): Promise<void> {
+    let at = session ?? await this.startUpload();
     const chunk = this.opts.chunkSize ?? 64 << 20;
-    const stream = (start: number, end: number) => () => Readable.toWeb(createReadStream(where.file, { start: where.offset + start, end: where.offset + end - 1 })) as unknown as BodyInit;
+    const slice = (start: number, end: number): RequestBody => ({ file: where.file, offset: where.offset + start, length: end - start });
+    let done: HttpAnswer;
     if (d.size > chunk) {
-      for (let at = 0; at < d.size; at += chunk) {
-        const end = Math.min(d.size, at + chunk);
-        const res = await this.request('PATCH', location, { 'content-type': 'application/octet-stream', 'content-range': `${at}-${end - 1}`, 'content-length': String(end - at) }, stream(at, end));
-        if (res.status !== 202) throw await registryError(res, `upload of ${d.digest}`);
-        location = this.absolute(res.headers.get('location') ?? location);
+      for (let start = 0; start < d.size; start += chunk) {
+        const end = Math.min(d.size, start + chunk);
+        const res = await this.request('PATCH', at, { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}`, 'content-length': String(end - start) }, slice(start, end));
+        if (res.status !== 202) throw registryError(res, `upload of ${d.digest} failed`);
+        at = location(res) ?? at;
       }
-      const done = await this.request('PUT', withDigest(location, d.digest), { 'content-length': '0' });
-      if (done.status !== 201) throw await registryError(done, `upload of ${d.digest}`);
-      return;
+      done = await this.request('PUT', withDigest(at, d.digest), { 'content-length': '0' });
+    } else {
+      done = await this.request('PUT', withDigest(at, d.digest), { 'content-type': 'application/octet-stream', 'content-length': String(d.size) }, slice(0, d.size));
     }
-    const res = await this.request('PUT', withDigest(location, d.digest), { 'content-type': 'application/octet-stream', 'content-length': String(d.size) }, d.size ? stream(0, d.size) : undefined);
-    if (res.status !== 201) throw await registryError(res, `upload of ${d.digest}`);
+    // A PUT whose answer was lost went through; its retry then finds the session closed (404).
+    if (done.status === 404 && await this.hasBlob(d)) return;
+    if (done.status !== 201) throw registryError(done, `upload of ${d.digest} failed`);
   }
 
   private async startUpload(): Promise<string> {
     const res = await this.request('POST', `${this.repoUrl}/blobs/uploads/`);
-    await res.arrayBuffer().catch(() => undefined);
-    const loc = res.headers.get('location');
-    if (res.status !== 202 || !loc) throw await registryError(res, 'starting an upload');
-    return this.absolute(loc);
-  }
-
-  private absolute(loc: string): string {
-    return new URL(loc, this.base).toString();
+    const at = res.status === 202 ? location(res) : undefined;
+    if (!at) throw registryError(res, `starting an upload failed${res.status === 202 ? ' (no Location)' : ''}`);
+    return at;
   }
 
   async putManifest(d: Desc, body: Buffer, reference: string): Promise<void> {
-    const res = await this.request('PUT', `${this.repoUrl}/manifests/${reference}`, { 'content-type': d.mediaType ?? MEDIA.manifest }, () => new Uint8Array(body));
-    if (res.status !== 201) throw await registryError(res, `the ${d.mediaType === MEDIA.index ? 'index' : 'manifest'} ${d.digest}`, 'rejected');
+    const res = await this.request('PUT', `${this.repoUrl}/manifests/${reference}`, { 'content-type': d.mediaType ?? MEDIA.manifest }, new Uint8Array(body));
+    if (res.status !== 201) throw registryError(res, `the ${d.mediaType === MEDIA.index ? 'index' : 'manifest'} ${d.digest} rejected`);
     const got = res.headers.get('docker-content-digest');
-    if (got && got !== d.digest) throw new ElfpackError('REGISTRY', `the registry stored ${d.digest} as ${got}: it rewrote the manifest`, { path: this.ref.registry, step: 'push' });
+    if (got && got !== d.digest) throw new ElfpackError('REGISTRY', `${describeRequest(res.method, res.url)}: the registry stored ${d.digest} as ${got}: it rewrote the manifest`, { path: new URL(res.url).host, step: 'push' });
   }
 
   private remember(digest: string): void {
@@ -295,6 +289,17 @@ class RegistryClient {
   }
 }
 
+/** The Location of an answer, resolved against the URL of the request that got it (relative forms are allowed). */
+function location(a: HttpAnswer): string | undefined {
+  const loc = a.headers.get('location');
+  if (!loc) return undefined;
+  try {
+    return new URL(loc, a.url).toString();
+  } catch {
+    throw new ElfpackError('REGISTRY', `${describeRequest(a.method, a.url)}: a Location that is no URL (${loc.slice(0, 100)})`, { path: new URL(a.url).host, step: 'push' });
+  }
+}
+
 function withDigest(location: string, digest: string): string {
   const u = new URL(location);
   u.searchParams.set('digest', digest);
@@ -305,38 +310,18 @@ function basic(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 }
 
-function authError(ref: ImageRef, status: number, hadCreds: boolean): ElfpackError {
-  const msg = status === 401
-    ? hadCreds ? 'authentication failed (401): the credentials in the docker config were refused (docker login again)' : 'authentication required (401): no credentials for this registry in the docker config (docker login first)'
-    : `permission denied (403): these credentials may not push to ${ref.repository}`;
-  return new ElfpackError('REGISTRY_AUTH', msg, { path: ref.registry, step: 'push' });
+/** 401 and 403 as one line; a token lacking the scope asked for is a 401 with error="insufficient_scope": a permission problem. */
+function authError(ref: ImageRef, a: HttpAnswer, hadCreds: boolean): ElfpackError {
+  const scope = a.status === 401 && parseChallenge(a.headers.get('www-authenticate'))?.params.error === 'insufficient_scope';
+  const status = `${describeStatus(a)}${scope ? ', insufficient_scope' : ''}`;
+  const msg = a.status === 401 && !scope
+    ? hadCreds ? `authentication failed (${status}): the credentials in the docker config were refused (docker login again)` : `authentication required (${status}): no credentials for this registry in the docker config (docker login first)`
+    : `permission denied (${status}): these credentials may not push to ${ref.repository}`;
+  return new ElfpackError('REGISTRY_AUTH', `${describeRequest(a.method, a.url)}: ${msg}`, { path: new URL(a.url).host, step: 'push' });
 }
 
-async function registryError(res: Response, what: string, verb = 'failed'): Promise<ElfpackError> {
-  let detail = '';
-  try {
-    const j = (await res.json()) as { errors?: { code?: string; message?: string; detail?: unknown }[] };
-    const e = j.errors?.[0];
-    if (e) detail = `: ${e.code ?? ''}${e.message ? ` ${e.message}` : ''}`.replace(/^: $/, '');
-  } catch {
-    // not JSON
-  }
-  const why = res.status === 404 ? 'not found (404): no such repository, or the registry does not serve it' : `${res.status}${detail}`;
-  return new ElfpackError('REGISTRY', `${what} ${verb}: ${why}`, { path: new URL(res.url).host, step: 'push' });
-}
-
-/** The innermost cause: fetch wraps the socket's error, and send() wraps fetch's. */
-function rootCause(err: unknown): { code?: string; message?: string } {
-  let e = err as { cause?: unknown; code?: string; message?: string };
-  for (let i = 0; i < 5 && e?.cause; i++) e = e.cause as typeof e;
-  return e ?? {};
-}
-
-function isCertificateError(err: unknown): boolean {
-  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(rootCause(err).code ?? '');
-}
-
-function describeNetError(err: unknown): string {
-  const c = rootCause(err);
-  return c.code ?? c.message ?? String(err);
+/** "METHOD /path: what: STATUS CODE: message", the registry's own words included. */
+function registryError(a: HttpAnswer, what: string): ElfpackError {
+  const why = a.status === 404 ? `${describeStatus(a)} (no such repository, or the registry does not serve it)` : describeStatus(a);
+  return new ElfpackError('REGISTRY', `${describeRequest(a.method, a.url)}: ${what}: ${why}`, { path: new URL(a.url).host, step: 'push' });
 }
