@@ -47,13 +47,17 @@ function isObject(v: unknown): v is Json {
 
 /** A JSON member: bounded, optionally checked against a digest and a size, parsed without quoting. */
 function readJson(source: BlobSource, what: string, region: Region, want?: { digest: Digest; size?: number }): unknown {
+  return readJsonBytes(source, what, region, want).doc;
+}
+
+function readJsonBytes(source: BlobSource, what: string, region: Region, want?: { digest: Digest; size?: number }): { doc: unknown; bytes: Buffer } {
   if (want?.size !== undefined && region.size !== want.size) {
     throw malformed(source, `${what} is ${region.size} bytes, its descriptor says ${want.size}`);
   }
   const bytes = readRegion(region, MAX_METADATA_BYTES, what, source.label);
   if (want) checkDigest(digestOf(bytes, want.digest.algorithm), want.digest, what, source.label);
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return { doc: JSON.parse(bytes.toString('utf8')), bytes };
   } catch {
     throw malformed(source, `${what} is not valid JSON`);
   }
@@ -197,4 +201,60 @@ function withDiffIds(source: BlobSource, layers: LayerRef[], config: Json | unde
     if (!diffId) throw malformed(source, `the config's diff_ids[${i}] is not a valid digest (${describeDigestText(ids[i])})`);
     return { ...l, diffId };
   });
+}
+
+/** A blob to push: its descriptor as the manifest gives it, and where its bytes are. */
+export interface BlobToPush { mediaType?: string; digest: string; size: number; region: Region }
+
+/** A manifest or index to push, after the blobs (or manifests) it names. */
+export interface ManifestToPush { mediaType: string; digest: string; size: number; body: Buffer; blobs: BlobToPush[] }
+
+const MEDIA_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/**
+ * What pushing the image of index.json takes, in push order: each manifest after its config and
+ * layers, each index after its manifests; the last is what the tag names. Every document is
+ * checked as readImageLayers checks it (digests, sizes, shapes, nesting, no loops).
+ */
+export function readPushOrder(source: BlobSource): ManifestToPush[] {
+  const indexRegion = source.region('index.json');
+  if (!indexRegion) throw malformed(source, 'not an OCI image tar (no index.json): write it with elfpack');
+  const index = readJson(source, 'index.json', indexRegion);
+  if (!isObject(index)) throw malformed(source, 'index.json is not a JSON object');
+  const list = arrayOf(source, index.manifests, 'index.json manifests', 100_000);
+  if (!list.length) throw malformed(source, 'index.json names no image');
+  const order: ManifestToPush[] = [];
+  const seen = new Set<string>();
+  // An explicit stack: [descriptor, depth, expanded]; an index goes out after what it names.
+  const stack: [Descriptor, number, boolean][] = [[descriptor(source, list[0], 'index.json manifests[0]'), 0, false]];
+  const bodies = new Map<string, { doc: Json; bytes: Buffer }>();
+  while (stack.length) {
+    const [d, depth, expanded] = stack.pop()!;
+    const key = digestString(d.digest);
+    const read = bodies.get(key) ?? (() => {
+      const { doc, bytes } = readJsonBytes(source, `manifest ${key}`, blobRegion(source, d, 'manifest'), d);
+      if (!isObject(doc)) throw malformed(source, `manifest ${key} is not a JSON object`);
+      return { doc, bytes };
+    })();
+    bodies.set(key, read);
+    const mediaType = d.mediaType ?? (typeof read.doc.mediaType === 'string' ? read.doc.mediaType : MEDIA_MANIFEST);
+    const isIndex = Array.isArray(read.doc.manifests) || MEDIA_INDEX.includes(mediaType);
+    if (isIndex && !expanded) {
+      if (seen.has(key)) throw malformed(source, `the image index ${key} names itself, directly or through another index: a loop`);
+      seen.add(key);
+      if (depth + 1 >= MAX_INDEX_DEPTH) throw new ElfpackError('IMAGE_LIMIT', `image indexes nested more than ${MAX_INDEX_DEPTH} deep: refused`, { path: source.label, step: 'image' });
+      stack.push([d, depth, true]);
+      const children = arrayOf(source, read.doc.manifests, `image index ${key} manifests`, 100_000).map((c, i) => descriptor(source, c, `image index ${key} manifests[${i}]`));
+      for (const c of children.reverse()) stack.push([c, depth + 1, false]);
+      continue;
+    }
+    const blobs: BlobToPush[] = [];
+    if (!isIndex) {
+      const layers = arrayOf(source, read.doc.layers, `manifest ${key} layers`, MAX_LAYERS).map((l, i) => descriptor(source, l, `manifest ${key} layers[${i}]`));
+      const config = read.doc.config === undefined ? [] : [descriptor(source, read.doc.config, `manifest ${key} config`)];
+      for (const b of [...config, ...layers]) blobs.push({ mediaType: b.mediaType, digest: digestString(b.digest), size: b.size, region: blobRegion(source, b, 'blob') });
+    }
+    order.push({ mediaType, digest: key, size: d.size, body: read.bytes, blobs });
+  }
+  return order;
 }

@@ -53,7 +53,9 @@ export function findCredentials(registry: string, configDir: string, env: NodeJS
     config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ElfpackError('USAGE', `is not readable JSON: ${(err as Error).message}`, { path: join(configDir, 'config.json'), step: 'auth' });
+    // Never JSON.parse's message: it quotes the file, and this one holds credentials.
+    const why = err instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+    throw new ElfpackError('USAGE', why, { path: join(configDir, 'config.json'), step: 'auth' });
   }
   const keys = registry === HUB ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io'] : [registry, `https://${registry}`, `http://${registry}`];
   const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean) ?? config.credsStore;

@@ -6,7 +6,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ElfpackError } from '../errors.js';
-import { listMembers, readRegion, type Region } from '../root/image-root.js';
+import { archiveSource, type Region } from '../oci/blob-source.js';
+import { readPushOrder } from '../oci/read-image.js';
+import { tempNameFor } from '../temp-files.js';
 import { MEDIA } from '../image/image.js';
 import { findCredentials, isLocalRegistry, parseChallenge, parseRef, type Credentials, type ImageRef } from './registry-auth.js';
 import { RegistryHttp, describeRequest, describeStatus, isCertificateError, isPlainHttpServer, rootCause, type HttpAnswer, type RequestBody } from './registry-http.js';
@@ -50,31 +52,18 @@ interface Desc { mediaType: string; digest: string; size: number }
 /** Pushes the image (or multi-platform index) of an elfpack / OCI-layout tar to REF. */
 export async function pushArchive(tar: string, refText: string, opts: PushOptions): Promise<PushResult> {
   const ref = parseRef(refText);
-  const members = await listMembers(tar);
-  const member = (digest: string): Region => {
-    const r = members.get(`blobs/${digest.replace(':', '/')}`);
-    if (!r) throw new ElfpackError('USAGE', `not a complete image: blob ${digest} is missing`, { path: tar, step: 'push' });
-    return r;
-  };
-  const indexRegion = members.get('index.json');
-  if (!indexRegion) throw new ElfpackError('USAGE', 'not an OCI image tar (no index.json): write it with elfpack', { path: tar, step: 'push' });
-  const top = JSON.parse(readRegion(indexRegion, 16 << 20).toString('utf8')).manifests?.[0] as Desc | undefined;
-  if (!top) throw new ElfpackError('USAGE', 'index.json names no image', { path: tar, step: 'push' });
+  // Every digest is checked before it names a blob or a URL, every blob against its size, every
+  // manifest against its digest (read-image.ts).
+  const order = readPushOrder(await archiveSource(tar));
+  const top = order[order.length - 1];
   const client = new RegistryClient(ref, opts);
   try {
     await client.connect(); // before any URL is made: they start from the scheme it finds
     const counts = { uploaded: 0, skipped: 0, mounted: 0 };
-    const pushManifest = async (d: Desc, reference: string) => {
-      const body = readRegion(member(d.digest), 16 << 20);
-      const m = JSON.parse(body.toString('utf8')) as { config?: Desc; layers?: Desc[]; manifests?: Desc[] };
-      if (m.manifests) {
-        for (const child of m.manifests) await pushManifest(child, child.digest);
-      } else {
-        for (const b of [m.config!, ...(m.layers ?? [])]) counts[await client.pushBlob(b, member(b.digest))]++;
-      }
-      await client.putManifest(d, body, reference);
-    };
-    await pushManifest(top, ref.tag);
+    for (const m of order) {
+      for (const b of m.blobs) counts[await client.pushBlob({ mediaType: b.mediaType ?? 'application/octet-stream', digest: b.digest, size: b.size }, b.region)]++;
+      await client.putManifest({ mediaType: m.mediaType, digest: m.digest, size: m.size }, m.body, m === top ? ref.tag : m.digest);
+    }
     client.saveRecord();
     return { ref: `${ref.registry}/${ref.repository}:${ref.tag}`, digest: top.digest, blobs: counts };
   } finally {
@@ -281,8 +270,9 @@ class RegistryClient {
     if (!f) return;
     try {
       mkdirSync(dirname(f), { recursive: true });
-      writeFileSync(`${f}.tmp-${process.pid}`, JSON.stringify(this.record));
-      renameSync(`${f}.tmp-${process.pid}`, f);
+      const tmp = tempNameFor(f);
+      writeFileSync(tmp, JSON.stringify(this.record));
+      renameSync(tmp, f);
     } catch {
       // the cache is an optimization
     }
