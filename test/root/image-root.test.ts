@@ -2,51 +2,20 @@
 // unpacked into the cache, and hostile streams refused or answered inside the index; then the
 // real thing: an image made with `docker import`, saved with `docker save`, packed from.
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeHeader, padding } from '../../src/image/tar-format.js';
 import { FsIndex } from '../../src/root/fs-index.js';
 import { openImageRoot } from '../../src/root/image-root.js';
 import { resolveInRoot } from '../../src/root/resolve-path.js';
 import { fixture, runCli } from '../support/helpers.js';
+import { ociImage, tarOf, writeLayout } from '../support/image-builder.js';
 import { dockerRmi, dockerRun, needEngine, run } from '../support/engine.js';
-
-type Ent = { name: string; type?: string; body?: string; link?: string; size?: number };
-
-/** A tar built entry by entry; `type` is a raw typeflag ('0', '1' hard link, '2', '3', '5', 'x'…). */
-function tarOf(entries: Ent[], end = true): Buffer {
-  const out: Buffer[] = [];
-  for (const e of entries) {
-    const body = Buffer.from(e.body ?? '');
-    const h = encodeHeader({ name: e.name, type: 'file', mode: 0o755, size: e.size ?? body.length, mtime: 0, linkname: e.link });
-    h.write(e.type ?? '0', 156, 'latin1');
-    if (e.link) h.write(e.link, 157, 100, 'utf8');
-    h.fill(' ', 148, 156);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'latin1');
-    out.push(h, body, padding(body.length));
-  }
-  if (end) out.push(Buffer.alloc(1024));
-  return Buffer.concat(out);
-}
 
 /** An OCI layout directory with these layers (Buffers, gzip or not). */
 function ociLayout(dir: string, layers: Buffer[]): string {
-  mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
-  const put = (b: Buffer) => {
-    const hex = createHash('sha256').update(b).digest('hex');
-    writeFileSync(join(dir, 'blobs/sha256', hex), b);
-    return { digest: `sha256:${hex}`, size: b.length };
-  };
-  const config = put(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
-  const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...put(l) })) })));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest }] }));
-  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  return dir;
+  return writeLayout(dir, ociImage(layers).files);
 }
 
 describe('image-root: an image\'s filesystem without a daemon', () => {
