@@ -1,10 +1,10 @@
 // doctor on directory roots (no engine needed): the exec chain through "#!" lines, env's PATH
 // lookup, overrides as docker run takes them, platforms, and the one-line usage errors.
 import { expect } from 'chai';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fixture, runCli } from '../support/helpers.js';
+import { TESTDATA, fixture, runCli } from '../support/helpers.js';
 import { compareVersions } from '../../src/commands/doctor-exec.js';
 
 describe('commands/doctor on a directory root', function () {
@@ -46,6 +46,17 @@ describe('commands/doctor on a directory root', function () {
     const r = await doctorJson('--entrypoint', '/loop');
     expect(r.report.findings.map((f: { code: string }) => f.code)).to.deep.equal(['EXEC_FORMAT']);
     expect(r.report.findings[0].message).to.match(/more than 4 "#!" interpreters/);
+  });
+
+  it('e_phnum PN_XNUM (whatever section header 0 holds) is an exec format error with its reason, never a static program', async () => {
+    for (const name of ['pn-xnum', 'pn-xnum-zero']) {
+      file('app', readFileSync(join(TESTDATA, 'malformed', name)));
+      const r = await doctorJson('--entrypoint', '/app');
+      expect(r.code, name).to.equal(1);
+      expect(r.report.findings.map((f: { code: string }) => f.code), name).to.deep.equal(['EXEC_FORMAT']);
+      expect(r.report.findings[0].message, name).to.match(/malformed ELF file \(e_phnum is PN_XNUM .*\): exec fails with "exec format error"/);
+      expect(r.report.chain, name).to.deep.equal([]);
+    }
   });
 
   it('a dangling symlink entrypoint names its target; a bare name is looked up on PATH; args after -- are the CMD', async function () {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { FIXTURES, fixture, runCli, systemLdd } from '../support/helpers.js';
+import { join } from 'node:path';
+import { FIXTURES, TESTDATA, fixture, runCli, systemLdd } from '../support/helpers.js';
 
 describe('commands/ldd', () => {
   it('several files: a "FILE:" header for each, as ldd prints them', async function () {
@@ -55,5 +56,16 @@ describe('commands/ldd', () => {
     const r = await runCli(['ldd', '--root', `${FIXTURES}/confroot`, '/usr/bin/app-conf']);
     expect(r.stdout).to.equal('\tlibconf.so.1 => /opt/conflib/libconf.so.1\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6\n\t/lib64/ld-linux-x86-64.so.2\n');
     expect(r.code).to.equal(0);
+  });
+
+  it('e_phnum PN_XNUM is a malformed file: one error line and exit 1, never "not a dynamic executable"', async () => {
+    for (const name of ['pn-xnum', 'pn-xnum-zero']) {
+      const f = join(TESTDATA, 'malformed', name);
+      for (const args of [[f], ['--tree', f]]) {
+        const r = await runCli(['ldd', ...args]);
+        expect([r.code, r.stdout], name).to.deep.equal([1, '']);
+        expect(r.stderr, name).to.match(/^elfpack: .*: e_phnum is PN_XNUM \(0xffff\), which only core files use[^\n]*\n$/);
+      }
+    }
   });
 });

@@ -109,6 +109,29 @@ describe('elf/read-elf', () => {
       });
     }
 
+    it('program headers up to the kernel\'s 64 KiB read; one entry more is malformed (ELF64: 1170, ELF32: 2048)', () => {
+      for (const [cls, entsize, most] of [[2, 56, 1170], [1, 32, 2048]]) {
+        for (const phnum of [most, most + 1]) {
+          // A header whose program headers (all PT_NULL) follow it: only the count is wrong, if anything.
+          const ehsize = cls === 2 ? 64 : 52;
+          const b = Buffer.alloc(ehsize + phnum * entsize);
+          b.write('\x7fELF', 0, 'latin1');
+          b[4] = cls; b[5] = 1; b[6] = 1;
+          b.writeUInt16LE(2, 16); b.writeUInt16LE(cls === 2 ? 62 : 3, 18);
+          if (cls === 2) { b.writeBigUInt64LE(64n, 32); b.writeUInt16LE(entsize, 54); b.writeUInt16LE(phnum, 56); }
+          else { b.writeUInt32LE(52, 28); b.writeUInt16LE(entsize, 42); b.writeUInt16LE(phnum, 44); }
+          let err: unknown;
+          try {
+            readElf(new BufferByteSource(b));
+          } catch (e) {
+            err = e;
+          }
+          if (phnum === most) expect(err, `${phnum} entries`).to.equal(undefined);
+          else expect((err as ElfpackError).code, `${phnum} entries`).to.equal('ELF_MALFORMED');
+        }
+      }
+    });
+
     it('the valid base of the malformed files reads cleanly', () => {
       const elf = readElf(new BufferByteSource(readFileSync(join(TESTDATA, 'malformed/valid-base.elf'))));
       expect(elf.needed).to.deep.equal(['libfoo.so.1', 'libbar.so.2']);
