@@ -1,7 +1,7 @@
 // readElf: the facts the loader acts on (PT_INTERP, the dynamic section, symbol versions),
 // read with a few positioned reads. Layouts from the System V gABI and glibc's <elf.h>.
 import { ElfFormatError } from '../errors.js';
-import { readScratch, utf8, type ByteSource } from './byte-source.js';
+import { decodeName, readScratch, type ByteSource } from './byte-source.js';
 import {
   DF_1_NODEFLIB, DF_1_PIE, DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME,
   DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM,
@@ -109,7 +109,7 @@ function kindOf(elf: ElfFile): ElfKind {
   return pie ? 'static-pie' : 'shared-library';
 }
 
-/** PT_INTERP's path: NUL-terminated, at most PATH_MAX bytes. */
+/** PT_INTERP's path: NUL-terminated, at most PATH_MAX bytes; decoded as every name is (decodeName). */
 function readInterp(src: ByteSource, seg: Segment): string {
   if (!(seg.filesz > 0) || seg.filesz > MAX_INTERP) {
     throw new ElfFormatError('ELF_MALFORMED', `PT_INTERP size ${seg.filesz} is out of range (1..${MAX_INTERP})`);
@@ -118,7 +118,7 @@ function readInterp(src: ByteSource, seg: Segment): string {
   const nul = b.indexOf(0);
   if (nul < 0) throw new ElfFormatError('ELF_MALFORMED', 'PT_INTERP is not NUL-terminated');
   if (nul === 0) throw new ElfFormatError('ELF_MALFORMED', 'PT_INTERP is empty');
-  return b.toString('latin1', 0, nul);
+  return decodeName(b, 0, nul);
 }
 
 function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment[], elf: ElfFile, versions: boolean): void {
@@ -259,7 +259,7 @@ class StringTable {
       const at = index - this.windowStart;
       const nul = at < w.length ? w.indexOf(0, at) : -1;
       if (nul >= 0) {
-        const s = utf8(w, at, nul);
+        const s = decodeName(w, at, nul);
         this.cache?.set(index, s);
         return s;
       }
@@ -271,7 +271,7 @@ class StringTable {
       const b = this.src.read(this.offset + index, window, `${what} string`);
       const nul = b.indexOf(0);
       if (nul >= 0) {
-        const s = utf8(b, 0, nul);
+        const s = decodeName(b, 0, nul);
         this.cache?.set(index, s);
         return s;
       }

@@ -6,6 +6,7 @@ import { BufferByteSource, FileByteSource } from '../../src/elf/byte-source.js';
 import { readElf } from '../../src/elf/read-elf.js';
 import { ElfpackError } from '../../src/errors.js';
 import { TESTDATA, fixture, isElfFile, needCommand, skipOrFail } from '../support/helpers.js';
+import { buildElf } from '../support/elf-builder.js';
 
 function readFile(path: string) {
   const fd = openSync(path, 'r');
@@ -90,6 +91,14 @@ describe('elf/read-elf', () => {
   it('reads RUNPATH and RPATH with $ORIGIN as written', function () {
     expect(readFile(fixture(this, 'origin/bin/app')).runpath).to.equal('$ORIGIN/../lib');
     expect(readFile(fixture(this, 'rpath/bin/app')).rpath).to.match(/^\$ORIGIN\/\.\.\/lib/);
+  });
+
+  it('names (PT_INTERP, DT_NEEDED, SONAME, RPATH, RUNPATH) are UTF-8; a byte that is not UTF-8 is kept as U+DC00 plus the byte', () => {
+    const bad = (s: string) => Buffer.concat([Buffer.from(s), Buffer.from([0xfe]), Buffer.from('\n\x01')]);
+    const elf = readElf(new BufferByteSource(buildElf({ interp: bad('/lib/ld-é'), needed: [bad('libé'), ''], soname: bad('s'), rpath: bad('/r'), runpath: bad('/rp') })));
+    expect([elf.interp, elf.needed, elf.soname, elf.rpath, elf.runpath]).to.deep.equal([
+      '/lib/ld-é\udcfe\n\x01', ['libé\udcfe\n\x01', ''], 's\udcfe\n\x01', '/r\udcfe\n\x01', '/rp\udcfe\n\x01',
+    ]);
   });
 
   describe('malformed files', () => {
