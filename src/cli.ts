@@ -8,6 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
+import { escapeControls } from './escape.js';
 import { HostRoot } from './root/host-root.js';
 import type { Painter } from './commands/ldd.js';
 import type { PushResult } from './sinks/registry.js';
@@ -386,12 +387,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     debug ||= !!io.env.ELFPACK_DEBUG;
+    // One line whatever the message holds: describe() escapes names; this is the last net.
     if (err instanceof ElfpackError) {
-      io.stderr(`elfpack: ${err.describe()}\n`);
+      io.stderr(`elfpack: ${escapeControls(err.describe())}\n`);
       if (debug && err.stack) io.stderr(err.stack + '\n');
       return err.code === 'USAGE' ? 2 : 1;
     }
-    io.stderr(`elfpack: ${(err as Error)?.message ?? String(err)}\n`);
+    io.stderr(`elfpack: ${escapeControls((err as Error)?.message ?? String(err))}\n`);
     if (debug && (err as Error)?.stack) io.stderr((err as Error).stack + '\n');
     return 1;
   }

@@ -1,4 +1,5 @@
 // Errors with stable codes: the CLI prints `elfpack: PATH: message`, programs switch on `code`.
+import { escapeControls, escapeName } from './escape.js';
 
 export type ErrorCode =
   | 'NOT_ELF' // not an ELF file (and not a script)
@@ -35,9 +36,10 @@ export class ElfpackError extends Error {
     this.step = opts.step;
   }
 
-  /** One line for humans: `PATH: message`. */
+  /** One line for humans: `PATH: message`, control characters of names escaped (escape.ts). */
   describe(): string {
-    return this.path ? `${this.path}: ${this.message}` : this.message;
+    const message = escapeControls(this.message);
+    return this.path ? `${escapeName(this.path)}: ${message}` : message;
   }
 }
 

@@ -54,6 +54,12 @@ describe('cli', () => {
     expect(r.code).to.equal(1);
   });
 
+  it('the final error line escapes control characters in the path and message: one line, always', async () => {
+    const r = await runCli(['ldd', '--root', '/no\nsuch\x1b[2Jroot', '/bin/ls']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.equal('elfpack: /no\\nsuch\\033[2Jroot: no such directory\n');
+  });
+
   it('--json is valid JSON with the documented top-level fields', async () => {
     const r = await runCli(['ldd', '--json', '/bin/ls']);
     const doc = JSON.parse(r.stdout);

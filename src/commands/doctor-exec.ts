@@ -199,7 +199,9 @@ function examineElf(ctx: ExecContext, path: string, realPath: string, elf: ElfFi
   try {
     load = loadProgram(ctx.resolver, { path, realPath, links: [], elf });
   } catch (err) {
-    add(ctx, { code: 'UNREADABLE', path, message: err instanceof ElfpackError ? err.describe() : String(err), fix: 'check the file with elfpack ldd' });
+    // The raw message: renderDoctor escapes it for text, and JSON keeps names as they are.
+    const message = err instanceof ElfpackError && err.path ? `${err.path}: ${err.message}` : (err as Error)?.message ?? String(err);
+    add(ctx, { code: 'UNREADABLE', path, message, fix: 'check the file with elfpack ldd' });
     return;
   }
   if (load.interp?.missing) examineLoader(ctx, path, elf, load, isGo);
