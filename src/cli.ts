@@ -167,7 +167,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--from-image <image>', 'resolve inside this image of the Docker engine (FILE paths are inside it)')
     .action(async (files: string[], o: { root?: string; fromImage?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean }) => {
       const inRoot = !!(o.root || o.fromImage);
-      const [{ ldd, lddEach, lddLines, lddToJson, problemLines, treeLines }, { hostHwcaps }] = await Promise.all([lddCommand(), import('./resolve/hwcaps.js')]);
+      const [{ isNotDynamic, ldd, lddEach, lddLines, lddToJson, problemLines, treeLines }, { hostHwcaps }] = await Promise.all([lddCommand(), import('./resolve/hwcaps.js')]);
       const root = await openRoot(io, o.root, o.fromImage);
       const opts = {
         libraryPath: o.libraryPath ?? (inRoot ? undefined : io.env.LD_LIBRARY_PATH),
@@ -183,22 +183,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return;
       }
       // Each file is printed as soon as it is resolved (and then forgotten); stdout is written in
-      // large pieces, flushed before any problem goes to stderr so the two stay in order.
+      // large pieces, flushed before anything goes to stderr so the two stay in order. As glibc's
+      // ldd, the default format says "not a dynamic executable" on stderr and exits 1 for it.
       const paint = painter(io);
       const out = new LineBuffer(io.stdout);
+      const errLines: string[] = [];
       const problems: string[] = [];
+      let notDynamic = false;
       const { ok } = lddEach(root, files, opts, (r) => {
         if (o.tree) treeLines(r, paint, out.lines);
-        else lddLines(r, files.length > 1, paint, out.lines);
+        else {
+          lddLines(r, files.length > 1, paint, out.lines, errLines);
+          notDynamic ||= isNotDynamic(r);
+        }
         problemLines(r, problems);
-        if (problems.length) {
+        if (problems.length || errLines.length) {
           out.flush();
+          for (const l of errLines) io.stderr(`${l}\n`);
           for (const p of problems) io.stderr(`elfpack: ${p}\n`);
-          problems.length = 0;
+          errLines.length = problems.length = 0;
         } else out.flushIfLarge();
       });
       out.flush();
-      code = ok ? 0 : 1;
+      code = ok && !notDynamic ? 0 : 1;
     });
 
   // How to reach a registry: for push and for every image-writing command's --push.

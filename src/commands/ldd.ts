@@ -5,8 +5,8 @@ import { escapeControls, escapeName } from '../escape.js';
 import type { Root } from '../root/root.js';
 import { Resolver, toError, type ResolverOptions } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type MissingLibrary, type ProgramLoad } from '../closure/load-program.js';
+import { followInterpreters } from '../closure/script-chain.js';
 import type { Via } from '../resolve/loader.js';
-import { tryResolveInRoot } from '../root/resolve-path.js';
 
 export interface LddOptions extends ResolverOptions {
   /** Read the symbol versions the files need (for --json); default false. */
@@ -24,7 +24,7 @@ export interface LddReport {
   status: LddStatus;
   load?: ProgramLoad;
   error?: ElfpackError;
-  /** For a script: whether its interpreter exists in the root. */
+  /** For a script: whether its interpreters exist in the root (false for a "#!" loop, an error). */
   scriptInterpreterFound?: boolean;
 }
 
@@ -61,8 +61,10 @@ function lddOne(resolver: Resolver, file: string, versions: boolean): LddReport 
   try {
     const entry = inspectEntry(resolver, file, { versions });
     if (entry.script) {
-      const found = tryResolveInRoot(resolver.root, entry.script.interpreter + (entry.script.crlf ? '\r' : ''), { cwd: resolver.cwd })?.type !== undefined;
-      return { file, status: 'script', load: loadProgram(resolver, entry), scriptInterpreterFound: found };
+      const chain = followInterpreters(resolver, entry);
+      const load = loadProgram(resolver, entry);
+      if (chain.error) return { file, status: 'error', error: chain.error, load, scriptInterpreterFound: false };
+      return { file, status: 'script', load, scriptInterpreterFound: chain.found };
     }
     const load = loadProgram(resolver, entry);
     const elf = entry.elf!;
@@ -82,8 +84,9 @@ export interface Painter {
 export const plain: Painter = { red: (s) => s, dim: (s) => s, bold: (s) => s };
 
 /**
- * ldd's lines for every file: "name => path", "name => not found", the interpreter alone. Every
- * name from a file or the command line is printed through escapeName: one name, one line.
+ * ldd's lines for every file, as `ldd FILE... 2>&1` prints them: "name => path", "name => not
+ * found", the interpreter alone. Every name from a file or the command line is printed through
+ * escapeName: one name, one line.
  */
 export function renderLdd(result: LddResult, paint: Painter = plain): string[] {
   const out: string[] = [];
@@ -91,14 +94,24 @@ export function renderLdd(result: LddResult, paint: Painter = plain): string[] {
   return out;
 }
 
-/** One file's ldd lines, appended to `out`; `many` adds the "FILE:" header ldd prints for several files. */
-export function lddLines(r: LddReport, many: boolean, paint: Painter, out: string[]): void {
-  // ldd says "not a dynamic executable" for any file that is not ELF; other errors go to stderr only.
-  const notElf = r.error?.code === 'NOT_ELF';
-  if (r.status === 'error' && !notElf) return;
+/**
+ * Whether ldd would say "not a dynamic executable": a static program, a script, a file that is not
+ * ELF. glibc's ldd prints that on stderr and exits 1 (elf/ldd.bash.in).
+ */
+export function isNotDynamic(r: LddReport): boolean {
+  return r.status === 'static' || r.status === 'script' || r.error?.code === 'NOT_ELF';
+}
+
+/**
+ * One file's ldd lines, appended to `out`; `many` adds the "FILE:" header ldd prints for several
+ * files. "not a dynamic executable" goes to `notDynamic` (ldd's stderr), or to `out` (ldd 2>&1).
+ */
+export function lddLines(r: LddReport, many: boolean, paint: Painter, out: string[], notDynamic = out): void {
+  // Errors other than "not ELF" go to stderr only (problemLines).
+  if (r.status === 'error' && !isNotDynamic(r)) return;
   if (many) out.push(`${escapeName(r.file)}:`);
-  if (r.status === 'static' || r.status === 'script' || notElf) {
-    out.push('\tnot a dynamic executable');
+  if (isNotDynamic(r)) {
+    notDynamic.push('\tnot a dynamic executable');
     return;
   }
   if (r.status === 'statically-linked') {
@@ -122,7 +135,7 @@ export function renderProblems(result: LddResult): string[] {
 /** One file's problem lines, appended to `out`. */
 export function problemLines(r: LddReport, out: string[]): void {
   if (r.error) out.push(r.error.describe());
-  const s = r.load?.file.script;
+  const s = r.error ? undefined : r.load?.file.script;
   const file = escapeName(r.file);
   if (s) {
     const interp = escapeName(s.interpreter);

@@ -12,6 +12,11 @@ export interface ScriptInfo {
 }
 
 export const SCRIPT_HEAD_BYTES = 256;
+/**
+ * "#!" scripts the kernel runs through in a row: exec_binprm (fs/exec.c) gives up with ELOOP at a
+ * sixth rewrite (its loop stops at depth > 5; checked on Linux 6.x: five scripts run, six fail).
+ */
+export const MAX_SCRIPTS_IN_A_ROW = 5;
 
 export function isScript(head: Buffer): boolean {
   return head.length >= 2 && head[0] === 0x23 && head[1] === 0x21;

@@ -41,11 +41,25 @@ describe('commands/doctor on a directory root', function () {
     ]);
   });
 
-  it('a script that runs itself is stopped after 4 interpreters, as the kernel does (ELOOP)', async function () {
+  it('a script that runs itself, or a "#!" chain that comes back, is named as a loop (the kernel\'s ELOOP)', async function () {
     file('loop', '#!/loop\n');
-    const r = await doctorJson('--entrypoint', '/loop');
-    expect(r.report.findings.map((f: { code: string }) => f.code)).to.deep.equal(['EXEC_FORMAT']);
-    expect(r.report.findings[0].message).to.match(/more than 4 "#!" interpreters/);
+    file('ping', '#!/pong\n');
+    file('pong', '#!/ping\n');
+    for (const [entry, says] of [['/loop', 'its "#!" interpreter /loop comes back to the script itself'], ['/ping', 'its "#!" interpreter /ping comes back to the script itself']]) {
+      const r = await doctorJson('--entrypoint', entry);
+      expect(r.code).to.equal(1);
+      expect(r.report.findings.map((f: { code: string }) => f.code)).to.deep.equal(['EXEC_FORMAT']);
+      expect(r.report.findings[0].message).to.include(says).and.match(/more than 5 "#!" scripts in a row, then fails \(ELOOP\)$/);
+    }
+  });
+
+  it('five "#!" scripts in a row run, as the kernel runs them; a sixth is an exec failure (ELOOP)', async function () {
+    copyFileSync(fixture(this, 'static/hello-static'), join(dir, 'sh'));
+    file('s5', '#!/sh\n');
+    for (let i = 4; i >= 0; i--) file(`s${i}`, `#!/s${i + 1}\n`);
+    expect((await doctorJson('--entrypoint', '/s1')).report.findings).to.deep.equal([]);
+    const r = await doctorJson('--entrypoint', '/s0');
+    expect(r.report.findings.map((f: { code: string; message: string }) => `${f.code} ${f.message}`)).to.deep.equal(['EXEC_FORMAT more than 5 "#!" scripts in a row: the kernel gives up (ELOOP)']);
   });
 
   it('e_phnum PN_XNUM (whatever section header 0 holds) is an exec format error with its reason, never a static program', async () => {
