@@ -39,7 +39,7 @@ export function reuseLoad(resolver: Resolver, profile: LoaderProfile, key: strin
     ? src.order.map((e) => (e.kind === 'missing' ? { kind: 'missing' as const, missing: missing[src.missing.indexOf(e.missing)] } : e))
     : src.order;
   const interp = src.interp!.missing ? { ...src.interp!, missing: missing[src.missing.indexOf(src.interp!.missing)] } : src.interp;
-  return { file, profile, main, interp, order, objects, missing };
+  return { file, profile, main, interp, order, objects, missing, skipped: src.skipped };
 }
 
 /** A missing name needed by the first program is needed by this one. */

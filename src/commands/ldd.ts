@@ -159,7 +159,8 @@ export function problemLines(r: LddReport, out: string[]): void {
 export function describeMissing(m: MissingLibrary, requesters = [m.neededBy]): string {
   const name = `${escapeName(m.name)} (needed by ${requesters.map(escapeName).join(', ')})`;
   if (m.error) return `${name}: ${escapeControls(m.error)}`;
-  const tried = m.tried.map((t) => t.outcome === 'wrong-abi' ? `${escapeName(t.path)} (${escapeControls(t.detail ?? '')}, skipped)` : escapeName(t.path));
+  const tried = m.tried.map((t) => t.outcome === 'wrong-abi' ? `${escapeName(t.path)} (${escapeControls(t.detail ?? '')}, skipped)`
+    : t.outcome === 'skipped' ? `${escapeName(t.path)} (${escapeControls(t.detail ?? '')})` : escapeName(t.path));
   return `${name} not found${tried.length ? `; tried ${tried.join(', ')}` : ''}`;
 }
 
@@ -203,6 +204,8 @@ export function treeLines(r: LddReport, paint: Painter, out: string[]): void {
     }
   };
   walk(load.main!, 1);
+  // What the searches passed over (an ld.so.conf, glibc-hwcaps or RUNPATH directory that is a loop…).
+  for (const k of load.skipped) out.push(paint.dim(`    note: skipped ${escapeName(k.path)} [${VIA_LABEL[k.via]}]: ${escapeControls(k.reason)}`));
 }
 
 /** The JSON document (schema elfpack.ldd/v1). */
@@ -234,6 +237,7 @@ export function lddToJson(result: LddResult): object {
           neededBy: o.loader ? ((o.loader as LoadedObject).role === 'program' ? load!.main!.path : o.loader.path) : null,
         })),
         missing: (load?.missing ?? []).map((mm) => ({ name: mm.name, neededBy: mm.neededBy, error: mm.error ?? null, tried: mm.tried })),
+        skipped: load?.skipped ?? [],
       };
     }),
   };

@@ -183,6 +183,36 @@ function expanded(path: string, o: SearchObject): string {
   return path.includes('$') ? `${path}@${o.origin}` : path;
 }
 
+/**
+ * What a search does after a candidate could not be opened: `next` candidate, `next-source` (the
+ * rest of this search path is given up and the loader goes on with its next source), or `stop`
+ * (the library is not found). `errno` is open(2)'s; `dirUnusable` when the candidate's directory
+ * itself cannot be used (a symlink loop, not a directory, no search permission).
+ */
+export function afterOpenFailure(libc: Libc, via: Via, errno: string, dirUnusable: boolean, inHwcapsSubdir: boolean): 'next' | 'next-source' | 'stop' {
+  if (libc === 'musl') {
+    // musl ldso/dynlink.c path_open: ENOENT, ENOTDIR, EACCES and ENAMETOOLONG go on to the next
+    // directory; any other errno (ELOOP, EIO…) returns -2, which "inhibits further path search".
+    return errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'EACCES' || errno === 'ENAMETOOLONG' ? 'next' : 'stop';
+  }
+  // ld.so.conf read in place of a cache: ldconfig (elf/ldconfig.c) leaves out a directory it
+  // cannot stat (add_dir_1) or open (search_dir), and every entry it cannot stat or read as a
+  // library, so a cache it built would name none of them: the search goes on to the next directory.
+  if (via === 'ld_so_conf') return 'next';
+  // The cache's answer or a path with a slash: open_verify failing means "not here", and
+  // _dl_map_new_object goes on with the next source.
+  if (via === 'ld_so_cache' || via === 'direct') return 'next-source';
+  // glibc elf/dl-load.c open_path (as of 2.39): when open fails, the directory is stat'ed, and one
+  // whose stat fails or that is not a directory is marked `nonexisting` and passed over, whatever
+  // the errno. In a directory that exists, the errno of its last attempt decides (the directory
+  // itself, tried after its glibc-hwcaps subdirectories, so theirs never counts): ENOENT, EACCES
+  // and ENOTDIR go on (2.36, as on Debian 12, gives up on ENOTDIR too); any other (ELOOP, EIO…) makes
+  // open_path return -1, so the rest of this RPATH, LD_LIBRARY_PATH, RUNPATH or default path is
+  // skipped and _dl_map_new_object goes on with its next source.
+  if (dirUnusable || inHwcapsSubdir) return 'next';
+  return errno === 'ENOENT' || errno === 'EACCES' || errno === 'ENOTDIR' ? 'next' : 'next-source';
+}
+
 export function searchSteps(s: SearchInputs): Generator<SearchStep> {
   return s.profile.libc === 'musl' ? muslSearch(s) : glibcSearch(s);
 }
