@@ -14,7 +14,7 @@ import { CachedRoot } from '../root/cached-root.js';
 import { lookupCache, parseLdSoCache, type LdSoCache } from './ld-so-cache.js';
 import { readLdSoConf } from './ld-so-conf.js';
 import {
-  afterOpenFailure, glibcDefaultDirs, libcOfInterp, muslPathFile, MUSL_DEFAULT_DIRS, searchKey, searchSteps,
+  afterOpenFailure, glibcDefaultDirs, lengthPrefixed, libcOfInterp, muslPathFile, MUSL_DEFAULT_DIRS, nameKey, searchKey, searchSteps,
   type LoaderProfile, type SearchObject, type Via,
 } from './loader.js';
 import { splitSearchPath } from './expand.js';
@@ -111,7 +111,9 @@ export class Resolver {
   profileFor(elf: ElfFile): LoaderProfile | undefined {
     const m = elf.machineInfo;
     if (!m) return undefined;
-    const key = `${m.name}|${elf.interp ?? ''}`;
+    // Everything of the file the profile, and the answers and loads kept per profile, depend on:
+    // the whole ABI (class, byte order, machine, e_flags), not only the machine's name, and PT_INTERP.
+    const key = `${elf.machine}|${elf.elfClass}|${elf.byteOrder}|${elf.flags}|${elf.interp === undefined ? '-' : lengthPrefixed(elf.interp)}`;
     let p = this.profiles.get(key);
     if (p) return p;
     let interp = elf.interp;
@@ -140,10 +142,11 @@ export class Resolver {
     const key = searchKey(profile, requester, this.options.libraryPath);
     let byName = byKey.get(key);
     if (!byName) byKey.set(key, (byName = new Map()));
-    let r = byName.get(name);
+    const nk = nameKey(profile, requester, name);
+    let r = byName.get(nk);
     if (!r) {
       r = this.search(name, requester, profile);
-      byName.set(name, r);
+      byName.set(nk, r);
     }
     return r;
   }
@@ -418,7 +421,8 @@ export class Resolver {
     const file = muslPathFile(p);
     if (!this.muslPaths.has(file)) {
       const raw = this.probeRaw(file);
-      this.muslPaths.set(file, raw === undefined ? null : splitSearchPath(raw.toString('utf8'), { origin: '', lib: p.lib, platform: p.platform }, /[:\n]+/).filter(Boolean));
+      // musl takes the file literally (no $ORIGIN, $LIB…): its answer depends on the file alone.
+      this.muslPaths.set(file, raw === undefined ? null : splitSearchPath(raw.toString('utf8'), null, /[:\n]+/).filter(Boolean));
     }
     return this.muslPaths.get(file)!;
   }
