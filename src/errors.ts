@@ -16,7 +16,7 @@ export type ErrorCode =
   | 'IMAGE_CHECK' // the image, checked before writing, would not start
   | 'IMAGE_MALFORMED' // an image tar or layout that is truncated, inconsistent or fails its digests
   | 'IMAGE_LIMIT' // an image past a documented bound (entries, path length or depth, unpacked bytes)
-  | 'SCRIPT_LOOP' // a #! interpreter chain that comes back to a script already in it
+  | 'SCRIPT_LOOP' // a #! interpreter chain that comes back to a script already in it, or runs past the kernel's depth
   | 'REGISTRY_AUTH' // the registry refused our credentials (401) or the push (403)
   | 'REGISTRY' // the registry failed or rejected a request
   | 'REGISTRY_TIMEOUT' // a registry request made no progress within its deadline
