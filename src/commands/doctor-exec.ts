@@ -188,6 +188,11 @@ function examineElf(ctx: ExecContext, path: string, realPath: string, elf: ElfFi
     add(ctx, { code: 'EXEC_FORMAT', path, message: `${path} is an ELF ${elf.type} file, not a program: exec fails with "exec format error"`, fix: 'link it into an executable' });
     return;
   }
+  // fs/binfmt_elf.c load_elf_phdrs refuses no program headers as it refuses more than 64 KiB.
+  if (elf.phnum === 0) {
+    add(ctx, { code: 'EXEC_FORMAT', path, message: `${path} is a malformed ELF file (no program headers): exec fails with "exec format error"`, fix: 'rebuild it; the file may have been damaged' });
+    return;
+  }
   const binPlatform = platformName(platformOf(m));
   const p = ctx.platform;
   if (p && p.architecture !== m.ociArch) {

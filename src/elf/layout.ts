@@ -67,6 +67,8 @@ export interface ElfLayout {
   machine: number;
   /** PT_LOAD, PT_DYNAMIC, PT_INTERP and PT_NOTE only, in file order. */
   segments: Segment[];
+  /** e_phnum: how many program headers there are, of any type. */
+  phnum: number;
   /** e_shoff, e_shentsize, e_shnum as the header states them (e_shnum 0 may mean "see section 0"). */
   shoff: number;
   shentsize: number;
@@ -111,6 +113,7 @@ export function readLayout(src: ByteSource, opts: { maxPhnum?: number } = {}): E
     header: eh,
     machine: f.u16(eh, 18),
     segments: readSegments(src, f, phoff, phentsize, phnum),
+    phnum,
     shoff,
     shentsize: f.u16(eh, is64 ? 58 : 46),
     shnum: f.u16(eh, is64 ? 60 : 48),

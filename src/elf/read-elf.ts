@@ -34,6 +34,8 @@ export interface ElfFile {
   machine: number;
   /** e_flags: the ARM float ABI and RISC-V float ABI live here. */
   flags: number;
+  /** e_phnum: 0 for a relocatable object, and for a file the kernel refuses to run (load_elf_phdrs). */
+  phnum: number;
   machineInfo?: MachineInfo;
   kind: ElfKind;
   interp?: string;
@@ -61,7 +63,7 @@ const MAX_INTERP = 4096; // PATH_MAX: the kernel refuses longer interpreters
 const MAX_STRING = 65536; // longer than any real rpath; bounds the scan of an unterminated string
 const MAX_VERSION_ENTRIES = 65536; // bounds a cyclic vn_next/vd_next chain
 export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
-  const { f, header: eh, machine, segments } = readLayout(src);
+  const { f, header: eh, machine, segments, phnum } = readLayout(src);
   const is64 = f.is64;
   const typeCode = f.u16(eh, 16);
   const flags = f.u32(eh, is64 ? 48 : 36);
@@ -74,6 +76,7 @@ export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
     type: ET_NAMES[typeCode] ?? `0x${typeCode.toString(16)}`,
     machine,
     flags,
+    phnum,
     machineInfo: machineInfo({ machine, elfClass: eh[4], data: eh[5], flags }),
     kind: 'other',
     dynamic: false,

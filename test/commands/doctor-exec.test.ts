@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TESTDATA, fixture, runCli } from '../support/helpers.js';
 import { compareVersions } from '../../src/commands/doctor-exec.js';
+import { buildElf } from '../support/elf-builder.js';
 
 describe('commands/doctor on a directory root', function () {
   let dir: string;
@@ -71,6 +72,15 @@ describe('commands/doctor on a directory root', function () {
       expect(r.report.findings[0].message, name).to.match(/malformed ELF file \(e_phnum is PN_XNUM .*\): exec fails with "exec format error"/);
       expect(r.report.chain, name).to.deep.equal([]);
     }
+  });
+
+  it('a program with no program headers (e_phnum 0) is an exec format error, as the kernel refuses it, not a static program', async () => {
+    const elf = buildElf({ type: 2 });
+    elf.writeUInt16LE(0, 56);
+    file('app', elf);
+    const r = await doctorJson('--entrypoint', '/app');
+    expect(r.code).to.equal(1);
+    expect(r.report.findings.map((f: { code: string; message: string }) => `${f.code} ${f.message}`)).to.deep.equal(['EXEC_FORMAT /app is a malformed ELF file (no program headers): exec fails with "exec format error"']);
   });
 
   it('a dangling symlink entrypoint names its target; a bare name is looked up on PATH; args after -- are the CMD', async function () {
