@@ -8,9 +8,9 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
+import { escapeControls } from './escape.js';
 import { HostRoot } from './root/host-root.js';
 import { tempNameFor } from './temp-files.js';
-import { printable } from './printable.js';
 import type { Painter } from './commands/ldd.js';
 import type { PushResult } from './sinks/registry.js';
 
@@ -179,7 +179,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--max-layer-size <size>', maxLayerSizeHelp, parseSize)
     .action(async (files: string[], o: { root?: string; fromImage?: string; libraryPath?: string; hwcaps?: string; ldSoCache: boolean; tree?: boolean; json?: boolean; maxLayerSize?: number }) => {
       const inRoot = !!(o.root || o.fromImage);
-      const [{ ldd, lddEach, lddLines, lddToJson, problemLines, treeLines }, { hostHwcaps }] = await Promise.all([lddCommand(), import('./resolve/hwcaps.js')]);
+      const [{ isNotDynamic, ldd, lddEach, lddLines, lddToJson, problemLines, treeLines }, { hostHwcaps }] = await Promise.all([lddCommand(), import('./resolve/hwcaps.js')]);
       const root = await openRoot(io, o.root, o.fromImage, o.maxLayerSize);
       const opts = {
         libraryPath: o.libraryPath ?? (inRoot ? undefined : io.env.LD_LIBRARY_PATH),
@@ -195,22 +195,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return;
       }
       // Each file is printed as soon as it is resolved (and then forgotten); stdout is written in
-      // large pieces, flushed before any problem goes to stderr so the two stay in order.
+      // large pieces, flushed before anything goes to stderr so the two stay in order. As glibc's
+      // ldd, the default format says "not a dynamic executable" on stderr and exits 1 for it.
       const paint = painter(io);
       const out = new LineBuffer(io.stdout);
+      const errLines: string[] = [];
       const problems: string[] = [];
+      let notDynamic = false;
       const { ok } = lddEach(root, files, opts, (r) => {
         if (o.tree) treeLines(r, paint, out.lines);
-        else lddLines(r, files.length > 1, paint, out.lines);
+        else {
+          lddLines(r, files.length > 1, paint, out.lines, errLines);
+          notDynamic ||= isNotDynamic(r);
+        }
         problemLines(r, problems);
-        if (problems.length) {
+        if (problems.length || errLines.length) {
           out.flush();
+          for (const l of errLines) io.stderr(`${l}\n`);
           for (const p of problems) io.stderr(`elfpack: ${p}\n`);
-          problems.length = 0;
+          errLines.length = problems.length = 0;
         } else out.flushIfLarge();
       });
       out.flush();
-      code = ok ? 0 : 1;
+      code = ok && !notDynamic ? 0 : 1;
     });
 
   // How to reach a registry: for push and for every image-writing command's --push.
@@ -407,8 +414,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     debug ||= !!io.env.ELFPACK_DEBUG;
+    // One line whatever the message holds: describe() escapes names; this is the last net.
     if (err instanceof ElfpackError) {
-      io.stderr(`elfpack: ${err.describe()}\n`);
+      io.stderr(`elfpack: ${escapeControls(err.describe())}\n`);
       if (debug && err.stack) io.stderr(err.stack + '\n');
       return err.code === 'USAGE' ? 2 : 1;
     }
@@ -416,7 +424,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // anything else is a bug in elfpack, and says so (the fuzzer looks for this line).
     const e = err as NodeJS.ErrnoException;
     const system = typeof e?.code === 'string' && typeof e?.syscall === 'string';
-    io.stderr(`elfpack: ${system ? '' : 'internal error: '}${printable(String(e?.message ?? err))}${system || debug ? '' : ' (run with --debug for the stack)'}\n`);
+    io.stderr(`elfpack: ${system ? '' : 'internal error: '}${escapeControls(String(e?.message ?? err))}${system || debug ? '' : ' (run with --debug for the stack)'}\n`);
     if (debug && e?.stack) io.stderr(e.stack + '\n');
     return 1;
   }

@@ -1,4 +1,5 @@
 // Errors with stable codes: the CLI prints `elfpack: PATH: message`, programs switch on `code`.
+import { escapeControls, escapeName } from './escape.js';
 
 export type ErrorCode =
   | 'NOT_ELF' // not an ELF file (and not a script)
@@ -16,7 +17,7 @@ export type ErrorCode =
   | 'IMAGE_MALFORMED' // an image tar or layout that is truncated, inconsistent or fails its digests
   | 'IMAGE_UNSUPPORTED' // a well-formed image elfpack cannot read (a zstd layer)
   | 'IMAGE_LIMIT' // an image past a documented bound (entries, path length or depth, unpacked bytes)
-  | 'SCRIPT_LOOP' // a #! interpreter chain that comes back to a script already in it
+  | 'SCRIPT_LOOP' // a #! interpreter chain that comes back to a script already in it, or runs past the kernel's depth
   | 'REGISTRY_AUTH' // the registry refused our credentials (401) or the push (403)
   | 'REGISTRY' // the registry failed or rejected a request
   | 'REGISTRY_TIMEOUT' // a registry request made no progress within its deadline
@@ -36,9 +37,10 @@ export class ElfpackError extends Error {
     this.step = opts.step;
   }
 
-  /** One line for humans: `PATH: message`. */
+  /** One line for humans: `PATH: message`, control characters of names escaped (escape.ts). */
   describe(): string {
-    return this.path ? `${this.path}: ${this.message}` : this.message;
+    const message = escapeControls(this.message);
+    return this.path ? `${escapeName(this.path)}: ${message}` : message;
   }
 }
 

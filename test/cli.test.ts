@@ -47,11 +47,19 @@ describe('cli', () => {
     const txt = join(dir, 'notes.txt');
     writeFileSync(txt, 'just text\n');
     const r = await runCli(['ldd', sh, txt]);
-    expect(r.stdout).to.equal(`${sh}:\n\tnot a dynamic executable\n${txt}:\n\tnot a dynamic executable\n`);
+    // As glibc's ldd: the headers on stdout, "not a dynamic executable" on stderr.
+    expect(r.stdout).to.equal(`${sh}:\n${txt}:\n`);
+    expect(r.stderr.split('\n').filter((l) => l === '\tnot a dynamic executable')).to.have.length(2);
     expect(r.stderr).to.include(`elfpack: ${sh}: a script run by /bin/sh`);
     expect(r.stderr).to.include('CRLF');
     expect(r.stderr).to.include(`elfpack: ${txt}: not an ELF file`);
     expect(r.code).to.equal(1);
+  });
+
+  it('the final error line escapes control characters in the path and message: one line, always', async () => {
+    const r = await runCli(['ldd', '--root', '/no\nsuch\x1b[2Jroot', '/bin/ls']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.equal('elfpack: /no\\nsuch\\033[2Jroot: no such directory\n');
   });
 
   it('--json is valid JSON with the documented top-level fields', async () => {

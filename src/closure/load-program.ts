@@ -6,7 +6,7 @@ import { isElfMagic, readElf, type ElfFile } from '../elf/read-elf.js';
 import { parseShebang, SCRIPT_HEAD_BYTES, type ScriptInfo } from '../elf/script.js';
 import { baseName, dirName, type SymlinkStep } from '../root/resolve-path.js';
 import type { LoaderProfile, SearchObject, Via } from '../resolve/loader.js';
-import { toError, type Resolution, type Resolver, type TriedCandidate } from '../resolve/resolver.js';
+import { toError, type Resolution, type Resolver, type SkippedPath, type TriedCandidate } from '../resolve/resolver.js';
 import { reuseLoad, shareLoad, sharedLoadKey } from './shared-loads.js';
 
 /**
@@ -60,6 +60,8 @@ export interface ProgramLoad {
   order: LoadEntry[];
   objects: LoadedObject[];
   missing: MissingLibrary[];
+  /** Directories and files the searches passed over because they could not be used (each once). */
+  skipped: SkippedPath[];
 }
 
 /**
@@ -126,8 +128,14 @@ function listInterp(load: ProgramLoad, interpObj: LoadedObject | undefined): voi
   if (interpObj) load.objects.push(interpObj);
 }
 
+function noteSkipped(load: ProgramLoad, skipped: SkippedPath[]): void {
+  for (const s of skipped) {
+    if (!load.skipped.some((k) => k.path === s.path && k.via === s.via && k.reason === s.reason)) load.skipped.push(s);
+  }
+}
+
 export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
-  const load: ProgramLoad = { file, order: [], objects: [], missing: [] };
+  const load: ProgramLoad = { file, order: [], objects: [], missing: [], skipped: [] };
   const elf = file.elf;
   if (!elf || !isDynamic(elf)) return load;
   const profile = resolver.profileFor(elf);
@@ -185,6 +193,7 @@ export function loadProgram(resolver: Resolver, file: EntryFile): ProgramLoad {
         continue;
       }
       const r: Resolution = resolver.find(name, obj, profile);
+      if (r.skipped.length) noteSkipped(load, r.skipped);
       if (!r.found) {
         const miss: MissingLibrary = { name, neededBy: obj.path, tried: r.tried, error: r.error };
         load.missing.push(miss);

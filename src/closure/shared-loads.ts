@@ -1,9 +1,9 @@
 // Programs that would load alike share one simulation. A load depends on the program only through
-// its loader profile, its search context (RPATH, RUNPATH, NODEFLIB, $ORIGIN where a path uses it),
-// its SONAME, its DT_NEEDED list and its file identity: the thousand programs under /usr that need
-// only libc.so.6 are simulated once. Each program gets a load of its own (its file, its program
+// its loader profile (ABI and PT_INTERP), its search context (RPATH, RUNPATH, NODEFLIB, $ORIGIN
+// where a path uses it), its SONAME, its DT_NEEDED list and its file identity: the thousand
+// programs under /usr that need only libc.so.6 are simulated once. Each program gets a load of its own (its file, its program
 // object, its missing names) around the shared, read-only objects of the libraries and interpreter.
-import { searchKey } from '../resolve/loader.js';
+import { lengthPrefixed, searchKey } from '../resolve/loader.js';
 import type { LoaderProfile } from '../resolve/loader.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { EntryFile, LoadedObject, MissingLibrary, ProgramLoad } from './load-program.js';
@@ -17,13 +17,25 @@ interface SharedLoad {
 // Per resolver: its answers, and so the loads made of them, hold for one root and one set of options.
 const byResolver = new WeakMap<Resolver, Map<LoaderProfile, Map<string, SharedLoad>>>();
 
-/** Everything of the program that its load depends on, besides its identity. */
+/**
+ * Everything of the program that its load depends on, besides its identity (the profile, the map
+ * it is kept in, holds its ABI and PT_INTERP). Each part is length-prefixed: no DT_NEEDED list is
+ * taken for another ([] and [""] differ), nor an empty SONAME for none.
+ */
 export function sharedLoadKey(profile: LoaderProfile, main: LoadedObject, libraryPath: string | undefined): string {
   const elf = main.elf;
   // glibc matches a later DT_NEEDED against the program's own SONAME (musl does not).
-  const soname = profile.libc === 'glibc' && elf.kind !== 'shared-library' && elf.soname !== undefined ? elf.soname : '';
-  // No part holds a NUL (ELF strings end at one), so NUL separates the parts unambiguously.
-  return `${searchKey(profile, main, libraryPath)}\0${soname}\0${elf.needed.join('\0')}`;
+  const soname = profile.libc === 'glibc' && elf.kind !== 'shared-library' && elf.soname ? lengthPrefixed(elf.soname) : '-';
+  let needed = `${elf.needed.length}`;
+  let dependsOnOrigin = false;
+  for (let i = 0; i < elf.needed.length; i++) {
+    const n = elf.needed[i];
+    needed += lengthPrefixed(n);
+    dependsOnOrigin ||= n.includes('$') && n.includes('/');
+  }
+  // A glibc DT_NEEDED path with $ORIGIN is opened from the program's own directory.
+  const origin = dependsOnOrigin && profile.libc === 'glibc' ? lengthPrefixed(main.origin) : '-';
+  return `${searchKey(profile, main, libraryPath)}\0${soname}\0${needed}\0${origin}`;
 }
 
 /** The load of a program that loads like one simulated before, or undefined. */
@@ -39,7 +51,7 @@ export function reuseLoad(resolver: Resolver, profile: LoaderProfile, key: strin
     ? src.order.map((e) => (e.kind === 'missing' ? { kind: 'missing' as const, missing: missing[src.missing.indexOf(e.missing)] } : e))
     : src.order;
   const interp = src.interp!.missing ? { ...src.interp!, missing: missing[src.missing.indexOf(src.interp!.missing)] } : src.interp;
-  return { file, profile, main, interp, order, objects, missing };
+  return { file, profile, main, interp, order, objects, missing, skipped: src.skipped };
 }
 
 /** A missing name needed by the first program is needed by this one. */

@@ -4,7 +4,7 @@
 import { ElfpackError } from '../errors.js';
 import { isElfMagic, readElf, type ElfFile } from '../elf/read-elf.js';
 import { isGoProgram } from '../elf/notes.js';
-import { parseShebang, SCRIPT_HEAD_BYTES } from '../elf/script.js';
+import { MAX_SCRIPTS_IN_A_ROW, parseShebang, SCRIPT_HEAD_BYTES } from '../elf/script.js';
 import { EM_386, EM_ARM } from '../elf/constants.js';
 import { isDynamic, loadProgram, type LoadedObject, type ProgramLoad } from '../closure/load-program.js';
 import type { Resolver } from '../resolve/resolver.js';
@@ -45,9 +45,6 @@ export interface ExecContext {
 
 export type ExecRole = 'entrypoint' | 'command' | 'interpreter';
 
-/** The kernel follows at most this many "#!" interpreters (BINPRM_MAX_RECURSION: ELOOP after). */
-const MAX_SCRIPT_DEPTH = 4;
-
 function add(ctx: ExecContext, f: Omit<Finding, 'severity' | 'details'> & Partial<Pick<Finding, 'severity' | 'details'>>): void {
   ctx.findings.push({ severity: 'error', details: [], ...f });
 }
@@ -68,8 +65,11 @@ export function lookPath(ctx: ExecContext, name: string): string | undefined {
   return undefined;
 }
 
-/** Examines what exec of `path` would do; `from` names what led there ("#!" of a script). */
-export function examineExec(ctx: ExecContext, path: string, role: ExecRole, from?: string, depth = 0): void {
+/**
+ * Examines what exec of `path` would do; `from` names what led there ("#!" of a script), and
+ * `scripts` the real paths of the scripts on the way.
+ */
+export function examineExec(ctx: ExecContext, path: string, role: ExecRole, from?: string, depth = 0, scripts: string[] = []): void {
   let r: ResolvedPath;
   try {
     r = resolveInRoot(ctx.root, path, { cwd: ctx.workdir });
@@ -93,6 +93,13 @@ export function examineExec(ctx: ExecContext, path: string, role: ExecRole, from
     }
     return;
   }
+  if (scripts.includes(r.path)) {
+    add(ctx, {
+      code: 'EXEC_FORMAT', path: from!, message: `its "#!" interpreter ${path} comes back to ${r.path === scripts[0] ? 'the script itself' : `${r.path}, a script already run`}: exec goes round until more than ${MAX_SCRIPTS_IN_A_ROW} "#!" scripts in a row, then fails (ELOOP)`,
+      fix: 'make the "#!" line name a real interpreter (a program, such as /bin/sh)',
+    });
+    return;
+  }
   const st = ctx.root.lstat(r.path);
   if (r.type !== 'file' || !st) {
     add(ctx, { code: 'NOT_EXECUTABLE', path, message: `${what} ${path} is a ${r.type === 'dir' ? 'directory' : r.type}, not a program: exec fails with "permission denied"`, fix: `point ${role === 'interpreter' ? 'the "#!" line' : 'ENTRYPOINT'} at the program itself` });
@@ -114,7 +121,7 @@ export function examineExec(ctx: ExecContext, path: string, role: ExecRole, from
       }
       examineElf(ctx, path, r.path, elf, isGoProgram(src));
     } else if (head.length >= 2 && head[0] === 0x23 && head[1] === 0x21) {
-      examineScript(ctx, path, head, depth);
+      examineScript(ctx, path, head, depth, [...scripts, r.path]);
     } else {
       add(ctx, {
         code: 'EXEC_FORMAT', path, message: `${path} is ${src.size === 0 ? 'empty' : 'neither an ELF program nor a "#!" script'}: exec fails with "exec format error"`,
@@ -126,7 +133,7 @@ export function examineExec(ctx: ExecContext, path: string, role: ExecRole, from
   }
 }
 
-function examineScript(ctx: ExecContext, path: string, head: Buffer, depth: number): void {
+function examineScript(ctx: ExecContext, path: string, head: Buffer, depth: number, scripts: string[]): void {
   const s = parseShebang(head);
   if (!s) {
     add(ctx, { code: 'EXEC_FORMAT', path, message: `${path}: its "#!" line names no interpreter: exec fails with "exec format error"`, fix: 'write the interpreter\'s absolute path after "#!", e.g. #!/bin/sh' });
@@ -139,11 +146,12 @@ function examineScript(ctx: ExecContext, path: string, head: Buffer, depth: numb
       fix: `convert it to LF line endings (dos2unix ${baseName(path)}, or sed -i 's/\\r$//'); in git, mark scripts "*.sh text eol=lf" in .gitattributes`,
     });
   }
-  if (depth >= MAX_SCRIPT_DEPTH) {
-    add(ctx, { code: 'EXEC_FORMAT', path, message: `more than ${MAX_SCRIPT_DEPTH} "#!" interpreters in a row: the kernel gives up (ELOOP)`, fix: 'run the last interpreter directly' });
+  // depth: the scripts before this one.
+  if (depth >= MAX_SCRIPTS_IN_A_ROW) {
+    add(ctx, { code: 'EXEC_FORMAT', path, message: `more than ${MAX_SCRIPTS_IN_A_ROW} "#!" scripts in a row: the kernel gives up (ELOOP)`, fix: 'run the last interpreter directly' });
     return;
   }
-  examineExec(ctx, s.interpreter, 'interpreter', path, depth + 1);
+  examineExec(ctx, s.interpreter, 'interpreter', path, depth + 1, scripts);
   // "#!/usr/bin/env NAME": env then looks NAME up on PATH.
   if (baseName(s.interpreter) === 'env' && s.argument && !ctx.findings.some((f) => f.code === 'SCRIPT_INTERPRETER_MISSING' && f.path === path)) {
     const words = s.argument.split(/[ \t]+/).filter((w) => w !== '-S');
@@ -157,7 +165,7 @@ function examineScript(ctx: ExecContext, path: string, head: Buffer, depth: numb
       });
       return;
     }
-    examineExec(ctx, found, 'interpreter', path, depth + 1);
+    examineExec(ctx, found, 'interpreter', path, depth + 1, scripts);
   }
 }
 
@@ -180,6 +188,11 @@ function examineElf(ctx: ExecContext, path: string, realPath: string, elf: ElfFi
     add(ctx, { code: 'EXEC_FORMAT', path, message: `${path} is an ELF ${elf.type} file, not a program: exec fails with "exec format error"`, fix: 'link it into an executable' });
     return;
   }
+  // fs/binfmt_elf.c load_elf_phdrs refuses no program headers as it refuses more than 64 KiB.
+  if (elf.phnum === 0) {
+    add(ctx, { code: 'EXEC_FORMAT', path, message: `${path} is a malformed ELF file (no program headers): exec fails with "exec format error"`, fix: 'rebuild it; the file may have been damaged' });
+    return;
+  }
   const binPlatform = platformName(platformOf(m));
   const p = ctx.platform;
   if (p && p.architecture !== m.ociArch) {
@@ -199,7 +212,9 @@ function examineElf(ctx: ExecContext, path: string, realPath: string, elf: ElfFi
   try {
     load = loadProgram(ctx.resolver, { path, realPath, links: [], elf });
   } catch (err) {
-    add(ctx, { code: 'UNREADABLE', path, message: err instanceof ElfpackError ? err.describe() : String(err), fix: 'check the file with elfpack ldd' });
+    // The raw message: renderDoctor escapes it for text, and JSON keeps names as they are.
+    const message = err instanceof ElfpackError && err.path ? `${err.path}: ${err.message}` : (err as Error)?.message ?? String(err);
+    add(ctx, { code: 'UNREADABLE', path, message, fix: 'check the file with elfpack ldd' });
     return;
   }
   if (load.interp?.missing) examineLoader(ctx, path, elf, load, isGo);

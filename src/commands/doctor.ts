@@ -1,6 +1,7 @@
 // `elfpack doctor`: would this image start? From its config (Entrypoint, Cmd, Env, WorkingDir,
 // User, platform) and its files, every reason exec would fail with "no such file or directory",
 // "exec format error" or "permission denied", each with its fix. Schema "elfpack.doctor/v1".
+import { escapeControls, escapeName } from '../escape.js';
 import { Resolver } from '../resolve/resolver.js';
 import { tryResolveInRoot } from '../root/resolve-path.js';
 import type { Root } from '../root/root.js';
@@ -135,14 +136,16 @@ function namesIn(root: Root, file: string): Set<string> | undefined {
   }
 }
 
+/** The report as text: names from the image (paths, "#!" lines, the user) escaped, one line each. */
 export function renderDoctor(r: DoctorReport, paint: Painter): string[] {
-  const out = [paint.bold(`${r.target}${r.platform ? ` (${r.platform})` : ''}`)];
-  out.push(`  runs: ${r.command.length ? JSON.stringify(r.command) : '(nothing)'}${r.user ? ` as ${r.user}` : ''}`);
-  for (const c of r.chain) out.push(`  ${paint.dim(c)}`);
+  const out = [paint.bold(`${escapeName(r.target)}${r.platform ? ` (${escapeControls(r.platform)})` : ''}`)];
+  // JSON.stringify escapes C0 controls but not DEL, C1 or a byte that was not UTF-8.
+  out.push(`  runs: ${r.command.length ? escapeControls(JSON.stringify(r.command)) : '(nothing)'}${r.user ? ` as ${escapeName(r.user)}` : ''}`);
+  for (const c of r.chain) out.push(`  ${paint.dim(escapeControls(c))}`);
   for (const f of r.findings) {
-    out.push(`${f.severity === 'error' ? paint.red('✗') : '!'} ${f.path && !f.message.includes(f.path) ? `${f.path}: ` : ''}${f.message}`);
-    for (const d of f.details) out.push(`    ${d}`);
-    out.push(`    ${paint.bold('fix:')} ${f.fix}`);
+    out.push(`${f.severity === 'error' ? paint.red('✗') : '!'} ${f.path && !f.message.includes(f.path) ? `${escapeName(f.path)}: ` : ''}${escapeControls(f.message)}`);
+    for (const d of f.details) out.push(`    ${escapeControls(d)}`);
+    out.push(`    ${paint.bold('fix:')} ${escapeControls(f.fix)}`);
   }
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   out.push(r.starts

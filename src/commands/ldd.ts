@@ -1,11 +1,12 @@
 // `elfpack ldd`: ldd's own output (without load addresses), a tree that says how each library
 // was found, or a stable JSON document (schema "elfpack.ldd/v1", described in the README).
 import { ElfpackError } from '../errors.js';
+import { escapeControls, escapeName } from '../escape.js';
 import type { Root } from '../root/root.js';
 import { Resolver, toError, type ResolverOptions } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type MissingLibrary, type ProgramLoad } from '../closure/load-program.js';
+import { followInterpreters } from '../closure/script-chain.js';
 import type { Via } from '../resolve/loader.js';
-import { tryResolveInRoot } from '../root/resolve-path.js';
 
 export interface LddOptions extends ResolverOptions {
   /** Read the symbol versions the files need (for --json); default false. */
@@ -23,7 +24,7 @@ export interface LddReport {
   status: LddStatus;
   load?: ProgramLoad;
   error?: ElfpackError;
-  /** For a script: whether its interpreter exists in the root. */
+  /** For a script: whether its interpreters exist in the root (false for a "#!" loop, an error). */
   scriptInterpreterFound?: boolean;
 }
 
@@ -60,8 +61,10 @@ function lddOne(resolver: Resolver, file: string, versions: boolean): LddReport 
   try {
     const entry = inspectEntry(resolver, file, { versions });
     if (entry.script) {
-      const found = tryResolveInRoot(resolver.root, entry.script.interpreter + (entry.script.crlf ? '\r' : ''), { cwd: resolver.cwd })?.type !== undefined;
-      return { file, status: 'script', load: loadProgram(resolver, entry), scriptInterpreterFound: found };
+      const chain = followInterpreters(resolver, entry);
+      const load = loadProgram(resolver, entry);
+      if (chain.error) return { file, status: 'error', error: chain.error, load, scriptInterpreterFound: false };
+      return { file, status: 'script', load, scriptInterpreterFound: chain.found };
     }
     const load = loadProgram(resolver, entry);
     const elf = entry.elf!;
@@ -80,21 +83,35 @@ export interface Painter {
 
 export const plain: Painter = { red: (s) => s, dim: (s) => s, bold: (s) => s };
 
-/** ldd's lines for every file: "name => path", "name => not found", the interpreter alone. */
+/**
+ * ldd's lines for every file, as `ldd FILE... 2>&1` prints them: "name => path", "name => not
+ * found", the interpreter alone. Every name from a file or the command line is printed through
+ * escapeName: one name, one line.
+ */
 export function renderLdd(result: LddResult, paint: Painter = plain): string[] {
   const out: string[] = [];
   for (const r of result.reports) lddLines(r, result.reports.length > 1, paint, out);
   return out;
 }
 
-/** One file's ldd lines, appended to `out`; `many` adds the "FILE:" header ldd prints for several files. */
-export function lddLines(r: LddReport, many: boolean, paint: Painter, out: string[]): void {
-  // ldd says "not a dynamic executable" for any file that is not ELF; other errors go to stderr only.
-  const notElf = r.error?.code === 'NOT_ELF';
-  if (r.status === 'error' && !notElf) return;
-  if (many) out.push(`${r.file}:`);
-  if (r.status === 'static' || r.status === 'script' || notElf) {
-    out.push('\tnot a dynamic executable');
+/**
+ * Whether ldd would say "not a dynamic executable": a static program, a script, a file that is not
+ * ELF. glibc's ldd prints that on stderr and exits 1 (elf/ldd.bash.in).
+ */
+export function isNotDynamic(r: LddReport): boolean {
+  return r.status === 'static' || r.status === 'script' || r.error?.code === 'NOT_ELF';
+}
+
+/**
+ * One file's ldd lines, appended to `out`; `many` adds the "FILE:" header ldd prints for several
+ * files. "not a dynamic executable" goes to `notDynamic` (ldd's stderr), or to `out` (ldd 2>&1).
+ */
+export function lddLines(r: LddReport, many: boolean, paint: Painter, out: string[], notDynamic = out): void {
+  // Errors other than "not ELF" go to stderr only (problemLines).
+  if (r.status === 'error' && !isNotDynamic(r)) return;
+  if (many) out.push(`${escapeName(r.file)}:`);
+  if (isNotDynamic(r)) {
+    notDynamic.push('\tnot a dynamic executable');
     return;
   }
   if (r.status === 'statically-linked') {
@@ -102,9 +119,9 @@ export function lddLines(r: LddReport, many: boolean, paint: Painter, out: strin
     return;
   }
   for (const e of r.load!.order) {
-    if (e.kind === 'missing') out.push(`\t${e.missing.name} => ${paint.red('not found')}`);
-    else if (e.kind === 'interpreter') out.push(e.object ? `\t${e.path}` : `\t${e.path} => ${paint.red('not found')}`);
-    else out.push(e.name === e.object.path ? `\t${e.name}` : `\t${e.name} => ${e.object.path}`);
+    if (e.kind === 'missing') out.push(`\t${escapeName(e.missing.name)} => ${paint.red('not found')}`);
+    else if (e.kind === 'interpreter') out.push(e.object ? `\t${escapeName(e.path)}` : `\t${escapeName(e.path)} => ${paint.red('not found')}`);
+    else out.push(e.name === e.object.path ? `\t${escapeName(e.name)}` : `\t${escapeName(e.name)} => ${escapeName(e.object.path)}`);
   }
 }
 
@@ -118,11 +135,13 @@ export function renderProblems(result: LddResult): string[] {
 /** One file's problem lines, appended to `out`. */
 export function problemLines(r: LddReport, out: string[]): void {
   if (r.error) out.push(r.error.describe());
-  const s = r.load?.file.script;
+  const s = r.error ? undefined : r.load?.file.script;
+  const file = escapeName(r.file);
   if (s) {
-    out.push(`${r.file}: a script run by ${s.interpreter}${s.argument ? ` ${s.argument}` : ''}`);
-    if (s.crlf) out.push(`${r.file}: its "#!" line ends in CRLF: the kernel looks for "${s.interpreter}\\r" (convert the file to LF line endings)`);
-    else if (r.scriptInterpreterFound === false) out.push(`${r.file}: interpreter ${s.interpreter} not found`);
+    const interp = escapeName(s.interpreter);
+    out.push(`${file}: a script run by ${interp}${s.argument ? ` ${escapeName(s.argument)}` : ''}`);
+    if (s.crlf) out.push(`${file}: its "#!" line ends in CRLF: the kernel looks for "${interp}\\r" (convert the file to LF line endings)`);
+    else if (r.scriptInterpreterFound === false) out.push(`${file}: interpreter ${interp} not found`);
   }
   const missing = r.load?.missing;
   if (!missing?.length) return;
@@ -133,13 +152,16 @@ export function problemLines(r: LddReport, out: string[]): void {
     if (seen) seen.requesters.push(m.neededBy);
     else byName.set(m.name, { ...m, requesters: [m.neededBy] });
   }
-  for (const m of byName.values()) out.push(`${r.file}: ${describeMissing({ ...m, neededBy: m.requesters.join(', ') })}`);
+  for (const m of byName.values()) out.push(`${file}: ${describeMissing(m, m.requesters)}`);
 }
 
-export function describeMissing(m: MissingLibrary): string {
-  if (m.error) return `${m.name} (needed by ${m.neededBy}): ${m.error}`;
-  const tried = m.tried.map((t) => t.outcome === 'wrong-abi' ? `${t.path} (${t.detail}, skipped)` : t.path);
-  return `${m.name} (needed by ${m.neededBy}) not found${tried.length ? `; tried ${tried.join(', ')}` : ''}`;
+/** One line: the name, who needed it, and why it was not found (names escaped). */
+export function describeMissing(m: MissingLibrary, requesters = [m.neededBy]): string {
+  const name = `${escapeName(m.name)} (needed by ${requesters.map(escapeName).join(', ')})`;
+  if (m.error) return `${name}: ${escapeControls(m.error)}`;
+  const tried = m.tried.map((t) => t.outcome === 'wrong-abi' ? `${escapeName(t.path)} (${escapeControls(t.detail ?? '')}, skipped)`
+    : t.outcome === 'skipped' ? `${escapeName(t.path)} (${escapeControls(t.detail ?? '')})` : escapeName(t.path));
+  return `${name} not found${tried.length ? `; tried ${tried.join(', ')}` : ''}`;
 }
 
 const VIA_LABEL: Record<Via | 'program', string> = {
@@ -159,27 +181,31 @@ export function renderTree(result: LddResult, paint: Painter = plain): string[] 
 export function treeLines(r: LddReport, paint: Painter, out: string[]): void {
   if (r.status === 'error') return;
   const load = r.load!;
+  const file = escapeName(r.file);
   if (r.status !== 'dynamic') {
-    out.push(`${r.file} (${r.status === 'script' ? `script for ${load.file.script!.interpreter}` : r.status === 'statically-linked' ? 'statically linked' : 'not a dynamic executable'})`);
+    out.push(`${file} (${r.status === 'script' ? `script for ${escapeName(load.file.script!.interpreter)}` : r.status === 'statically-linked' ? 'statically linked' : 'not a dynamic executable'})`);
     return;
   }
   const interp = load.interp!;
-  out.push(`${paint.bold(r.file)} (interpreter => ${interp.object ? interp.path : paint.red(`${interp.path} not found`)})`);
+  const interpPath = escapeName(interp.path);
+  out.push(`${paint.bold(file)} (interpreter => ${interp.object ? interpPath : paint.red(`${interpPath} not found`)})`);
   const shown = new Set<LoadedObject>([load.main!]);
   const walk = (o: LoadedObject, depth: number) => {
     for (const d of o.deps) {
       const pad = '    '.repeat(depth);
       if (!d.target) {
-        out.push(`${pad}${d.name} => ${paint.red('not found')}${d.missing?.error ? paint.dim(` (${d.missing.error})`) : ''}`);
+        out.push(`${pad}${escapeName(d.name)} => ${paint.red('not found')}${d.missing?.error ? paint.dim(` (${escapeControls(d.missing.error)})`) : ''}`);
         continue;
       }
       if (shown.has(d.target)) continue;
       shown.add(d.target);
-      out.push(`${pad}${d.name} => ${d.target.path} ${paint.dim(`[${VIA_LABEL[d.target === interp.object ? 'interp' : d.target.via]}]`)}`);
+      out.push(`${pad}${escapeName(d.name)} => ${escapeName(d.target.path)} ${paint.dim(`[${VIA_LABEL[d.target === interp.object ? 'interp' : d.target.via]}]`)}`);
       walk(d.target, depth + 1);
     }
   };
   walk(load.main!, 1);
+  // What the searches passed over (an ld.so.conf, glibc-hwcaps or RUNPATH directory that is a loop…).
+  for (const k of load.skipped) out.push(paint.dim(`    note: skipped ${escapeName(k.path)} [${VIA_LABEL[k.via]}]: ${escapeControls(k.reason)}`));
 }
 
 /** The JSON document (schema elfpack.ldd/v1). */
@@ -211,6 +237,7 @@ export function lddToJson(result: LddResult): object {
           neededBy: o.loader ? ((o.loader as LoadedObject).role === 'program' ? load!.main!.path : o.loader.path) : null,
         })),
         missing: (load?.missing ?? []).map((mm) => ({ name: mm.name, neededBy: mm.neededBy, error: mm.error ?? null, tried: mm.tried })),
+        skipped: load?.skipped ?? [],
       };
     }),
   };

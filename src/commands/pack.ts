@@ -2,6 +2,7 @@
 // directory. parse → resolve → closure → file tree → self-check → layer → config → sinks.
 import { posix } from 'node:path';
 import { ElfpackError } from '../errors.js';
+import { escapeControls, escapeName } from '../escape.js';
 import type { Root } from '../root/root.js';
 import { baseName, dirName } from '../root/resolve-path.js';
 import { Resolver } from '../resolve/resolver.js';
@@ -165,7 +166,7 @@ export function planPack(opts: PackOptions): PackPlan {
   const libraryPath = env.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
   const problems = checkImage(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir });
   if (problems.length) {
-    throw new ElfpackError('IMAGE_CHECK', `the image would not start, so it was not written:\n  ${problems.join('\n  ')}`, { path: opts.program, step: 'self-check' });
+    throw new ElfpackError('IMAGE_CHECK', `the image would not start, so it was not written: ${problems.join('; ')}`, { path: opts.program, step: 'self-check' });
   }
 
   const tag = parseTag(opts.tag ?? `${imageNameFor(at)}:latest`).full;
@@ -224,8 +225,9 @@ export function imageNameFor(path: string): string {
 
 function failOnMissing(load: ProgramLoad, what = ''): void {
   if (!load.missing.length) return;
-  const lines = load.missing.map((m) => `${m.name} (needed by ${m.neededBy}): ${m.error ?? 'not found'}`);
-  throw new ElfpackError('MISSING_LIBRARY', `${what}program needs what the root does not have, so no image was written:\n  ${lines.join('\n  ')}`, { path: load.file.path, step: 'closure' });
+  // One line (the CLI prints `elfpack: PATH: message`); describe() escapes the names in it.
+  const names = load.missing.map((m) => `${m.name} (needed by ${m.neededBy}): ${m.error ?? 'not found'}`);
+  throw new ElfpackError('MISSING_LIBRARY', `${what}program needs what the root does not have, so no image was written: ${names.join('; ')}`, { path: load.file.path, step: 'closure' });
 }
 
 /**
@@ -261,13 +263,14 @@ function mb(n: number): string {
 /** The summary, for stderr: what went in, how big, the largest files, the digest. */
 export function renderPackSummary(r: PackResult, paint: Painter = plain): string[] {
   const lines: string[] = [];
-  if (r.linkage !== 'dynamic') lines.push(`${r.program}: ${r.linkage}`);
-  const where = [r.out, r.rootfs].filter(Boolean).join(' and ') || 'the engine';
-  lines.push(`${paint.bold(`packed ${r.program}`)} → ${where} (${r.tag}, ${platformName(r.platform)})`);
-  lines.push(`  ${r.files.length} files, ${mb(r.totalBytes)}; entrypoint ${JSON.stringify([...r.entrypoint, ...r.cmd])}`);
+  const program = escapeName(r.program);
+  if (r.linkage !== 'dynamic') lines.push(`${program}: ${r.linkage}`);
+  const where = [r.out, r.rootfs].filter(Boolean).map((p) => escapeName(p!)).join(' and ') || 'the engine';
+  lines.push(`${paint.bold(`packed ${program}`)} → ${where} (${r.tag}, ${platformName(r.platform)})`);
+  lines.push(`  ${r.files.length} files, ${mb(r.totalBytes)}; entrypoint ${escapeControls(JSON.stringify([...r.entrypoint, ...r.cmd]))}`);
   const largest = [...r.files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1)).slice(0, 5);
-  lines.push(`  largest: ${largest.map((f) => `${f.path} ${paint.dim(mb(f.size))}`).join(', ')}`);
-  for (const a of r.added) lines.push(`  added ${a}`);
+  lines.push(`  largest: ${largest.map((f) => `${escapeName(f.path)} ${paint.dim(mb(f.size))}`).join(', ')}`);
+  for (const a of r.added) lines.push(`  added ${escapeControls(a)}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
   return lines;
 }

@@ -32,6 +32,41 @@ export function utf8(b: Buffer, start: number, end: number): string {
   return (b as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
 }
 
+/**
+ * A name from the file (DT_NEEDED, SONAME, RPATH, PT_INTERP, a "#!" line) from b[start, end): UTF-8,
+ * with each byte that is not part of a valid UTF-8 sequence kept as U+DC80..U+DCFF (the byte plus
+ * 0xDC00, as Python's "surrogateescape"), never replaced by U+FFFD: JSON then carries the exact
+ * bytes, and escapeName prints such a byte as ls -b does (\377). utf8Slice answers first; only a
+ * string with U+FFFD in it (a bad byte, or a real U+FFFD) is decoded again here.
+ */
+export function decodeName(b: Uint8Array, start: number, end: number): string {
+  const s = utf8(b as Buffer, start, end);
+  return s.indexOf('\ufffd') < 0 ? s : decodeKeepingBadBytes(b, start, end);
+}
+
+/** UTF-8 as the Unicode standard defines it (no overlong forms, no surrogates, at most U+10FFFF). */
+function decodeKeepingBadBytes(b: Uint8Array, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end;) {
+    const c = b[i];
+    let need = 0, min = 0, cp = 0;
+    if (c < 0x80) { out += String.fromCharCode(c); i++; continue; }
+    if (c >= 0xc2 && c <= 0xdf) { need = 1; min = 0x80; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { need = 2; min = 0x800; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { need = 3; min = 0x10000; cp = c & 0x07; }
+    let j = 1;
+    for (; need && j <= need && i + j < end && (b[i + j] & 0xc0) === 0x80; j++) cp = (cp << 6) | (b[i + j] & 0x3f);
+    if (need && j === need + 1 && cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) {
+      out += String.fromCodePoint(cp);
+      i += need + 1;
+    } else {
+      out += String.fromCharCode(0xdc00 + c);
+      i++;
+    }
+  }
+  return out;
+}
+
 function checkRange(size: number, offset: number, length: number, what: string): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw new ElfFormatError('ELF_MALFORMED', `${what}: offset or size out of range`);

@@ -67,6 +67,8 @@ export interface ElfLayout {
   machine: number;
   /** PT_LOAD, PT_DYNAMIC, PT_INTERP and PT_NOTE only, in file order. */
   segments: Segment[];
+  /** e_phnum: how many program headers there are, of any type. */
+  phnum: number;
   /** e_shoff, e_shentsize, e_shnum as the header states them (e_shnum 0 may mean "see section 0"). */
   shoff: number;
   shentsize: number;
@@ -101,8 +103,8 @@ export function readLayout(src: ByteSource, opts: { maxPhnum?: number } = {}): E
   const phoff = f.addr(eh, is64 ? 32 : 28);
   const shoff = f.addr(eh, is64 ? 40 : 32);
   const phentsize = f.u16(eh, is64 ? 54 : 42);
-  let phnum = f.u16(eh, is64 ? 56 : 44);
-  if (phnum === 0xffff) phnum = extendedPhnum(src, f, eh);
+  const phnum = f.u16(eh, is64 ? 56 : 44);
+  checkProgramHeaderCount(phnum, is64);
   if (opts.maxPhnum !== undefined && phnum > opts.maxPhnum) {
     throw new ElfFormatError('ELF_MALFORMED', `${phnum} program headers (more than ${opts.maxPhnum})`);
   }
@@ -111,6 +113,7 @@ export function readLayout(src: ByteSource, opts: { maxPhnum?: number } = {}): E
     header: eh,
     machine: f.u16(eh, 18),
     segments: readSegments(src, f, phoff, phentsize, phnum),
+    phnum,
     shoff,
     shentsize: f.u16(eh, is64 ? 58 : 46),
     shnum: f.u16(eh, is64 ? 60 : 48),
@@ -121,11 +124,26 @@ export function isElfMagic(b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 }
 
-/** PN_XNUM: the real program header count is in section header 0's sh_info. */
-export function extendedPhnum(src: ByteSource, f: Fields, eh: Buffer): number {
-  const shoff = f.addr(eh, f.is64 ? 40 : 32);
-  const sh0 = src.read(shoff, f.is64 ? 64 : 40, 'section header 0 (extended program header count)');
-  return f.u32(sh0, f.is64 ? 44 : 28);
+/** e_phnum's escape value: the real count would be in section header 0's sh_info (core files only). */
+const PN_XNUM = 0xffff;
+/** The kernel reads at most 64 KiB of program headers (fs/binfmt_elf.c, load_elf_phdrs). */
+const MAX_PHDR_BYTES = 65536;
+
+/**
+ * Refuses program headers no loader would take. PN_XNUM moves the count into section header 0, but
+ * only core files do that: ld.so never reads section headers, and the kernel refuses a program
+ * (or interpreter) whose program headers exceed 64 KiB, which 0xffff entries do in either class.
+ * We apply the kernel's bound to every file, libraries too: ld.so has none, but a library with
+ * over a thousand program headers is damaged, not real.
+ */
+function checkProgramHeaderCount(phnum: number, is64: boolean): void {
+  if (phnum === PN_XNUM) {
+    throw new ElfFormatError('ELF_MALFORMED', 'e_phnum is PN_XNUM (0xffff), which only core files use: neither the kernel nor ld.so reads the real count from section header 0');
+  }
+  const bytes = phnum * (is64 ? 56 : 32);
+  if (bytes > MAX_PHDR_BYTES) {
+    throw new ElfFormatError('ELF_MALFORMED', `${phnum} program headers (${bytes} bytes) exceed the kernel's 64 KiB limit`);
+  }
 }
 
 export function readSegments(src: ByteSource, f: Fields, phoff: number, phentsize: number, phnum: number): Segment[] {

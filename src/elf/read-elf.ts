@@ -1,7 +1,7 @@
 // readElf: the facts the loader acts on (PT_INTERP, the dynamic section, symbol versions),
 // read with a few positioned reads. Layouts from the System V gABI and glibc's <elf.h>.
 import { ElfFormatError } from '../errors.js';
-import { readScratch, utf8, type ByteSource } from './byte-source.js';
+import { decodeName, readScratch, type ByteSource } from './byte-source.js';
 import {
   DF_1_NODEFLIB, DF_1_PIE, DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME,
   DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM,
@@ -34,6 +34,8 @@ export interface ElfFile {
   machine: number;
   /** e_flags: the ARM float ABI and RISC-V float ABI live here. */
   flags: number;
+  /** e_phnum: 0 for a relocatable object, and for a file the kernel refuses to run (load_elf_phdrs). */
+  phnum: number;
   machineInfo?: MachineInfo;
   kind: ElfKind;
   interp?: string;
@@ -61,7 +63,7 @@ const MAX_INTERP = 4096; // PATH_MAX: the kernel refuses longer interpreters
 const MAX_STRING = 65536; // longer than any real rpath; bounds the scan of an unterminated string
 const MAX_VERSION_ENTRIES = 65536; // bounds a cyclic vn_next/vd_next chain
 export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
-  const { f, header: eh, machine, segments } = readLayout(src);
+  const { f, header: eh, machine, segments, phnum } = readLayout(src);
   const is64 = f.is64;
   const typeCode = f.u16(eh, 16);
   const flags = f.u32(eh, is64 ? 48 : 36);
@@ -74,6 +76,7 @@ export function readElf(src: ByteSource, opts: ReadElfOptions = {}): ElfFile {
     type: ET_NAMES[typeCode] ?? `0x${typeCode.toString(16)}`,
     machine,
     flags,
+    phnum,
     machineInfo: machineInfo({ machine, elfClass: eh[4], data: eh[5], flags }),
     kind: 'other',
     dynamic: false,
@@ -109,7 +112,7 @@ function kindOf(elf: ElfFile): ElfKind {
   return pie ? 'static-pie' : 'shared-library';
 }
 
-/** PT_INTERP's path: NUL-terminated, at most PATH_MAX bytes. */
+/** PT_INTERP's path: NUL-terminated, at most PATH_MAX bytes; decoded as every name is (decodeName). */
 function readInterp(src: ByteSource, seg: Segment): string {
   if (!(seg.filesz > 0) || seg.filesz > MAX_INTERP) {
     throw new ElfFormatError('ELF_MALFORMED', `PT_INTERP size ${seg.filesz} is out of range (1..${MAX_INTERP})`);
@@ -118,7 +121,7 @@ function readInterp(src: ByteSource, seg: Segment): string {
   const nul = b.indexOf(0);
   if (nul < 0) throw new ElfFormatError('ELF_MALFORMED', 'PT_INTERP is not NUL-terminated');
   if (nul === 0) throw new ElfFormatError('ELF_MALFORMED', 'PT_INTERP is empty');
-  return b.toString('latin1', 0, nul);
+  return decodeName(b, 0, nul);
 }
 
 function readDynamic(src: ByteSource, f: Fields, seg: Segment, segments: Segment[], elf: ElfFile, versions: boolean): void {
@@ -259,7 +262,7 @@ class StringTable {
       const at = index - this.windowStart;
       const nul = at < w.length ? w.indexOf(0, at) : -1;
       if (nul >= 0) {
-        const s = utf8(w, at, nul);
+        const s = decodeName(w, at, nul);
         this.cache?.set(index, s);
         return s;
       }
@@ -271,7 +274,7 @@ class StringTable {
       const b = this.src.read(this.offset + index, window, `${what} string`);
       const nul = b.indexOf(0);
       if (nul >= 0) {
-        const s = utf8(b, 0, nul);
+        const s = decodeName(b, 0, nul);
         this.cache?.set(index, s);
         return s;
       }

@@ -4,7 +4,7 @@
 // elf/dl-lookup.c (DT_GNU_HASH); the symbol count as binutils readelf finds it, plus one fallback
 // readelf lacks (an empty DT_GNU_HASH and no section headers).
 import { ElfFormatError } from '../errors.js';
-import { utf8, type ByteSource } from './byte-source.js';
+import { decodeName, type ByteSource } from './byte-source.js';
 import {
   DT_GNU_HASH, DT_HASH, DT_INIT, DT_JMPREL, DT_MIPS_SYMTABNO, DT_PLTGOT, DT_REL, DT_RELA, DT_RELR, DT_STRSZ, DT_STRTAB,
   DT_SYMENT, DT_SYMTAB, DT_VERDEF, DT_VERNEED, DT_VERSYM, EM_ALPHA, EM_MIPS, EM_S390, EM_S390_OLD, PT_DYNAMIC, PT_LOAD,
@@ -110,7 +110,7 @@ class DynamicStrings {
       const len = Math.min(window, this.size - off);
       const b = this.whole ? this.whole.subarray(off, off + len) : this.src.read(this.offset + off, len, 'dynamic symbol name');
       const nul = b.indexOf(0);
-      if (nul >= 0) return utf8(b, 0, nul);
+      if (nul >= 0) return decodeName(b, 0, nul);
       if (len === this.size - off) {
         throw new ElfFormatError('ELF_MALFORMED', `dynamic symbol ${sym}: name at string offset ${off} is not NUL-terminated within DT_STRSZ`);
       }

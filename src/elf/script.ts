@@ -1,5 +1,8 @@
 // "#!" scripts, read the way the kernel's binfmt_script does: the interpreter path, then at most
-// one argument (the rest of the line, trimmed), within the first 256 bytes (BINPRM_BUF_SIZE).
+// one argument (the rest of the line, trimmed), within the first 256 bytes (BINPRM_BUF_SIZE); a
+// NUL ends the line there (the kernel reads both as C strings).
+import { decodeName } from './byte-source.js';
+
 export interface ScriptInfo {
   interpreter: string;
   /** Linux passes everything after the interpreter as a single argument. */
@@ -9,6 +12,11 @@ export interface ScriptInfo {
 }
 
 export const SCRIPT_HEAD_BYTES = 256;
+/**
+ * "#!" scripts the kernel runs through in a row: exec_binprm (fs/exec.c) gives up with ELOOP at a
+ * sixth rewrite (its loop stops at depth > 5; checked on Linux 6.x: five scripts run, six fail).
+ */
+export const MAX_SCRIPTS_IN_A_ROW = 5;
 
 export function isScript(head: Buffer): boolean {
   return head.length >= 2 && head[0] === 0x23 && head[1] === 0x21;
@@ -17,14 +25,17 @@ export function isScript(head: Buffer): boolean {
 /** Parses the "#!" line from the first bytes of a file; undefined when the line names no interpreter. */
 export function parseShebang(head: Buffer): ScriptInfo | undefined {
   if (!isScript(head)) return undefined;
-  const end = head.indexOf(0x0a);
-  let line = head.subarray(2, end < 0 ? Math.min(head.length, SCRIPT_HEAD_BYTES) : end).toString('latin1');
+  const head256 = head.subarray(0, SCRIPT_HEAD_BYTES);
+  const newline = head256.indexOf(0x0a);
+  const lineEnd = newline < 0 ? head256.length : newline;
+  const nul = head256.indexOf(0);
+  let line = decodeName(head256, 2, nul >= 2 && nul < lineEnd ? nul : lineEnd);
   const crlf = line.endsWith('\r');
   if (crlf) line = line.slice(0, -1);
   // The kernel splits on spaces and tabs only; "\r" would stay part of the last word.
   const trimmed = line.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
   if (!trimmed) return undefined;
-  const m = /^([^ \t]+)(?:[ \t]+(.*))?$/.exec(trimmed);
+  const m = /^([^ \t]+)(?:[ \t]+(.*))?$/s.exec(trimmed); // s: "." takes "\r" and U+2028 too
   if (!m) return undefined;
   return { interpreter: m[1], argument: m[2] || undefined, crlf };
 }

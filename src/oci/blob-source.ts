@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { ElfpackError } from '../errors.js';
-import { printable } from '../printable.js';
+import { escapeName } from '../escape.js';
 
 /** Where a member's bytes lie: a host file, from `offset`, `size` bytes. */
 export interface Region { file: string; offset: number; size: number }
@@ -115,7 +115,7 @@ export function describeTarError(err: unknown): string {
   if (/premature|unexpected end|end of data/i.test(msg)) return 'the tar stream is truncated';
   if (/invalid tar header|checksum/i.test(msg)) return 'a tar header is damaged';
   if (/pax|header size|too large/i.test(msg)) return 'a tar header is too large';
-  return printable(msg.slice(0, 120));
+  return escapeName(msg.slice(0, 120));
 }
 
 /**
@@ -129,14 +129,14 @@ export function directorySource(dir: string, label = dir): BlobSource {
     region(name) {
       const parts = name.split('/').filter((c) => c !== '' && c !== '.');
       if (!parts.length || parts.length > MAX_NAME_COMPONENTS || parts.includes('..') || name.startsWith('/')) {
-        throw new ElfpackError('IMAGE_MALFORMED', `names a file outside the image ("${printable(name.slice(0, 80))}")`, { path: label, step: 'image' });
+        throw new ElfpackError('IMAGE_MALFORMED', `names a file outside the image ("${escapeName(name.slice(0, 80))}")`, { path: label, step: 'image' });
       }
       let at = dir;
       for (let i = 0; i < parts.length; i++) {
         at = join(at, parts[i]);
         const st = lstatSync(at, { throwIfNoEntry: false });
         if (!st) return undefined;
-        if (st.isSymbolicLink()) throw new ElfpackError('IMAGE_MALFORMED', `${printable(parts.slice(0, i + 1).join('/'))} is a symbolic link: an image layout's files are never followed out of it`, { path: label, step: 'image' });
+        if (st.isSymbolicLink()) throw new ElfpackError('IMAGE_MALFORMED', `${escapeName(parts.slice(0, i + 1).join('/'))} is a symbolic link: an image layout's files are never followed out of it`, { path: label, step: 'image' });
         if (i < parts.length - 1 ? !st.isDirectory() : !st.isFile()) return undefined;
       }
       let fd = -1;
@@ -145,7 +145,7 @@ export function directorySource(dir: string, label = dir): BlobSource {
         const st = fstatSync(fd);
         return st.isFile() ? { file: at, offset: 0, size: st.size } : undefined;
       } catch (err) {
-        throw new ElfpackError('IMAGE_MALFORMED', `${printable(name)} cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { path: label, step: 'image', cause: err });
+        throw new ElfpackError('IMAGE_MALFORMED', `${escapeName(name)} cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { path: label, step: 'image', cause: err });
       } finally {
         if (fd >= 0) closeSync(fd);
       }

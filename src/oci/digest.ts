@@ -5,7 +5,7 @@
 // containerd does on ingest.
 import { createHash, type Hash } from 'node:crypto';
 import { ElfpackError } from '../errors.js';
-import { printable } from '../printable.js';
+import { escapeName } from '../escape.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
@@ -37,7 +37,7 @@ export function blobPath(d: Digest): string {
 /** A short, printable form of something that should have been a digest, for error messages. */
 export function describeDigestText(value: unknown): string {
   if (typeof value !== 'string') return `a ${value === null ? 'null' : typeof value}`;
-  return `"${printable(value.length > 80 ? `${value.slice(0, 80)}…` : value)}"`;
+  return `"${escapeName(value.length > 80 ? `${value.slice(0, 80)}…` : value)}"`;
 }
 
 /** Hashes bytes as they pass; `matches` compares with the digest they should have. */

@@ -9,7 +9,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ElfpackError } from '../errors.js';
-import { printable } from '../printable.js';
+import { escapeName } from '../escape.js';
 import { removeStaleTemps, writeFileAtomically } from '../temp-files.js';
 import { readRegion, type Region } from './blob-source.js';
 import { checkDigest, DigestHasher, type Digest } from './digest.js';
@@ -40,7 +40,7 @@ const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
 export async function layerTar(layer: LayerRef, label: string, opts: LayerBlobOptions): Promise<LayerTar> {
   const magic = readRegion({ ...layer.region, size: Math.min(layer.region.size, 4) }, 4, `layer ${layer.name}`, label);
   const is = (m: number[]) => m.every((b, i) => magic[i] === b);
-  if (is(ZSTD)) throw new ElfpackError('IMAGE_UNSUPPORTED', `layer ${printable(layer.name)} is zstd-compressed, which elfpack cannot read yet`, { path: label, step: 'layer' });
+  if (is(ZSTD)) throw new ElfpackError('IMAGE_UNSUPPORTED', `layer ${escapeName(layer.name)} is zstd-compressed, which elfpack cannot read yet`, { path: label, step: 'layer' });
   if (!is(GZIP)) return { region: layer.region, expect: [layer.digest, layer.diffId].filter((d): d is Digest => !!d) };
   return { region: await unpackGzip(layer, label, opts), expect: [] };
 }
@@ -57,7 +57,7 @@ async function unpackGzip(layer: LayerRef, label: string, opts: LayerBlobOptions
   if (existsSync(out)) return { file: out, offset: 0, size: statSync(out).size };
 
   const max = opts.maxLayerBytes ?? defaultMaxLayerBytes(layer.region.size);
-  const what = `layer ${printable(layer.name)}`;
+  const what = `layer ${escapeName(layer.name)}`;
   const compressed = new DigestHasher(key.algorithm);
   const plain = new DigestHasher(layer.diffId?.algorithm ?? 'sha256');
   try {
@@ -96,7 +96,7 @@ function describeZlibError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e?.message ?? '')) return 'the gzip stream is truncated';
   if (e?.code === 'Z_DATA_ERROR') return 'the gzip stream is damaged';
-  return e?.code ?? printable(String(e?.message ?? err).slice(0, 120));
+  return e?.code ?? escapeName(String(e?.message ?? err).slice(0, 120));
 }
 
 /** The sha256 of a region's bytes, read once. */

@@ -4,7 +4,7 @@
 // use, nested indexes are bounded and may not come back on themselves, and no error quotes the
 // bytes of a file that did not parse.
 import { ElfpackError } from '../errors.js';
-import { printable } from '../printable.js';
+import { escapeName } from '../escape.js';
 import type { BlobSource, Region } from './blob-source.js';
 import { readRegion } from './blob-source.js';
 import { blobPath, checkDigest, describeDigestText, digestOf, digestString, parseDigest, type Digest } from './digest.js';
@@ -116,12 +116,12 @@ function fromDockerManifest(source: BlobSource, doc: unknown): ImageLayers {
   let config: Json | undefined;
   if (m.Config) {
     const r = source.region(m.Config);
-    if (!r) throw malformed(source, `not a complete image: its config ${printable(m.Config.slice(0, 100))} is missing`);
+    if (!r) throw malformed(source, `not a complete image: its config ${escapeName(m.Config.slice(0, 100))} is missing`);
     config = configObject(source, readJson(source, 'the config', r, digestInName(m.Config)));
   }
   const layers = names.map((name): LayerRef => {
     const region = source.region(name);
-    if (!region) throw malformed(source, `not a complete image: layer ${printable(name.slice(0, 100))} is missing`);
+    if (!region) throw malformed(source, `not a complete image: layer ${escapeName(name.slice(0, 100))} is missing`);
     return { name, region, digest: digestInName(name)?.digest };
   });
   return { layers: withDiffIds(source, layers, config), config };

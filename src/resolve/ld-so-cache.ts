@@ -2,7 +2,7 @@
 // the old "ld.so-1.7.0" layout, the new "glibc-ld.so.cache1.1" layout, and the old layout with
 // the new one appended; both byte orders; the glibc-hwcaps extension (glibc 2.33+).
 import { ElfpackError } from '../errors.js';
-import { utf8 } from '../elf/byte-source.js';
+import { decodeName } from '../elf/byte-source.js';
 
 const OLD_MAGIC = 'ld.so-1.7.0';
 const NEW_MAGIC = 'glibc-ld.so.cache1.1';
@@ -37,7 +37,7 @@ function cString(buf: Buffer, at: number): string {
   if (at < 0 || at >= buf.length) throw bad(`string offset ${at} is outside the file`);
   const end = buf.indexOf(0, at);
   if (end < 0) throw bad(`string at ${at} is not NUL-terminated`);
-  return utf8(buf, at, end);
+  return decodeName(buf, at, end);
 }
 
 export function parseLdSoCache(buf: Buffer): LdSoCache {

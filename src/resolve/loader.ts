@@ -3,7 +3,7 @@
 import type { ElfFile } from '../elf/read-elf.js';
 import type { MachineInfo } from '../elf/machines.js';
 import { dirName } from '../root/resolve-path.js';
-import { splitSearchPath, type DstValues } from './expand.js';
+import { expandDst, splitSearchPath, type DstValues } from './expand.js';
 
 /** How a library was found; `loaded` means an object already in the process answered the name. */
 export type Via =
@@ -71,9 +71,10 @@ function chainOf(o: SearchObject): SearchObject[] {
 
 export function* glibcSearch(s: SearchInputs): Generator<SearchStep> {
   const { profile: p, name, requester } = s;
-  // A name with a slash is a path, opened as is (relative to the working directory).
+  // A name with a slash is a path (relative ones from the working directory), its dynamic string
+  // tokens expanded for the requester (expand_dynamic_string_token).
   if (name.includes('/')) {
-    yield { via: 'direct', file: name };
+    yield { via: 'direct', file: name.includes('$') ? expandDst(name, dst(p, requester)) : name };
     return;
   }
   // DT_RPATH, only when the requester has no DT_RUNPATH: its own, then each loader's up to the program.
@@ -111,7 +112,7 @@ const MUSL_RESERVED = ['c.', 'pthread.', 'rt.', 'm.', 'dl.', 'util.', 'xnet.'];
 
 export function* muslSearch(s: SearchInputs): Generator<SearchStep> {
   const { profile: p, name, requester } = s;
-  // A name with a slash is a path.
+  // A name with a slash is a path, taken literally (musl expands $ORIGIN only in RUNPATH/RPATH).
   if (name.includes('/')) {
     yield { via: 'direct', file: name };
     return;
@@ -138,7 +139,8 @@ export function* muslSearch(s: SearchInputs): Generator<SearchStep> {
  * Everything the rules above read of the requester and its chain besides the profile and the
  * name, as a string: two searches for one name by one profile with the same key give the same
  * answer, so a resolver may remember it. Most keys are short and shared by every program: a chain
- * without RPATH, RUNPATH or NODEFLIB reads nothing of its objects.
+ * without RPATH, RUNPATH or NODEFLIB reads nothing of its objects. Every variable part is
+ * length-prefixed (lengthPrefixed), so no two different inputs share a key whatever the strings hold.
  */
 export function searchKey(p: LoaderProfile, requester: SearchObject, libraryPath?: string): string {
   const k = contextKey(p.libc, requester);
@@ -146,7 +148,17 @@ export function searchKey(p: LoaderProfile, requester: SearchObject, libraryPath
   if (p.libc === 'musl' || !libraryPath?.includes('$')) return k;
   let o = requester;
   while (o.loader) o = o.loader;
-  return `${k}|${o.origin}`;
+  return `${k}|${lengthPrefixed(o.origin)}`;
+}
+
+/** A name's part of the key, for a name whose answer depends on the requester: a glibc path with a $ORIGIN-like token. */
+export function nameKey(p: LoaderProfile, requester: SearchObject, name: string): string {
+  return p.libc === 'glibc' && name.includes('/') && name.includes('$') ? `${name}\0${requester.origin}` : name;
+}
+
+/** `s` as `LENGTH:s`: strings joined this way never run into one another. */
+export function lengthPrefixed(s: string): string {
+  return `${s.length}:${s}`;
 }
 
 function contextKey(libc: Libc, o: SearchObject): string {
@@ -164,23 +176,64 @@ function contextKey(libc: Libc, o: SearchObject): string {
 }
 
 /**
- * The search paths the chain from `o` up to the program passes on, in order, each prefixed by its
- * length (so no two chains share a key): glibc's RPATHs of objects without RUNPATH; musl's
- * RUNPATH or else RPATH of every object.
+ * The search paths the chain from `o` up to the program passes on, in order: glibc's RPATHs of
+ * objects without RUNPATH; musl's RUNPATH (R) or else RPATH (P) of every object, as the answer
+ * names which it came through. Built from the top of the chain down, without recursion (a chain
+ * is as long as the files make it).
  */
 function chainKey(libc: Libc, o: SearchObject): string {
-  let k = o.chainKey;
-  if (k !== undefined) return k;
-  const own = libc === 'musl' ? o.elf.runpath ?? o.elf.rpath : o.elf.runpath === undefined ? o.elf.rpath : undefined;
-  const mine = own === undefined ? '' : expanded(own, o);
-  k = (own === undefined ? '' : `${mine.length}:${mine}`) + (o.loader ? chainKey(libc, o.loader) : '');
-  o.chainKey = k;
+  if (o.chainKey !== undefined) return o.chainKey;
+  const pending: SearchObject[] = [];
+  let c: SearchObject | undefined = o;
+  for (; c && c.chainKey === undefined; c = c.loader) pending.push(c);
+  let k = c?.chainKey ?? '';
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const x = pending[i];
+    const runpath = x.elf.runpath, rpath = x.elf.rpath;
+    if (libc === 'musl') {
+      if (runpath !== undefined) k = `R${expanded(runpath, x)}${k}`;
+      else if (rpath !== undefined) k = `P${expanded(rpath, x)}${k}`;
+    } else if (runpath === undefined && rpath !== undefined) {
+      k = `P${expanded(rpath, x)}${k}`;
+    }
+    x.chainKey = k;
+  }
   return k;
 }
 
-/** A search path with the object's origin when it uses a dynamic string token ($ORIGIN…). */
+/** A search path, with the object's origin when it uses a dynamic string token ($ORIGIN…). */
 function expanded(path: string, o: SearchObject): string {
-  return path.includes('$') ? `${path}@${o.origin}` : path;
+  return path.includes('$') ? `${lengthPrefixed(path)}@${lengthPrefixed(o.origin)}` : `${lengthPrefixed(path)}.`;
+}
+
+/**
+ * What a search does after a candidate could not be opened: `next` candidate, `next-source` (the
+ * rest of this search path is given up and the loader goes on with its next source), or `stop`
+ * (the library is not found). `errno` is open(2)'s; `dirUnusable` when the candidate's directory
+ * itself cannot be used (a symlink loop, not a directory, no search permission).
+ */
+export function afterOpenFailure(libc: Libc, via: Via, errno: string, dirUnusable: boolean, inHwcapsSubdir: boolean): 'next' | 'next-source' | 'stop' {
+  if (libc === 'musl') {
+    // musl ldso/dynlink.c path_open: ENOENT, ENOTDIR, EACCES and ENAMETOOLONG go on to the next
+    // directory; any other errno (ELOOP, EIO…) returns -2, which "inhibits further path search".
+    return errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'EACCES' || errno === 'ENAMETOOLONG' ? 'next' : 'stop';
+  }
+  // ld.so.conf read in place of a cache: ldconfig (elf/ldconfig.c) leaves out a directory it
+  // cannot stat (add_dir_1) or open (search_dir), and every entry it cannot stat or read as a
+  // library, so a cache it built would name none of them: the search goes on to the next directory.
+  if (via === 'ld_so_conf') return 'next';
+  // The cache's answer or a path with a slash: open_verify failing means "not here", and
+  // _dl_map_new_object goes on with the next source.
+  if (via === 'ld_so_cache' || via === 'direct') return 'next-source';
+  // glibc elf/dl-load.c open_path (as of 2.39): when open fails, the directory is stat'ed, and one
+  // whose stat fails or that is not a directory is marked `nonexisting` and passed over, whatever
+  // the errno. In a directory that exists, the errno of its last attempt decides (the directory
+  // itself, tried after its glibc-hwcaps subdirectories, so theirs never counts): ENOENT, EACCES
+  // and ENOTDIR go on (2.36, as on Debian 12, gives up on ENOTDIR too); any other (ELOOP, EIO…) makes
+  // open_path return -1, so the rest of this RPATH, LD_LIBRARY_PATH, RUNPATH or default path is
+  // skipped and _dl_map_new_object goes on with its next source.
+  if (dirUnusable || inHwcapsSubdir) return 'next';
+  return errno === 'ENOENT' || errno === 'EACCES' || errno === 'ENOTDIR' ? 'next' : 'next-source';
 }
 
 export function searchSteps(s: SearchInputs): Generator<SearchStep> {

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { ElfpackError } from '../errors.js';
 import { describeTarError, skipEntry } from '../oci/blob-source.js';
-import { printable } from '../printable.js';
+import { escapeName } from '../escape.js';
 import type { FileType } from './root.js';
 
 /** Linux's PATH_MAX is 4096 bytes with its NUL; a symlink's target is at most 4095. */
@@ -154,7 +154,7 @@ export class FsIndex {
       await pipeline(input, ex);
     } catch (err) {
       if (err instanceof ElfpackError) throw err;
-      const layerName = opts.layerName ? `layer ${printable(opts.layerName)}` : 'a layer';
+      const layerName = opts.layerName ? `layer ${escapeName(opts.layerName)}` : 'a layer';
       throw new ElfpackError('IMAGE_MALFORMED', `${layerName} is not a readable tar: ${describeTarError(err)}`, { path: label, step: 'layer', cause: err });
     }
   }
@@ -190,7 +190,7 @@ export class FsIndex {
       case 'link': {
         const linkParts = h.linkname ? checkedPath(h.linkname, label) : [];
         const t = linkParts.includes('..') ? undefined : this.walk(linkParts);
-        if (!h.linkname || t?.type !== 'file') return this.reject(h.name, `a hard link to ${printable(h.linkname ?? '')} which the archive does not hold`);
+        if (!h.linkname || t?.type !== 'file') return this.reject(h.name, `a hard link to ${escapeName(h.linkname ?? '')} which the archive does not hold`);
         e = { type: 'file', mode: t.mode, size: t.size, data: t.data };
         break;
       }
@@ -267,7 +267,7 @@ export class FsIndex {
   }
 
   private reject(name: string, why: string): void {
-    if (this.rejected.length < 100) this.rejected.push({ name: printable(name.slice(0, 200)), why });
+    if (this.rejected.length < 100) this.rejected.push({ name: escapeName(name.slice(0, 200)), why });
   }
 }
 
@@ -280,5 +280,5 @@ function checkedPath(name: string, label: string): string[] {
 }
 
 function limitError(label: string, what: string, name: string): ElfpackError {
-  return new ElfpackError('IMAGE_LIMIT', `${what} ("${printable(name.slice(0, 60))}…"): refused`, { path: label, step: 'layer' });
+  return new ElfpackError('IMAGE_LIMIT', `${what} ("${escapeName(name.slice(0, 60))}…"): refused`, { path: label, step: 'layer' });
 }

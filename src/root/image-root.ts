@@ -11,7 +11,7 @@ import { archiveSource, directorySource } from '../oci/blob-source.js';
 import { checkDigest, DigestHasher } from '../oci/digest.js';
 import { layerTar, type LayerBlobOptions } from '../oci/layer-blob.js';
 import { readImageLayers } from '../oci/read-image.js';
-import { printable } from '../printable.js';
+import { escapeName } from '../escape.js';
 import { describeType, HostRoot } from './host-root.js';
 import { FsIndex, type IndexLimits } from './fs-index.js';
 import type { FileType, Root, RootStat } from './root.js';
@@ -61,7 +61,7 @@ export async function openImageRoot(path: string, opts: ImageRootOptions = {}): 
       length: tar.region.size, label: path, layerName: layer.name,
       onChunk: hashers.length ? (c) => { for (const h of hashers) h.update(c); } : undefined,
     });
-    tar.expect.forEach((d, i) => checkDigest(hashers[i].digest(), d, `layer ${printable(layer.name)}`, path));
+    tar.expect.forEach((d, i) => checkDigest(hashers[i].digest(), d, `layer ${escapeName(layer.name)}`, path));
   }
   return new ImageRoot(index, path, config ? runConfigFromBlob(config) : undefined);
 }

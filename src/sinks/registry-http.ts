@@ -5,7 +5,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { ElfpackError } from '../errors.js';
-import { printable } from '../printable.js';
+import { escapeName } from '../escape.js';
 
 /** A request body that can be sent again: bytes, or a slice of a file (opened afresh for each send). */
 export type RequestBody = Uint8Array | { file: string; offset: number; length: number };
@@ -57,13 +57,13 @@ export function registryDetail(a: HttpAnswer): string {
   try {
     const errors = (JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] }).errors;
     if (Array.isArray(errors)) {
-      return printable(errors.slice(0, 3).map((e) => [e.code, e.message].filter((x) => typeof x === 'string' && x).join(': ')).filter(Boolean).join('; ').slice(0, 400));
+      return escapeName(errors.slice(0, 3).map((e) => [e.code, e.message].filter((x) => typeof x === 'string' && x).join(': ')).filter(Boolean).join('; ').slice(0, 400));
     }
   } catch {
     // not JSON
   }
   const line = /^text\/plain\b/.test(a.headers.get('content-type') ?? '') ? text.trim().split('\n')[0] : '';
-  return printable(line.length > 200 ? `${line.slice(0, 200)}…` : line);
+  return escapeName(line.length > 200 ? `${line.slice(0, 200)}…` : line);
 }
 
 /** "400 MANIFEST_INVALID: manifest invalid", or "502 Bad Gateway" when the registry said nothing more. */

@@ -1,11 +1,12 @@
 // doctor on directory roots (no engine needed): the exec chain through "#!" lines, env's PATH
 // lookup, overrides as docker run takes them, platforms, and the one-line usage errors.
 import { expect } from 'chai';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fixture, runCli } from '../support/helpers.js';
+import { TESTDATA, fixture, runCli } from '../support/helpers.js';
 import { compareVersions } from '../../src/commands/doctor-exec.js';
+import { buildElf } from '../support/elf-builder.js';
 
 describe('commands/doctor on a directory root', function () {
   let dir: string;
@@ -41,11 +42,45 @@ describe('commands/doctor on a directory root', function () {
     ]);
   });
 
-  it('a script that runs itself is stopped after 4 interpreters, as the kernel does (ELOOP)', async function () {
+  it('a script that runs itself, or a "#!" chain that comes back, is named as a loop (the kernel\'s ELOOP)', async function () {
     file('loop', '#!/loop\n');
-    const r = await doctorJson('--entrypoint', '/loop');
-    expect(r.report.findings.map((f: { code: string }) => f.code)).to.deep.equal(['EXEC_FORMAT']);
-    expect(r.report.findings[0].message).to.match(/more than 4 "#!" interpreters/);
+    file('ping', '#!/pong\n');
+    file('pong', '#!/ping\n');
+    for (const [entry, says] of [['/loop', 'its "#!" interpreter /loop comes back to the script itself'], ['/ping', 'its "#!" interpreter /ping comes back to the script itself']]) {
+      const r = await doctorJson('--entrypoint', entry);
+      expect(r.code).to.equal(1);
+      expect(r.report.findings.map((f: { code: string }) => f.code)).to.deep.equal(['EXEC_FORMAT']);
+      expect(r.report.findings[0].message).to.include(says).and.match(/more than 5 "#!" scripts in a row, then fails \(ELOOP\)$/);
+    }
+  });
+
+  it('five "#!" scripts in a row run, as the kernel runs them; a sixth is an exec failure (ELOOP)', async function () {
+    copyFileSync(fixture(this, 'static/hello-static'), join(dir, 'sh'));
+    file('s5', '#!/sh\n');
+    for (let i = 4; i >= 0; i--) file(`s${i}`, `#!/s${i + 1}\n`);
+    expect((await doctorJson('--entrypoint', '/s1')).report.findings).to.deep.equal([]);
+    const r = await doctorJson('--entrypoint', '/s0');
+    expect(r.report.findings.map((f: { code: string; message: string }) => `${f.code} ${f.message}`)).to.deep.equal(['EXEC_FORMAT more than 5 "#!" scripts in a row: the kernel gives up (ELOOP)']);
+  });
+
+  it('e_phnum PN_XNUM (whatever section header 0 holds) is an exec format error with its reason, never a static program', async () => {
+    for (const name of ['pn-xnum', 'pn-xnum-zero']) {
+      file('app', readFileSync(join(TESTDATA, 'malformed', name)));
+      const r = await doctorJson('--entrypoint', '/app');
+      expect(r.code, name).to.equal(1);
+      expect(r.report.findings.map((f: { code: string }) => f.code), name).to.deep.equal(['EXEC_FORMAT']);
+      expect(r.report.findings[0].message, name).to.match(/malformed ELF file \(e_phnum is PN_XNUM .*\): exec fails with "exec format error"/);
+      expect(r.report.chain, name).to.deep.equal([]);
+    }
+  });
+
+  it('a program with no program headers (e_phnum 0) is an exec format error, as the kernel refuses it, not a static program', async () => {
+    const elf = buildElf({ type: 2 });
+    elf.writeUInt16LE(0, 56);
+    file('app', elf);
+    const r = await doctorJson('--entrypoint', '/app');
+    expect(r.code).to.equal(1);
+    expect(r.report.findings.map((f: { code: string; message: string }) => `${f.code} ${f.message}`)).to.deep.equal(['EXEC_FORMAT /app is a malformed ELF file (no program headers): exec fails with "exec format error"']);
   });
 
   it('a dangling symlink entrypoint names its target; a bare name is looked up on PATH; args after -- are the CMD', async function () {

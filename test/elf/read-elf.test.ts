@@ -6,6 +6,7 @@ import { BufferByteSource, FileByteSource } from '../../src/elf/byte-source.js';
 import { readElf } from '../../src/elf/read-elf.js';
 import { ElfpackError } from '../../src/errors.js';
 import { TESTDATA, fixture, isElfFile, needCommand, skipOrFail } from '../support/helpers.js';
+import { buildElf } from '../support/elf-builder.js';
 
 function readFile(path: string) {
   const fd = openSync(path, 'r');
@@ -92,6 +93,14 @@ describe('elf/read-elf', () => {
     expect(readFile(fixture(this, 'rpath/bin/app')).rpath).to.match(/^\$ORIGIN\/\.\.\/lib/);
   });
 
+  it('names (PT_INTERP, DT_NEEDED, SONAME, RPATH, RUNPATH) are UTF-8; a byte that is not UTF-8 is kept as U+DC00 plus the byte', () => {
+    const bad = (s: string) => Buffer.concat([Buffer.from(s), Buffer.from([0xfe]), Buffer.from('\n\x01')]);
+    const elf = readElf(new BufferByteSource(buildElf({ interp: bad('/lib/ld-é'), needed: [bad('libé'), ''], soname: bad('s'), rpath: bad('/r'), runpath: bad('/rp') })));
+    expect([elf.interp, elf.needed, elf.soname, elf.rpath, elf.runpath]).to.deep.equal([
+      '/lib/ld-é\udcfe\n\x01', ['libé\udcfe\n\x01', ''], 's\udcfe\n\x01', '/r\udcfe\n\x01', '/rp\udcfe\n\x01',
+    ]);
+  });
+
   describe('malformed files', () => {
     const cases = JSON.parse(readFileSync(join(TESTDATA, 'malformed/expected.json'), 'utf8')) as { file: string; code: string; message: string }[];
     for (const c of cases) {
@@ -108,6 +117,29 @@ describe('elf/read-elf', () => {
         expect((err as ElfpackError).message).to.include(c.message);
       });
     }
+
+    it('program headers up to the kernel\'s 64 KiB read; one entry more is malformed (ELF64: 1170, ELF32: 2048)', () => {
+      for (const [cls, entsize, most] of [[2, 56, 1170], [1, 32, 2048]]) {
+        for (const phnum of [most, most + 1]) {
+          // A header whose program headers (all PT_NULL) follow it: only the count is wrong, if anything.
+          const ehsize = cls === 2 ? 64 : 52;
+          const b = Buffer.alloc(ehsize + phnum * entsize);
+          b.write('\x7fELF', 0, 'latin1');
+          b[4] = cls; b[5] = 1; b[6] = 1;
+          b.writeUInt16LE(2, 16); b.writeUInt16LE(cls === 2 ? 62 : 3, 18);
+          if (cls === 2) { b.writeBigUInt64LE(64n, 32); b.writeUInt16LE(entsize, 54); b.writeUInt16LE(phnum, 56); }
+          else { b.writeUInt32LE(52, 28); b.writeUInt16LE(entsize, 42); b.writeUInt16LE(phnum, 44); }
+          let err: unknown;
+          try {
+            readElf(new BufferByteSource(b));
+          } catch (e) {
+            err = e;
+          }
+          if (phnum === most) expect(err, `${phnum} entries`).to.equal(undefined);
+          else expect((err as ElfpackError).code, `${phnum} entries`).to.equal('ELF_MALFORMED');
+        }
+      }
+    });
 
     it('the valid base of the malformed files reads cleanly', () => {
       const elf = readElf(new BufferByteSource(readFileSync(join(TESTDATA, 'malformed/valid-base.elf'))));

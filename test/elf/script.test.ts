@@ -15,4 +15,15 @@ describe('elf/script', () => {
     expect(parseShebang(Buffer.from('#!   \n'))).to.equal(undefined);
     expect(parseShebang(Buffer.from('echo hi\n'))).to.equal(undefined);
   });
+
+  it('a NUL ends the line as it does for the kernel (C strings); a CR before an argument stays in the argument', () => {
+    expect(parseShebang(Buffer.from('#!/bin/sh\0 -e\n'))).to.deep.equal({ interpreter: '/bin/sh', argument: undefined, crlf: false });
+    expect(parseShebang(Buffer.from('#!/bin/sh -e\0x\n'))).to.deep.equal({ interpreter: '/bin/sh', argument: '-e', crlf: false });
+    expect(parseShebang(Buffer.from('#!/bin/sh -\re\r\n'))).to.deep.equal({ interpreter: '/bin/sh', argument: '-\re', crlf: true });
+  });
+
+  it('the interpreter is UTF-8, a byte that is not UTF-8 kept as U+DC00 plus the byte', () => {
+    const head = Buffer.concat([Buffer.from('#!/opt/é/'), Buffer.from([0xff]), Buffer.from('/sh\n')]);
+    expect(parseShebang(head)!.interpreter).to.equal('/opt/é/\udcff/sh');
+  });
 });

@@ -48,7 +48,16 @@ add('text-file', Buffer.from('hello, world\n'), 'NOT_ELF', 'not an ELF file');
 { const b = Buffer.from(ok); b[4] = 7; add('bad-class', b, 'ELF_UNSUPPORTED', 'unknown ELF class 7'); }
 { const b = Buffer.from(ok); b[5] = 9; add('bad-byte-order', b, 'ELF_UNSUPPORTED', 'unknown ELF byte order 9'); }
 { const b = Buffer.from(ok); b.writeBigUInt64LE(1n << 40n, 32); add('phdrs-past-eof', b, 'ELF_TRUNCATED', 'program headers'); }
-{ const b = Buffer.from(ok); b.writeUInt16LE(0xfffe, 56); add('absurd-phnum', b, 'ELF_TRUNCATED', 'program headers (65534 entries)'); }
+{ const b = Buffer.from(ok); b.writeUInt16LE(0xfffe, 56); add('absurd-phnum', b, 'ELF_MALFORMED', "65534 program headers (3669904 bytes) exceed the kernel's 64 KiB limit"); }
+// PN_XNUM with section header 0 (at 448) holding the real count in sh_info: 3 (the file's own
+// program headers), and 0 (which read as "no program headers" would make a static program).
+for (const [name, count] of [['pn-xnum', 3], ['pn-xnum-zero', 0]]) {
+  const b = Buffer.from(ok);
+  b.writeUInt16LE(0xffff, 56);
+  b.writeBigUInt64LE(448n, 40); b.writeUInt16LE(64, 58); b.writeUInt16LE(0, 60); // e_shoff, e_shentsize, e_shnum (0: see section 0)
+  b.fill(0, 448, 512); b.writeUInt32LE(count, 448 + 44); // sh_info
+  add(name, b, 'ELF_MALFORMED', 'e_phnum is PN_XNUM (0xffff)');
+}
 { const b = Buffer.from(ok); b.writeUInt16LE(12, 54); add('bad-phentsize', b, 'ELF_MALFORMED', 'program header entry size is 12'); }
 { const b = Buffer.from(ok); b.writeBigUInt64LE(1n << 30n, 64 + 56 + 32); add('interp-huge', b, 'ELF_MALFORMED', 'PT_INTERP size'); }
 { const b = Buffer.from(ok); b.fill(0x41, 232, 260); add('interp-unterminated', b, 'ELF_MALFORMED', 'PT_INTERP is not NUL-terminated'); }
