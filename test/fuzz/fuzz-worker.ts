@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { main } from '../../src/cli.js';
 import { judge } from './check.js';
 
-export interface Job { id: number; args: string[]; cacheDir: string }
+export interface Job { id: number; args: string[]; cacheDir: string; format: 'json' | 'text' }
 
 const jobs = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Job[];
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -20,5 +20,5 @@ for (const job of jobs) {
     isTTY: false,
     cwd: '/',
   });
-  say({ id: job.id, phase: 'end', failure: judge({ code, stdout, stderr }) ?? null, stderr: stderr.slice(0, 400) });
+  say({ id: job.id, phase: 'end', failure: judge({ code, stdout, stderr }, job.format) ?? null, stderr: stderr.slice(0, 400) });
 }

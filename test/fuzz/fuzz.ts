@@ -67,7 +67,10 @@ function plan(work: string, o: FuzzOptions): PlannedJob[] {
   const cacheDir = join(work, 'cache');
   let batch: string[] = [];
   const flush = () => {
-    if (batch.length) jobs.push({ id: jobs.length, args: ['ldd', '--json', ...batch], cacheDir, inputs: batch });
+    // The same files in each of ldd's formats: JSON for the document, text and --tree for the lines.
+    for (const [format, args] of [['json', ['--json']], ['text', []], ['text', ['--tree']]] as const) {
+      if (batch.length) jobs.push({ id: jobs.length, args: ['ldd', ...args, ...batch], cacheDir, inputs: batch, format });
+    }
     batch = [];
   };
   for (let i = 0; i < o.elf; i++) {
@@ -90,7 +93,8 @@ function plan(work: string, o: FuzzOptions): PlannedJob[] {
     } catch {
       continue; // a model the tar writer cannot express (a size past 8 GiB): not an input
     }
-    jobs.push({ id: jobs.length, args: ['ldd', '--json', '--root', m.root, ...m.files], cacheDir, inputs: [m.root] });
+    jobs.push({ id: jobs.length, args: ['ldd', '--json', '--root', m.root, ...m.files], cacheDir, inputs: [m.root], format: 'json' });
+    if (r.chance(0.5)) jobs.push({ id: jobs.length, args: ['doctor', m.root, ...(m.root.endsWith('.tar') ? [] : ['--entrypoint', '/bin/app'])], cacheDir, inputs: [m.root], format: 'text' });
   }
   return jobs;
 }
@@ -98,7 +102,7 @@ function plan(work: string, o: FuzzOptions): PlannedJob[] {
 /** Runs jobs in a worker; returns the ids that ended, and the one it was on if it stopped answering. */
 function runWorker(jobs: PlannedJob[], work: string, timeoutMs: number, onEnd: (id: number, failure: string | null, stderr: string) => void): Promise<{ stuck?: number; why?: string }> {
   const file = join(work, `jobs-${jobs[0].id}.json`);
-  writeFileSync(file, JSON.stringify(jobs.map(({ id, args, cacheDir }) => ({ id, args, cacheDir }))));
+  writeFileSync(file, JSON.stringify(jobs.map(({ id, args, cacheDir, format }) => ({ id, args, cacheDir, format }))));
   const child = spawn(process.execPath, ['--max-old-space-size=1024', '--stack-size=984', join(HERE, 'fuzz-worker.js'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let current: number | undefined;
   let stderr = '';
@@ -202,7 +206,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     total += r.inputs;
     all.push(...r.failures);
     if (process.argv.includes('--stats')) for (const [k, n] of [...r.outcomes].sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(6)}  ${k}`);
-    console.log(`seed ${seed}: ${r.inputs} inputs in ${r.jobs} ldd runs, ${r.failures.length} failures (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(`seed ${seed}: ${r.inputs} inputs in ${r.jobs} runs of ldd and doctor, ${r.failures.length} failures (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     if (Date.now() >= until) break;
   }
   console.log(`${total} inputs, ${all.length} failures${all.length ? ` (see ${join(REPO, 'build/fuzz-failures')})` : ''}`);
