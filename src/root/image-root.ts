@@ -21,11 +21,12 @@ export { listMembers, readRegion, type Region } from '../oci/blob-source.js';
 
 export interface ImageRootOptions extends IndexLimits, LayerBlobOptions {}
 
-/** Whether a host path looks like an image (a tar, or a directory holding oci-layout, index.json or manifest.json). */
+/** Whether a host path looks like an image (a tar, or a directory holding oci-layout, or blobs/ with index.json or manifest.json). */
 export function isImagePath(path: string): boolean {
   const st = statSync(path, { throwIfNoEntry: false });
-  // An OCI layout has oci-layout; one that lost it, or an unpacked docker save, still says what it is.
-  if (st?.isDirectory()) return ['oci-layout', 'index.json', 'manifest.json'].some((f) => existsSync(join(path, f)));
+  // An OCI layout has oci-layout; one that lost it still has blobs/ beside its index.json or
+  // manifest.json (a root filesystem with a stray index.json at its top stays a directory).
+  if (st?.isDirectory()) return existsSync(join(path, 'oci-layout')) || (statSync(join(path, 'blobs'), { throwIfNoEntry: false })?.isDirectory() === true && ['index.json', 'manifest.json'].some((f) => existsSync(join(path, f))));
   if (!st?.isFile() || st.size < 1024) return false;
   const fd = openSync(path, 'r');
   try {
