@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ElfpackError } from '../../src/errors.js';
-import { openImageRoot } from '../../src/root/image-root.js';
+import { isImagePath, openImageRoot } from '../../src/root/image-root.js';
 import { blob, ociImage, sha256, tarOf, writeArchive, writeLayout, type TarEntry } from '../support/image-builder.js';
 import { runCli } from '../support/helpers.js';
 
@@ -120,6 +120,18 @@ describe('oci: hostile image roots are refused, never followed', function () {
     }
     deep.files.set('index.json', Buffer.from(JSON.stringify({ manifests: [top] })));
     await refused(writeArchive(join(dir, 'deep.tar'), deep.files), /nested more than 8 deep/);
+  });
+
+  it('a layout that lost oci-layout is still an image; a root filesystem with a stray index.json is still a directory', async () => {
+    const img = ociImage([tarOf(APP)]);
+    img.files.delete('oci-layout');
+    const layout = writeLayout(join(dir, 'l'), img.files);
+    expect((await runCli(['doctor', layout, '--entrypoint', '/bin/app'])).stdout).to.match(/\/bin\/app/);
+    expect(isImagePath(layout)).to.equal(true);
+    const rootfs = join(dir, 'rootfs');
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    writeFileSync(join(rootfs, 'index.json'), '{"site":"not an image"}');
+    expect(isImagePath(rootfs)).to.equal(false);
   });
 
   it('an index of two levels is followed to its image; BuildKit\'s attestation manifest is passed over', async () => {
