@@ -134,40 +134,56 @@ function digestInName(name: string): { digest: Digest } | undefined {
   return d ? { digest: d } : undefined;
 }
 
+/** The descriptors an index lists (index.json or an index it names), each checked; possibly none. */
+function indexEntries(source: BlobSource, index: unknown, what: string): Descriptor[] {
+  if (!isObject(index)) throw malformed(source, `${what} is not a JSON object`);
+  return arrayOf(source, index.manifests, `${what} manifests`, 100_000).map((d, i) => descriptor(source, d, `${what} manifests[${i}]`));
+}
+
+interface ManifestDoc { key: string; doc: Json; bytes: Buffer; isIndex: boolean }
+
+/** The manifest or index a descriptor names: checked against its digest and size, and an object. */
+function readManifest(source: BlobSource, d: Descriptor): ManifestDoc {
+  const key = digestString(d.digest);
+  const { doc, bytes } = readJsonBytes(source, `manifest ${key}`, blobRegion(source, d, 'manifest'), d);
+  if (!isObject(doc)) throw malformed(source, `manifest ${key} is not a JSON object`);
+  return { key, doc, bytes, isIndex: Array.isArray(doc.manifests) || MEDIA_INDEX.includes(String(doc.mediaType ?? d.mediaType)) };
+}
+
+/** Before following an index one level down: it may not come back on itself nor nest too deep. */
+function enterIndex(source: BlobSource, key: string, depth: number, seen: Set<string>): void {
+  if (seen.has(key)) throw malformed(source, `the image index ${key} names itself, directly or through another index: a loop`);
+  seen.add(key);
+  if (depth + 1 >= MAX_INDEX_DEPTH) throw new ElfpackError('IMAGE_LIMIT', `image indexes nested more than ${MAX_INDEX_DEPTH} deep: refused`, { path: source.label, step: 'image' });
+}
+
+/** A manifest's config (when it names one) and layers, as checked descriptors. */
+function manifestBlobs(source: BlobSource, m: Json, key: string): { config?: Descriptor; layers: Descriptor[] } {
+  const layers = arrayOf(source, m.layers, `manifest ${key} layers`, MAX_LAYERS).map((l, i) => descriptor(source, l, `manifest ${key} layers[${i}]`));
+  return { config: m.config === undefined ? undefined : descriptor(source, m.config, `manifest ${key} config`), layers };
+}
+
 /** index.json and what it names: nested indexes followed to their first image, never in a circle. */
 function fromOciIndex(source: BlobSource, doc: unknown): ImageLayers {
-  let index = doc;
+  let descs = indexEntries(source, doc, 'index.json');
   let what = 'index.json';
   const seen = new Set<string>();
   for (let depth = 0; ; depth++) {
-    if (!isObject(index)) throw malformed(source, `${what} is not a JSON object`);
-    const list = arrayOf(source, index.manifests, `${what} manifests`, 100_000);
-    const descs = list.map((d, i) => descriptor(source, d, `${what} manifests[${i}]`));
     const d = descs.find((x) => !isAttestation(x)) ?? descs[0];
     if (!d) throw malformed(source, `${what} names no image`);
-    const key = digestString(d.digest);
-    if (seen.has(key)) throw malformed(source, `the image index ${key} names itself, directly or through another index: a loop`);
-    seen.add(key);
-    const next = readJson(source, `manifest ${key}`, blobRegion(source, d, 'manifest'), d);
-    if (!isObject(next)) throw malformed(source, `manifest ${key} is not a JSON object`);
-    if (Array.isArray(next.manifests) || MEDIA_INDEX.includes(String(next.mediaType ?? d.mediaType))) {
-      if (depth + 1 >= MAX_INDEX_DEPTH) throw new ElfpackError('IMAGE_LIMIT', `image indexes nested more than ${MAX_INDEX_DEPTH} deep: refused`, { path: source.label, step: 'image' });
-      index = next;
-      what = `image index ${key}`;
-      continue;
-    }
-    return fromManifest(source, next, key);
+    const m = readManifest(source, d);
+    if (!m.isIndex) return fromManifest(source, m.doc, m.key);
+    enterIndex(source, m.key, depth, seen);
+    what = `image index ${m.key}`;
+    descs = indexEntries(source, m.doc, what);
   }
 }
 
 function fromManifest(source: BlobSource, m: Json, key: string): ImageLayers {
-  const layerDescs = arrayOf(source, m.layers, `manifest ${key} layers`, MAX_LAYERS).map((l, i) => descriptor(source, l, `manifest ${key} layers[${i}]`));
-  let config: Json | undefined;
-  if (m.config !== undefined) {
-    const c = descriptor(source, m.config, `manifest ${key} config`);
-    config = configObject(source, readJson(source, `config ${digestString(c.digest)}`, blobRegion(source, c, 'config'), c));
-  }
-  const layers = layerDescs.map((d): LayerRef => ({ name: blobPath(d.digest), region: blobRegion(source, d, 'layer'), digest: d.digest, mediaType: d.mediaType }));
+  const blobs = manifestBlobs(source, m, key);
+  const c = blobs.config;
+  const config = c && configObject(source, readJson(source, `config ${digestString(c.digest)}`, blobRegion(source, c, 'config'), c));
+  const layers = blobs.layers.map((d): LayerRef => ({ name: blobPath(d.digest), region: blobRegion(source, d, 'layer'), digest: d.digest, mediaType: d.mediaType }));
   return { layers: withDiffIds(source, layers, config), config };
 }
 
@@ -219,42 +235,28 @@ const MEDIA_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export function readPushOrder(source: BlobSource): ManifestToPush[] {
   const indexRegion = source.region('index.json');
   if (!indexRegion) throw malformed(source, 'not an OCI image tar (no index.json): write it with elfpack');
-  const index = readJson(source, 'index.json', indexRegion);
-  if (!isObject(index)) throw malformed(source, 'index.json is not a JSON object');
-  const list = arrayOf(source, index.manifests, 'index.json manifests', 100_000);
-  if (!list.length) throw malformed(source, 'index.json names no image');
+  const top = indexEntries(source, readJson(source, 'index.json', indexRegion), 'index.json')[0];
+  if (!top) throw malformed(source, 'index.json names no image');
   const order: ManifestToPush[] = [];
   const seen = new Set<string>();
-  // An explicit stack: [descriptor, depth, expanded]; an index goes out after what it names.
-  const stack: [Descriptor, number, boolean][] = [[descriptor(source, list[0], 'index.json manifests[0]'), 0, false]];
-  const bodies = new Map<string, { doc: Json; bytes: Buffer }>();
+  // An explicit stack: [descriptor, depth, the index read before, when its children are done].
+  const stack: [Descriptor, number, ManifestDoc?][] = [[top, 0]];
   while (stack.length) {
-    const [d, depth, expanded] = stack.pop()!;
-    const key = digestString(d.digest);
-    const read = bodies.get(key) ?? (() => {
-      const { doc, bytes } = readJsonBytes(source, `manifest ${key}`, blobRegion(source, d, 'manifest'), d);
-      if (!isObject(doc)) throw malformed(source, `manifest ${key} is not a JSON object`);
-      return { doc, bytes };
-    })();
-    bodies.set(key, read);
-    const mediaType = d.mediaType ?? (typeof read.doc.mediaType === 'string' ? read.doc.mediaType : MEDIA_MANIFEST);
-    const isIndex = Array.isArray(read.doc.manifests) || MEDIA_INDEX.includes(mediaType);
-    if (isIndex && !expanded) {
-      if (seen.has(key)) throw malformed(source, `the image index ${key} names itself, directly or through another index: a loop`);
-      seen.add(key);
-      if (depth + 1 >= MAX_INDEX_DEPTH) throw new ElfpackError('IMAGE_LIMIT', `image indexes nested more than ${MAX_INDEX_DEPTH} deep: refused`, { path: source.label, step: 'image' });
-      stack.push([d, depth, true]);
-      const children = arrayOf(source, read.doc.manifests, `image index ${key} manifests`, 100_000).map((c, i) => descriptor(source, c, `image index ${key} manifests[${i}]`));
-      for (const c of children.reverse()) stack.push([c, depth + 1, false]);
+    const [d, depth, done] = stack.pop()!;
+    const m = done ?? readManifest(source, d);
+    const mediaType = d.mediaType ?? (typeof m.doc.mediaType === 'string' ? m.doc.mediaType : MEDIA_MANIFEST);
+    if (m.isIndex && !done) {
+      enterIndex(source, m.key, depth, seen);
+      stack.push([d, depth, m]);
+      for (const c of indexEntries(source, m.doc, `image index ${m.key}`).reverse()) stack.push([c, depth + 1]);
       continue;
     }
     const blobs: BlobToPush[] = [];
-    if (!isIndex) {
-      const layers = arrayOf(source, read.doc.layers, `manifest ${key} layers`, MAX_LAYERS).map((l, i) => descriptor(source, l, `manifest ${key} layers[${i}]`));
-      const config = read.doc.config === undefined ? [] : [descriptor(source, read.doc.config, `manifest ${key} config`)];
-      for (const b of [...config, ...layers]) blobs.push({ mediaType: b.mediaType, digest: digestString(b.digest), size: b.size, region: blobRegion(source, b, 'blob') });
+    if (!m.isIndex) {
+      const { config, layers } = manifestBlobs(source, m.doc, m.key);
+      for (const b of [...(config ? [config] : []), ...layers]) blobs.push({ mediaType: b.mediaType, digest: digestString(b.digest), size: b.size, region: blobRegion(source, b, 'blob') });
     }
-    order.push({ mediaType, digest: key, size: d.size, body: read.bytes, blobs });
+    order.push({ mediaType, digest: m.key, size: d.size, body: m.bytes, blobs });
   }
   return order;
 }
