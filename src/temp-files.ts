@@ -16,10 +16,21 @@ function hostTag(): string {
   return (hostname().replace(/[^A-Za-z0-9-]+/g, '-').slice(0, 40)) || 'host';
 }
 
-/** A temporary name beside `path`: renaming it over `path` is atomic on the same filesystem. */
+/** Directories this process has cleaned already: once each is enough. */
+const cleaned = new Set<string>();
+
+/**
+ * A temporary name beside `path` (renaming it over `path` is atomic on the same filesystem). The
+ * first time a run asks for one in a directory, that directory's leftovers of dead runs go.
+ */
 export function tempNameFor(path: string): string {
+  const dir = dirname(path);
+  if (!cleaned.has(dir)) {
+    cleaned.add(dir);
+    removeStaleTemps(dir);
+  }
   const base = basename(path).slice(0, 100);
-  return join(dirname(path), `.${base}${MARK}${hostTag()}.${process.pid}.${Math.random().toString(36).slice(2, 10)}`);
+  return join(dir, `.${base}${MARK}${hostTag()}.${process.pid}.${Math.random().toString(36).slice(2, 10)}`);
 }
 
 function alive(pid: number): boolean {
@@ -92,7 +103,6 @@ export function syncDirectory(dir: string): void {
  */
 export async function writeFileAtomically(path: string, fill: (out: WriteStream) => Promise<void>): Promise<void> {
   const dir = dirname(path);
-  removeStaleTemps(dir);
   const tmp = tempNameFor(path);
   const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
   try {

@@ -23,19 +23,28 @@ describe('temp-files: what a killed run leaves is cleaned by the next', function
   it('removes files and directories of dead runs of this host; keeps live ones, other hosts\' and other names', () => {
     const host = hostname().replace(/[^A-Za-z0-9-]+/g, '-').slice(0, 40) || 'host';
     const dead = deadPid();
+    // Asked for first: the first name asked for in a directory cleans it (tested below by hand).
+    const live = tempNameFor(join(dir, 'img.tar'));
+    writeFileSync(live, 'mine');
     const deadFile = join(dir, `.img.tar.elfpack-tmp.${host}.${dead}.abc123`);
     const deadDir = join(dir, `.rootfs.elfpack-tmp.${host}.${dead}.def456`);
     writeFileSync(deadFile, 'partial');
     mkdirSync(join(deadDir, 'usr/lib'), { recursive: true });
     writeFileSync(join(deadDir, 'usr/lib/x'), 'x');
-    const live = tempNameFor(join(dir, 'img.tar'));
-    writeFileSync(live, 'mine');
     const other = join(dir, `.img.tar.elfpack-tmp.otherhost.${dead}.abc123`);
     writeFileSync(other, 'theirs');
     const unrelated = join(dir, `img.tar.tmp-${dead}-x`);
     writeFileSync(unrelated, 'not ours');
     expect(removeStaleTemps(dir).sort()).to.deep.equal([deadDir, deadFile].sort());
     expect(readdirSync(dir).sort()).to.deep.equal([live, other, unrelated].map((p) => p.slice(dir.length + 1)).sort());
+  });
+
+  it('the first temporary name asked for in a directory removes the dead runs\' leftovers there', () => {
+    const host = hostname().replace(/[^A-Za-z0-9-]+/g, '-').slice(0, 40) || 'host';
+    const deadFile = join(dir, `.x.tar.elfpack-tmp.${host}.${deadPid()}.abc123`);
+    writeFileSync(deadFile, 'partial');
+    tempNameFor(join(dir, 'x.tar'));
+    expect(readdirSync(dir)).to.deep.equal([]);
   });
 
   it('a failed atomic write leaves nothing; a good one is in place with its bytes', async () => {

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ElfpackError } from '../errors.js';
-import { removeStaleTemps, tempNameFor } from '../temp-files.js';
+import { tempNameFor } from '../temp-files.js';
 import type { Platform } from '../image/config.js';
 import { platformOf } from '../image/config.js';
 import { HostRoot } from '../root/host-root.js';
@@ -119,7 +119,6 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
   const tag = opts.tag ?? `${progName}:latest`;
   if (!opts.out && !opts.rootfs) opts = { ...opts, out: join(opts.cwd, `${progName}.tar`) };
   // Named as temp-files names its temporaries: a killed run's build directory goes with the next run.
-  removeStaleTemps(tmpdir());
   const work = tempNameFor(join(tmpdir(), 'elfpack-go'));
   mkdirSync(work, { mode: 0o700 });
   try {

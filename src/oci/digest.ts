@@ -40,7 +40,7 @@ export function describeDigestText(value: unknown): string {
   return `"${escapeName(value.length > 80 ? `${value.slice(0, 80)}…` : value)}"`;
 }
 
-/** Hashes bytes as they pass; `matches` compares with the digest they should have. */
+/** Hashes bytes as they pass, counting them; checkDigest compares the result with what it should be. */
 export class DigestHasher {
   private hash: Hash;
   bytes = 0;

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
-import { removeStaleTemps, writeFileAtomically } from '../temp-files.js';
+import { writeFileAtomically } from '../temp-files.js';
 import { readRegion, type Region } from './blob-source.js';
 import { checkDigest, DigestHasher, type Digest } from './digest.js';
 import type { LayerRef } from './read-image.js';
@@ -49,12 +49,11 @@ async function unpackGzip(layer: LayerRef, label: string, opts: LayerBlobOptions
   if (!opts.cacheDir) throw new ElfpackError('USAGE', 'a gzip layer needs a cache directory to unpack into', { path: label, step: 'layer' });
   const dir = join(opts.cacheDir, 'layers');
   mkdirSync(dir, { recursive: true });
-  removeStaleTemps(dir);
-  removeOldStyleEntries(dir);
   // The cache key is the blob's digest: from the image, checked below as it unpacks, or computed first.
   const key = layer.digest ?? await hashRegion(layer.region);
   const out = join(dir, `${key.algorithm}-${key.hex}.tar`);
   if (existsSync(out)) return { file: out, offset: 0, size: statSync(out).size };
+  removeOldStyleEntries(dir); // only when writing: a cache hit reads no directory
 
   const max = opts.maxLayerBytes ?? defaultMaxLayerBytes(layer.region.size);
   const what = `layer ${escapeName(layer.name)}`;
@@ -102,7 +101,7 @@ function describeZlibError(err: unknown): string {
 /** The sha256 of a region's bytes, read once. */
 export async function hashRegion(r: Region): Promise<Digest> {
   const h = new DigestHasher('sha256');
-  if (r.size > 0) await pipeline(createReadStream(r.file, { start: r.offset, end: r.offset + r.size - 1, highWaterMark: 1 << 20 }), tap((c) => h.update(c)), async function* (src) { for await (const _ of src) { /* drain */ } });
+  if (r.size > 0) for await (const c of createReadStream(r.file, { start: r.offset, end: r.offset + r.size - 1, highWaterMark: 1 << 20 })) h.update(c as Buffer);
   return h.digest();
 }
 

@@ -65,7 +65,7 @@ const OPAQUE = '.wh..wh..opq';
 export class FsIndex {
   private root: Node = { type: 'dir', mode: 0o755, size: 0, children: new Map(), layer: 0 };
   private count = 1;
-  // The last lookup and its directory (see node()); forgotten whenever a node is removed.
+  // The last lookup and its directory (see node()); forgotten whenever a node is added or removed.
   private lastDirPath?: string;
   private lastDir?: Node;
   private lastPath?: string;

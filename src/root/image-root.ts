@@ -17,8 +17,6 @@ import { FsIndex, type IndexLimits } from './fs-index.js';
 import type { FileType, Root, RootStat } from './root.js';
 import { runConfigFromBlob, type ImageRunConfig } from './run-config.js';
 
-export { listMembers, readRegion, type Region } from '../oci/blob-source.js';
-
 export interface ImageRootOptions extends IndexLimits, LayerBlobOptions {}
 
 /** Whether a host path looks like an image (a tar, or a directory holding oci-layout, or blobs/ with index.json or manifest.json). */

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { rename, unlink } from 'node:fs/promises';
 import { ElfpackError } from '../errors.js';
-import { removeStaleTemps, syncDirectory, tempNameFor } from '../temp-files.js';
+import { syncDirectory, tempNameFor } from '../temp-files.js';
 import { MEDIA, jsonBlob, type Blob, type Descriptor, type PlatformImage } from '../image/image.js';
 import { BLOCK, encodeHeader, padding } from '../image/tar-format.js';
 import type { BlobInfo, ByteSink } from '../image/tar-writer.js';
@@ -36,7 +36,6 @@ export class ArchiveWriter {
 
   /** Opens a temporary file beside `path`; entries get `mtime` (seconds). */
   constructor(readonly path: string, private mtime = 0) {
-    removeStaleTemps(dirname(path));
     this.tmp = tempNameFor(path);
     try {
       this.fd = openSync(this.tmp, 'wx', 0o644);

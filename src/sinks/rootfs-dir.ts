@@ -4,8 +4,7 @@
 import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, renameSync, rmdirSync } from 'node:fs';
 import { ElfpackError } from '../errors.js';
 import type { FileTree } from '../image/file-tree.js';
-import { removeStaleTemps, tempNameFor } from '../temp-files.js';
-import { dirname } from 'node:path';
+import { tempNameFor } from '../temp-files.js';
 
 const CHUNK = 1 << 20;
 
@@ -14,7 +13,6 @@ export async function writeRootfs(tree: FileTree, dir: string): Promise<void> {
   if (st && (!st.isDirectory() || readdirSync(dir).length > 0)) {
     throw new ElfpackError('USAGE', st.isDirectory() ? 'exists and is not empty: give a new or empty directory' : 'exists and is not a directory', { path: dir, step: 'rootfs' });
   }
-  removeStaleTemps(dirname(dir));
   const tmp = tempNameFor(dir);
   const asRoot = process.getuid?.() === 0;
   try {
