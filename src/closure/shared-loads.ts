@@ -1,8 +1,9 @@
 // Programs that would load alike share one simulation. A load depends on the program only through
 // its loader profile (ABI and PT_INTERP), its search context (RPATH, RUNPATH, NODEFLIB, $ORIGIN
 // where a path uses it), its SONAME, its DT_NEEDED list and its file identity: the thousand
-// programs under /usr that need only libc.so.6 are simulated once. Each program gets a load of its own (its file, its program
-// object, its missing names) around the shared, read-only objects of the libraries and interpreter.
+// programs under /usr that need only libc.so.6 are simulated once. Each program gets a load of its
+// own (its file, its program object, its missing names) around the shared, read-only objects of
+// the libraries and interpreter.
 import { lengthPrefixed, searchKey } from '../resolve/loader.js';
 import type { LoaderProfile } from '../resolve/loader.js';
 import type { Resolver } from '../resolve/resolver.js';
