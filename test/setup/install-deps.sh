@@ -13,6 +13,8 @@ PACKAGES=(
   python3 curl ca-certificates libc-bin coreutils tzdata  # Debian programs and data the pack tests put on scratch
   qemu-user-static binfmt-support  # arm64 images run here too (elfpack go --platform linux/arm64)
   docker-registry apache2-utils openssl  # a local registry, htpasswd and a self-signed cert for the push tests
+  bubblewrap strace            # --trace: the sandbox and the tracer
+  imagemagick php-cli openjdk-17-jre-headless gnupg nginx-light  # real programs packed with --trace and the lean defaults
 )
 
 if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then
