@@ -86,11 +86,16 @@ interface PackFlags {
   out?: string; tag?: string; root?: string; fromImage?: string; load?: boolean; as?: string; include: string[]; exclude: string[]; add: string[];
   env: string[]; user?: string; workdir?: string; port: string[]; label: string[]; bare?: boolean; tzdata?: boolean;
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
-  push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number;
+  push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean;
 }
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
+}
+
+/** Repeated flags that also take comma-separated lists: every item, empty ones dropped. */
+function splitList(values: string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 }
 
 function checkPair(v: string, flag: string): string {
@@ -244,6 +249,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-p, --port <n[/proto]>', 'an exposed port', collect, [])
     .option('-l, --label <k=v>', 'an image label', collect, [])
     .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
+    .option('--ca-certs', 'add the root\'s CA bundle (by default it goes in only when the program can do TLS)')
     .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
     .option('--json', 'print the result as JSON');
 
@@ -260,6 +266,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     ports: o.port,
     labels: Object.fromEntries(o.label.map((l) => { const kv = checkPair(l, '--label'); const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; })),
     bare: o.bare,
+    caCerts: o.caCerts,
     epoch: sourceDateEpoch(io.env),
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
   });
@@ -313,7 +320,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--include <path>', 'copy a file or directory of the root as it is; ELF files in it get their libraries too', collect, [])
     .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
     .option('--tzdata', 'add /usr/share/zoneinfo')
-    .option('--no-runtime-deps', 'do not add what glibc loads without DT_NEEDED (libgcc_s, gconv, NSS)')
+    .option('--no-runtime-deps', 'do not add what glibc loads without DT_NEEDED (libgcc_s, NSS)')
+    .option('--gconv <charsets>', 'add glibc\'s converters for these charsets (CHARSET[,CHARSET…], repeatable; "all": every one)', collect, [])
     .option('--library-path <path>', 'LD_LIBRARY_PATH for the search')
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
     .option('--max-layer-size <size>', maxLayerSizeHelp, parseSize)
@@ -334,6 +342,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           cmd: args,
           tzdata: o.tzdata,
           runtimeDeps: o.runtimeDeps,
+          gconv: splitList(o.gconv ?? []),
           libraryPath: o.libraryPath,
           useLdSoCache: o.ldSoCache,
         });

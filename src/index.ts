@@ -52,3 +52,6 @@ export * from './oci/blob-source.js';
 export * from './oci/read-image.js';
 export * from './oci/layer-blob.js';
 export * from './escape.js';
+export * from './closure/gconv.js';
+export * from './closure/ca-bundle-rule.js';
+export * from './elf/go-functions.js';

@@ -18,7 +18,7 @@ FIXTURE_TARGETS := \
   $(F)/confroot/usr/bin/app-conf $(F)/confroot-cache/etc/ld.so.cache \
   $(F)/missing/app-missing \
   $(F)/wrongarch/bin/app \
-  $(F)/go/gostatic $(F)/go/gocgo $(F)/go/gostatic-arm64 $(F)/oldlibc/libc.so.6 \
+  $(F)/go/gostatic $(F)/go/gocgo $(F)/go/gostatic-arm64 $(F)/go/gotls $(F)/oldlibc/libc.so.6 \
   $(F)/script/run.sh $(F)/script/crlf.sh
 
 .PHONY: fixtures
@@ -126,6 +126,10 @@ $(F)/go/gostatic: $(P)/go/gostatic/main.go
 $(F)/go/gostatic-arm64: $(P)/go/gostatic/main.go
 	@mkdir -p $(@D)
 	cd $(P)/go/gostatic && $(GOENV) CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(abspath $@) main.go
+# A TLS client (net/http, crypto/x509), stripped as elfpack go strips: its function names stay.
+$(F)/go/gotls: $(P)/go/gotls/main.go
+	@mkdir -p $(@D)
+	cd $(P)/go/gotls && $(GOENV) CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(abspath $@) main.go
 $(F)/go/gocgo: $(P)/go/gocgo/main.go
 	@mkdir -p $(@D)
 	cd $(P)/go/gocgo && $(GOENV) CGO_ENABLED=1 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(abspath $@) main.go

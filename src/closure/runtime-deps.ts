@@ -1,8 +1,9 @@
 // Libraries glibc loads at run time without a DT_NEEDED line, told from the dynamic symbols the
-// closure imports: libgcc_s.so.1 for thread cancellation and unwinding (nptl/unwind-link.c), the
-// gconv modules for iconv (iconv/gconv_conf.c), NSS for users and hosts (nss/nsswitch.c).
+// closure imports: libgcc_s.so.1 for thread cancellation and unwinding (nptl/unwind-link.c), NSS
+// for users and hosts (nss/nsswitch.c). The gconv modules iconv loads (iconv/gconv_conf.c) are not
+// guessed: a caller of iconv_open gets a note, and --gconv says which (gconv.ts).
 import { readDynamicSymbols } from '../elf/read-symbols.js';
-import { dirName, resolveInRoot } from '../root/resolve-path.js';
+import { gconvNote } from './gconv.js';
 import type { LoaderProfile } from '../resolve/loader.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { ClosureNode } from './closure.js';
@@ -36,7 +37,14 @@ function importers(imports: Map<string, string>, names: string[]): { symbol: str
   return undefined;
 }
 
-export function findRuntimeDeps(resolver: Resolver, profile: LoaderProfile, main: LoadedObject, nodes: ClosureNode[]): RuntimeDep[] {
+export interface RuntimeDepsOptions {
+  /** --gconv was given: no note about iconv_open (planGconv adds what it asks for). */
+  gconv?: boolean;
+  /** A line for the summary about something not added. */
+  onNote?: (line: string) => void;
+}
+
+export function findRuntimeDeps(resolver: Resolver, profile: LoaderProfile, main: LoadedObject, nodes: ClosureNode[], opts: RuntimeDepsOptions = {}): RuntimeDep[] {
   if (profile.libc !== 'glibc') return []; // musl has no gconv modules, no NSS, and unwinds without libgcc_s
   const imports = new Map<string, string>();
   for (const n of nodes) {
@@ -59,10 +67,7 @@ export function findRuntimeDeps(resolver: Resolver, profile: LoaderProfile, main
   }
 
   const iconv = importers(imports, ICONV);
-  if (iconv) {
-    const dir = gconvDir(resolver, profile, nodes);
-    if (dir) deps.push({ reason: `${dir}: ${iconv.by} calls ${iconv.symbol}, and glibc loads its converters from there`, paths: [dir], elfFiles: [] });
-  }
+  if (iconv && !opts.gconv) opts.onNote?.(gconvNote(iconv.by, iconv.symbol));
 
   const users = importers(imports, NSS_USERS);
   const hosts = importers(imports, NSS_HOSTS);
@@ -92,18 +97,4 @@ function libcHasBuiltinNss(resolver: Resolver, libc: ClosureNode): boolean {
   } finally {
     src.close();
   }
-}
-
-/** glibc's GCONV_PATH default is $libdir/gconv: the multiarch directory on Debian. */
-function gconvDir(resolver: Resolver, p: LoaderProfile, nodes: ClosureNode[]): string | undefined {
-  const libc = nodes.find((n) => n.elf.soname === 'libc.so.6');
-  const candidates = [`/usr/lib/${p.machine.triplet}/gconv`, '/usr/lib64/gconv', '/usr/lib/gconv'];
-  if (libc) candidates.push(`${dirName(libc.paths[0] ?? libc.realPath)}/gconv`);
-  return candidates.find((c) => {
-    try {
-      return resolveInRoot(resolver.root, c).type === 'dir';
-    } catch {
-      return false;
-    }
-  });
 }

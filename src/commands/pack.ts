@@ -9,6 +9,8 @@ import { Resolver } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type ProgramLoad } from '../closure/load-program.js';
 import { mergePrograms } from '../closure/closure.js';
 import { findRuntimeDeps } from '../closure/runtime-deps.js';
+import { gconvFor } from '../closure/gconv.js';
+import { caBundleRule } from '../closure/ca-bundle-rule.js';
 import { ImageTreeBuilder, globMatcher, type ImageFile } from '../image/image-tree.js';
 import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
@@ -46,10 +48,14 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   add?: { src: string; dest: string }[];
   /** The host, to read `add` sources from. */
   hostRoot?: Root;
-  /** No passwd, group, /tmp or CA bundle. */
+  /** No passwd, group, /tmp or CA bundle (the bundle still with `caCerts`). */
   bare?: boolean;
   tzdata?: boolean;
-  /** Add what glibc loads without DT_NEEDED (libgcc_s, gconv, NSS); default true. */
+  /** Charsets whose glibc converters go in (gconv modules, by name or alias), or ["all"]. */
+  gconv?: string[];
+  /** The CA bundle whatever the closure (by default only when it can do TLS). */
+  caCerts?: boolean;
+  /** Add what glibc loads without DT_NEEDED (libgcc_s, NSS); default true. */
   runtimeDeps?: boolean;
   libraryPath?: string;
   useLdSoCache?: boolean;
@@ -82,6 +88,8 @@ export interface PackResult {
   totalBytes: number;
   /** What was added beyond DT_NEEDED, and why. */
   added: string[];
+  /** What was left out that the program may want, and how to add it. */
+  notes: string[];
   /** Set when a tar was written: the manifest digest (the image's digest), the config digest (the engine's image ID). */
   digest?: string;
   imageId?: string;
@@ -128,16 +136,26 @@ export function planPack(opts: PackOptions): PackPlan {
   addObjects(b, load.objects.filter((o) => o !== load.main), relocate);
 
   const added: string[] = [];
+  const notes: string[] = [];
+  const onNote = (line: string) => notes.push(line);
   const extraElfs: string[] = [];
   // The probe is remembered: the closure walk below reads each of these files no second time.
   const collectElf = (p: string) => {
     if (resolver.probe(p).elf) extraElfs.push(p);
   };
   if (load.main && load.profile && opts.runtimeDeps !== false) {
-    for (const dep of findRuntimeDeps(resolver, load.profile, load.main, mergePrograms([load]).nodes)) {
+    for (const dep of findRuntimeDeps(resolver, load.profile, load.main, mergePrograms([load]).nodes, { gconv: !!opts.gconv?.length, onNote })) {
       added.push(dep.reason);
       for (const p of dep.paths) b.addRootPath(p, 'runtime', { onFile: collectElf });
       for (const [p, content] of Object.entries(dep.files ?? {})) b.addContent(p, Buffer.from(content), 0o644, 'runtime');
+    }
+  }
+  if (opts.gconv?.length) {
+    const g = gconvFor(resolver.root, load, opts.gconv);
+    notes.push(...g.notes);
+    if (g.dep) {
+      added.push(g.dep.reason);
+      for (const p of g.dep.paths) b.addRootPath(p, 'runtime', { onFile: collectElf });
     }
   }
   const exclude = globMatcher(opts.exclude ?? []);
@@ -154,7 +172,11 @@ export function planPack(opts: PackOptions): PackPlan {
     if (!opts.hostRoot) throw new ElfpackError('USAGE', '--add needs the host root');
     b.addPath(opts.hostRoot, a.src, posix.resolve('/', a.dest), 'add');
   }
-  added.push(...addExtras(b, { users: !opts.bare, caBundle: !opts.bare, tzdata: opts.tzdata }));
+  const caBundle = caBundleRule(resolver.root, {
+    bare: opts.bare, caCerts: opts.caCerts, objects: loads.flatMap((l) => l.objects),
+    programs: [{ path: entry.realPath, shown: at }, ...extraElfs.map((p) => ({ path: p, shown: b.placeInTree(p) }))],
+  });
+  added.push(...addExtras(b, { users: !opts.bare, caBundle, caBundleRequired: opts.caCerts, tzdata: opts.tzdata, onNote }));
   if (load.profile) {
     const cfg = loaderConfigFor(resolver, load.profile, loads);
     for (const [p, content] of Object.entries(cfg.files)) b.addContent(p, content, 0o644, 'loader');
@@ -173,7 +195,7 @@ export function planPack(opts: PackOptions): PackPlan {
   const files = [...b.files.values()];
   const result: PackResult = {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
-    totalBytes: files.reduce((n, f) => n + f.size, 0), added,
+    totalBytes: files.reduce((n, f) => n + f.size, 0), added, notes,
   };
   return { opts, tree: b.tree, result };
 }
@@ -271,6 +293,7 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   const largest = [...r.files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1)).slice(0, 5);
   lines.push(`  largest: ${largest.map((f) => `${escapeName(f.path)} ${paint.dim(mb(f.size))}`).join(', ')}`);
   for (const a of r.added) lines.push(`  added ${escapeControls(a)}`);
+  for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
   return lines;
 }
@@ -288,6 +311,7 @@ export function packToJson(r: PackResult): object {
     files: [...r.files].sort((a, b) => (a.path < b.path ? -1 : 1)),
     totalBytes: r.totalBytes,
     added: r.added,
+    notes: r.notes,
     digest: r.digest ?? null,
     imageId: r.imageId ?? null,
     out: r.out ?? null,

@@ -1,6 +1,6 @@
 // What a FROM-scratch image lacks that programs expect (as distroless ships them): users root,
-// nobody and nonroot (65532), /tmp writable by all with the sticky bit, the root's CA bundle for
-// TLS clients, and on request the time zone database.
+// nobody and nonroot (65532), /tmp writable by all with the sticky bit, the root's CA bundle when
+// the program can do TLS (closure/ca-bundle-rule.ts decides), and on request the time zone database.
 import { ElfpackError } from '../errors.js';
 import { resolveInRoot } from '../root/resolve-path.js';
 import type { ImageTreeBuilder } from './image-tree.js';
@@ -26,8 +26,19 @@ export const CA_BUNDLES = [
 
 export const ZONEINFO = '/usr/share/zoneinfo';
 
+export interface ExtrasOptions {
+  users?: boolean;
+  /** Why the CA bundle goes in (caBundleRule's answer); undefined: it does not. */
+  caBundle?: string;
+  /** --ca-certs: a root without a bundle is an error, not a note. */
+  caBundleRequired?: boolean;
+  tzdata?: boolean;
+  /** A line for the summary about something not added. */
+  onNote?: (line: string) => void;
+}
+
 /** Adds the extras; returns a line for each thing added, for the summary. */
-export function addExtras(b: ImageTreeBuilder, opts: { users?: boolean; caBundle?: boolean; tzdata?: boolean }): string[] {
+export function addExtras(b: ImageTreeBuilder, opts: ExtrasOptions): string[] {
   const notes: string[] = [];
   if (opts.users) {
     b.addContent('/etc/passwd', Buffer.from(PASSWD), 0o644, 'users');
@@ -36,10 +47,16 @@ export function addExtras(b: ImageTreeBuilder, opts: { users?: boolean; caBundle
     b.tree.addDir('/tmp', 0o1777);
     notes.push('/etc/passwd, /etc/group (root, nobody, nonroot 65532), /tmp (1777)');
   }
-  const ca = opts.caBundle ? CA_BUNDLES.find((p) => resolveInRoot(b.root, p).type === 'file') : undefined;
-  if (ca) {
-    b.addRootPath(ca, 'CA bundle');
-    notes.push(`${ca}: the CA bundle, for TLS clients`);
+  if (opts.caBundle) {
+    const ca = CA_BUNDLES.find((p) => resolveInRoot(b.root, p).type === 'file');
+    if (ca) {
+      b.addRootPath(ca, 'CA bundle');
+      notes.push(`${ca}: the CA bundle, because ${opts.caBundle}`);
+    } else if (opts.caBundleRequired) {
+      throw new ElfpackError('NOT_FOUND', `--ca-certs: no CA bundle here (looked in ${CA_BUNDLES.join(', ')}; install ca-certificates in the root)`, { step: 'ca-certs' });
+    } else {
+      opts.onNote?.(`no CA bundle in the root (looked in ${CA_BUNDLES.join(', ')}), although ${opts.caBundle}`);
+    }
   }
   if (opts.tzdata) {
     if (resolveInRoot(b.root, ZONEINFO).type !== 'dir') throw new ElfpackError('NOT_FOUND', 'no time zone database here (install tzdata in the root)', { path: ZONEINFO, step: 'tzdata' });

@@ -166,7 +166,7 @@ function packBench(): void {
   const work = mkdtempSync(join(tmpdir(), 'elfpack-bench-'));
   const progs = ['/usr/bin/node', '/usr/bin/curl'].filter((p) => existsSync(p));
   // The same files both ways: --bare --no-runtime-deps packs the DT_NEEDED closure, as lddtree copies it.
-  // The default pack (extras, libgcc_s/gconv/NSS) is timed too, for scale.
+  // The default pack (extras, libgcc_s/NSS) is timed too, for scale.
   console.log(`\npacking (median of ${RUNS} runs): elfpack BIN --bare --no-runtime-deps against lddtree --copy-to-tree + tar`);
   console.log(row(['program', 'elfpack s', 'pipeline s', 'ratio', 'peak MB', 'default s']));
   let worstRss = 0;

@@ -95,6 +95,19 @@ describe('commands/go: static Go builds on scratch', function () {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tar'))).to.not.include('gocgo.tar');
   });
 
+  it('the CA bundle goes in for a program that uses crypto/x509 (built -s -w, as elfpack go builds), and not for a hello', async function () {
+    const env = goEnv({ GO111MODULE: 'off', GOFLAGS: '' });
+    const tls = await runCli(['go', join(REPO, 'testdata/programs/go/gotls'), '--rootfs', join(dir, 'tls-rootfs'), '--json'], { env, cwd: dir });
+    expect(tls.code, tls.stderr).to.equal(0);
+    expect(JSON.parse(tls.stdout).images[0].added).to.satisfy((a: string[]) =>
+      a.some((l) => /^\/etc\/ssl\/certs\/ca-certificates\.crt: the CA bundle, because the Go program \/gotls uses crypto\/x509 /.test(l)));
+    expect(readFileSync(join(dir, 'tls-rootfs/etc/ssl/certs/ca-certificates.crt'), 'utf8')).to.match(/^-----BEGIN CERTIFICATE-----/);
+    const hello = await runCli(['go', join(REPO, 'testdata/programs/go/gostatic'), '--rootfs', join(dir, 'hello-rootfs'), '--json'], { env, cwd: dir });
+    expect(hello.code, hello.stderr).to.equal(0);
+    expect(JSON.parse(hello.stdout).images[0].added.join('\n')).to.not.match(/CA bundle/);
+    expect(existsSync(join(dir, 'hello-rootfs/etc/ssl'))).to.equal(false);
+  });
+
   it('no toolchain, a build failure (with go\'s own output), a package that is not main, an unknown platform: one clear error, no file', async function () {
     const mod = (name: string, src: string) => {
       const d = join(dir, name);

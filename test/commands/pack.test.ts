@@ -23,16 +23,17 @@ describe('pack: images that run in the engine', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Packs, validates with skopeo/umoci, loads; returns the tag and the CLI's stderr. */
+  /** Packs, validates with skopeo/umoci, loads; returns the tag and the CLI's output. */
   async function packAndLoad(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
     const out = join(dir, `${name}.tar`);
-    const tag = `elfpack-test-${name}:1`;
+    // The process id in the tag: two runs of these tests at once load different images.
+    const tag = `elfpack-test-${name}:${process.pid}`;
     const r = await runCli([...args.slice(0, 1), '--out', out, '--tag', tag, ...args.slice(1)], { env });
     expect(r.code, r.stderr).to.equal(0);
     const got = validateImage(out, tag);
     expect(got).to.equal(tag);
     loaded.push(tag);
-    return { tag, out, stderr: r.stderr };
+    return { tag, out, stderr: r.stderr, stdout: r.stdout };
   }
 
   it('a glibc C program runs on scratch', async function () {
@@ -58,12 +59,13 @@ describe('pack: images that run in the engine', function () {
     expect(dockerRun(tag).stdout.toString()).to.match(/^hello from static/);
   });
 
-  it('a Go static binary says "not a dynamic executable" and is packed with the extras only', async function () {
+  it('a Go static binary says "not a dynamic executable" and is packed with the extras only, no CA bundle: it cannot do TLS', async function () {
     const { tag, stderr, out } = await packAndLoad('gostatic', [fixture(this, 'go/gostatic')]);
     expect(stderr).to.match(/: not a dynamic executable\n/);
     const json = await runCli([fixture(this, 'go/gostatic'), '--out', join(dir, 'go2.tar'), '--json']);
     const files = JSON.parse(json.stdout).files.map((f: { path: string }) => f.path);
     expect(files.filter((f: string) => !f.startsWith('/etc/'))).to.deep.equal([fixture(this, 'go/gostatic')]);
+    expect(files).to.deep.equal([fixture(this, 'go/gostatic'), '/etc/group', '/etc/passwd'].sort());
     expect(dockerRun(tag).status).to.equal(0);
     expect(existsSync(out)).to.equal(true);
   });
@@ -99,13 +101,57 @@ describe('pack: images that run in the engine', function () {
     expect(r.stderr).to.match(/libgcc_s\.so\.1/);
   });
 
-  it("Debian's iconv converts UTF-8 to Latin-1 with its gconv modules", async function () {
+  it("--gconv ISO-8859-1: Debian's iconv converts UTF-8 to Latin-1 in the engine with that one module, through the cache and through gconv-modules", async function () {
     needCommand(this, 'iconv');
-    const { tag, stderr } = await packAndLoad('iconv', ['/usr/bin/iconv', '--', '-f', 'UTF-8', '-t', 'LATIN1']);
-    expect(stderr).to.match(/added \/usr\/lib\/x86_64-linux-gnu\/gconv: .*iconv_open/);
+    const gconv = '/usr/lib/x86_64-linux-gnu/gconv';
+    const { tag, stderr, stdout } = await packAndLoad('iconv', ['/usr/bin/iconv', '--gconv', 'ISO-8859-1', '--json', '--', '-f', 'UTF-8', '-t', 'LATIN1']);
+    expect(stderr).to.not.match(/iconv_open/);
+    const doc = JSON.parse(stdout);
+    expect(doc.added[0]).to.match(/^\/usr\/lib\/x86_64-linux-gnu\/gconv: ISO8859-1\.so \(ISO-8859-1\) for --gconv, with gconv-modules, /);
+    expect(doc.files.map((f: { path: string }) => f.path).filter((p: string) => p.startsWith(`${gconv}/`))).to.deep.equal([
+      `${gconv}/ISO8859-1.so`, `${gconv}/gconv-modules`, `${gconv}/gconv-modules.cache`, `${gconv}/gconv-modules.d/gconv-modules-extra.conf`,
+    ]);
+    const latin1 = [...Buffer.from('caf\xe9\n', 'latin1')];
     const r = dockerRun(tag, [], { input: Buffer.from('café\n', 'utf8') });
     expect(r.stderr).to.equal('');
-    expect([...r.stdout]).to.deep.equal([...Buffer.from('caf\xe9\n', 'latin1')]);
+    expect([...r.stdout]).to.deep.equal(latin1);
+    // With GCONV_PATH set glibc skips gconv-modules.cache and reads gconv-modules and its .d files.
+    const conf = dockerRun(tag, [], { input: Buffer.from('café\n', 'utf8'), flags: ['-e', 'GCONV_PATH=/nonexistent'] });
+    expect([conf.stderr, [...conf.stdout]]).to.deep.equal(['', latin1]);
+  });
+
+  it("a module's own libraries come along: --gconv EUC-JP brings EUC-JP.so and the libJIS.so it needs, and iconv converts to EUC-JP in the engine", async function () {
+    needCommand(this, 'iconv');
+    const gconv = '/usr/lib/x86_64-linux-gnu/gconv';
+    const { tag, stdout } = await packAndLoad('iconv-eucjp', ['/usr/bin/iconv', '--gconv', 'eucjp', '--json', '--', '-f', 'UTF-8', '-t', 'EUC-JP']);
+    const modules = JSON.parse(stdout).files.map((f: { path: string }) => f.path).filter((p: string) => p.startsWith(`${gconv}/`) && p.endsWith('.so'));
+    expect(modules).to.deep.equal([`${gconv}/EUC-JP.so`, `${gconv}/libJIS.so`]);
+    const r = dockerRun(tag, [], { input: Buffer.from('日本', 'utf8') });
+    expect([r.status, [...r.stdout]], r.stderr).to.deep.equal([0, [0xc6, 0xfc, 0xcb, 0xdc]]);
+  });
+
+  it("without --gconv, iconv's image has no converter: UTF-8 to Latin-1 fails there, built-in UCS-2 works, and the summary says why and how", async function () {
+    needCommand(this, 'iconv');
+    const { tag, stderr } = await packAndLoad('iconv-lean', ['/usr/bin/iconv', '--', '-f', 'UTF-8', '-t', 'LATIN1']);
+    expect(stderr).to.match(/note: \/usr\/bin\/iconv calls iconv_open, but glibc's charset converters were left out: .* add --gconv CHARSET\[,CHARSET…\] .* or --gconv all\n/);
+    expect(stderr).to.not.match(/added .*gconv/);
+    const r = dockerRun(tag, [], { input: Buffer.from('café\n', 'utf8') });
+    expect([r.status, r.stdout.length]).to.deep.equal([1, 0]);
+    expect(r.stderr).to.match(/iconv: .*conversion/);
+    const ucs2 = dockerRun(tag, ['-f', 'UTF-8', '-t', 'UCS-2LE'], { input: Buffer.from('é', 'utf8') });
+    expect([ucs2.status, [...ucs2.stdout]], ucs2.stderr).to.deep.equal([0, [0xe9, 0]]);
+  });
+
+  it('a Go TLS client built with -s -w gets the CA bundle and reads it in the engine; with --bare it has none', async function () {
+    const bin = fixture(this, 'go/gotls');
+    const { tag, stderr } = await packAndLoad('gotls', [bin, '--', '-roots']);
+    expect(stderr).to.match(new RegExp(`added /etc/ssl/certs/ca-certificates\\.crt: the CA bundle, because the Go program ${bin} uses crypto/x509 \\(crypto/x509\\.\\S+ is in its function table\\)`));
+    const r = dockerRun(tag);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(Number(/^roots: (\d+)\n$/.exec(r.stdout.toString())?.[1])).to.be.greaterThan(100);
+    const bare = await packAndLoad('gotls-bare', [bin, '--bare', '--', '-roots']);
+    expect(bare.stderr).to.not.match(/CA bundle/);
+    expect(dockerRun(bare.tag).stdout.toString()).to.equal('roots: 0\n');
   });
 
   it("Debian's python3 with --include /usr/lib/python3.11 imports ssl, sqlite3 and ctypes", async function () {
@@ -124,9 +170,10 @@ describe('pack: images that run in the engine', function () {
     expect(r.stdout.toString(), r.stderr).to.equal('uid=65532(nonroot) gid=65532(nonroot) groups=65532(nonroot)\n');
   });
 
-  it('curl --version', async function () {
+  it('curl --version; it links libssl, so it gets the CA bundle', async function () {
     needCommand(this, 'curl');
-    const { tag } = await packAndLoad('curl', ['/usr/bin/curl', '--', '--version']);
+    const { tag, stderr } = await packAndLoad('curl', ['/usr/bin/curl', '--', '--version']);
+    expect(stderr).to.match(/added \/etc\/ssl\/certs\/ca-certificates\.crt: the CA bundle, because libssl\.so\.3 is in the closure\n/);
     const r = dockerRun(tag);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout.toString()).to.match(/^curl \d+\.\d+/).and.match(/Protocols: .*https/);
@@ -190,6 +237,31 @@ describe('pack: output', function () {
     expect(readFileSync(join(out, 'etc/app/config.txt'), 'utf8')).to.equal('k=v\n');
     expect(existsSync(join(out, 'etc/passwd'))).to.equal(false);
     expect(existsSync(join(out, 'tmp'))).to.equal(false);
+  });
+
+  it('/bin/true cannot do TLS, so it has no CA bundle; --ca-certs adds it, and says so', async function () {
+    const lean = await runCli(['/bin/true', '--rootfs', join(dir, 'lean'), '--json']);
+    expect(lean.code, lean.stderr).to.equal(0);
+    expect(existsSync(join(dir, 'lean/etc/ssl'))).to.equal(false);
+    expect(JSON.parse(lean.stdout).added.join('\n')).to.not.match(/CA bundle/);
+    const asked = await runCli(['/bin/true', '--rootfs', join(dir, 'asked'), '--ca-certs', '--bare', '--json']);
+    expect(asked.code, asked.stderr).to.equal(0);
+    expect(JSON.parse(asked.stdout).added).to.deep.equal(['/etc/ssl/certs/ca-certificates.crt: the CA bundle, because --ca-certs asks for it']);
+    expect(readFileSync(join(dir, 'asked/etc/ssl/certs/ca-certificates.crt'), 'utf8')).to.match(/^-----BEGIN CERTIFICATE-----/);
+    expect(existsSync(join(dir, 'asked/etc/passwd'))).to.equal(false);
+  });
+
+  it('--ca-certs on a root without a CA bundle is one line saying where elfpack looked; nothing is written', async function () {
+    const r = await runCli(['/usr/bin/app-conf', '--root', fixture(this, 'confroot'), '--ca-certs', '--rootfs', join(dir, 'fs')]);
+    expect([r.code, r.stderr]).to.deep.equal([1, 'elfpack: --ca-certs: no CA bundle here (looked in /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/ca-bundle.pem, /etc/pki/tls/cacert.pem, /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem, /etc/ssl/cert.pem; install ca-certificates in the root)\n']);
+    expect(readdirSync(dir)).to.deep.equal([]);
+  });
+
+  it('--gconv with a charset glibc does not know is one line naming it and where elfpack looked; nothing is written', async function () {
+    const r = await runCli(['/usr/bin/iconv', '--gconv', 'LATIN1,KLINGON', '--out', join(dir, 'x.tar')]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/^elfpack: --gconv KLINGON: no such charset in \/usr\/lib\/x86_64-linux-gnu\/gconv\/gconv-modules, .*nor one glibc converts itself\n$/);
+    expect(readdirSync(dir)).to.deep.equal([]);
   });
 
   it('--rootfs refuses a directory that is not empty, and leaves it as it was', async function () {
