@@ -87,6 +87,7 @@ interface PackFlags {
   env: string[]; user?: string; workdir?: string; port: string[]; label: string[]; bare?: boolean; tzdata?: boolean;
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
   push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean;
+  trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -107,6 +108,53 @@ function splitAdd(v: string, cwd: string): { src: string; dest: string } {
   const i = v.lastIndexOf(':');
   if (i <= 0 || !v.slice(i + 1).startsWith('/')) throw new ElfpackError('USAGE', `--add ${v}: want SRC:/absolute/dest`);
   return { src: resolveHostPath(cwd, v.slice(0, i)), dest: v.slice(i + 1) };
+}
+
+/** --trace-run 'ARGS': words as a POSIX shell splits them (quotes and backslashes; no expansion). */
+export function splitWords(v: string): string[] {
+  const words: string[] = [];
+  let cur: string | undefined;
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i];
+    if (c === "'") {
+      const end = v.indexOf("'", i + 1);
+      if (end < 0) throw new ElfpackError('USAGE', `--trace-run ${v}: unterminated quote`);
+      cur = (cur ?? '') + v.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      cur ??= '';
+      for (i++; i < v.length && v[i] !== '"'; i++) cur += v[i] === '\\' && /["\\$`]/.test(v[i + 1] ?? '') ? v[++i] : v[i];
+      if (i >= v.length) throw new ElfpackError('USAGE', `--trace-run ${v}: unterminated quote`);
+    } else if (c === '\\' && i + 1 < v.length) cur = (cur ?? '') + v[++i];
+    else if (/\s/.test(c)) {
+      if (cur !== undefined) words.push(cur);
+      cur = undefined;
+    } else cur = (cur ?? '') + c;
+  }
+  if (cur !== undefined) words.push(cur);
+  return words;
+}
+
+/** The --trace flags as pack's `trace` option; undefined without --trace. */
+function traceSettings(o: PackFlags, io: CliIo) {
+  if (!o.trace) {
+    if (o.traceRun.length || o.traceEnv.length || o.traceTimeout !== undefined) throw new ElfpackError('USAGE', '--trace-run, --trace-env and --trace-timeout need --trace');
+    return undefined;
+  }
+  return {
+    runs: o.traceRun.map(splitWords),
+    env: o.traceEnv.map((e) => checkPair(e, '--trace-env')),
+    timeoutSeconds: o.traceTimeout,
+    toolPath: io.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    asRoot: process.getuid?.() === 0,
+    tmpDir: tmpdir(),
+    onOutput: (t: string) => io.stderr(t),
+  };
+}
+
+function parseSeconds(v: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0 || Number(v) > 86_400) throw new ElfpackError('USAGE', `--trace-timeout ${v}: want seconds, more than 0 and at most 86400`);
+  return Number(v);
 }
 
 /** SOURCE_DATE_EPOCH (reproducible-builds.org): seconds since the epoch, else 0. */
@@ -251,6 +299,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
     .option('--ca-certs', 'add the root\'s CA bundle (by default it goes in only when the program can do TLS)')
     .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
+    .option('--trace', 'run the program once in a sandbox (bubblewrap + strace) and pack every file it used')
+    .option('--trace-run <args>', 'with --trace: arguments of a run (quoted as in a shell; repeat for several runs; default the CMD)', collect, [])
+    .option('--trace-env <k=v>', 'with --trace: an environment variable of the traced run only', collect, [])
+    .option('--trace-timeout <seconds>', 'with --trace: stop a run with SIGTERM after this long and keep what it used (default 30)', parseSeconds)
     .option('--json', 'print the result as JSON');
 
   /** The image settings of the flags, as pack's options take them. */
@@ -269,6 +321,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     caCerts: o.caCerts,
     epoch: sourceDateEpoch(io.env),
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
+    trace: traceSettings(o, io),
   });
 
   /**
@@ -318,6 +371,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--root <dir|image>', 'take the program and its libraries from this root filesystem or image tar')
     .option('--from-image <image>', 'take the program and its libraries from this image of the Docker engine (a builder)')
     .option('--include <path>', 'copy a file or directory of the root as it is; ELF files in it get their libraries too', collect, [])
+    .option('--include-all <path>', 'with --trace: copy all of this path, not only what the run used', collect, [])
     .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
     .option('--tzdata', 'add /usr/share/zoneinfo')
     .option('--no-runtime-deps', 'do not add what glibc loads without DT_NEEDED (libgcc_s, NSS)')
@@ -338,6 +392,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           cwd: inRoot ? '/' : io.cwd,
           out: out ?? (o.rootfs ? undefined : resolveHostPath(io.cwd, `${name}.tar`)),
           include: o.include,
+          includeAll: o.includeAll,
           exclude: o.exclude,
           cmd: args,
           tzdata: o.tzdata,

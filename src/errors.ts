@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'REGISTRY_AUTH' // the registry refused our credentials (401) or the push (403)
   | 'REGISTRY' // the registry failed or rejected a request
   | 'REGISTRY_TIMEOUT' // a registry request made no progress within its deadline
+  | 'TRACE_UNAVAILABLE' // --trace needs a tool (bwrap, strace) or an emulator this machine lacks
+  | 'TRACE_FAILED' // the traced run could not start the program
   | 'BUILD_FAILED' // the build elfpack ran (go build) failed or made something it cannot pack
   | 'USAGE'; // bad options
 

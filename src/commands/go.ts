@@ -10,7 +10,7 @@ import { tempNameFor } from '../temp-files.js';
 import type { Platform } from '../image/config.js';
 import { platformOf } from '../image/config.js';
 import { HostRoot } from '../root/host-root.js';
-import { imageNameFor, planPack, writePlansArchive, type PackOptions, type PackPlan, type PackResult } from './pack.js';
+import { imageNameFor, preparePack, writePlansArchive, type PackOptions, type PackPlan, type PackResult } from './pack.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
 import type { PushResult } from '../sinks/registry.js';
 
@@ -120,7 +120,8 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
   if (!opts.out && !opts.rootfs) opts = { ...opts, out: join(opts.cwd, `${progName}.tar`) };
   // Named as temp-files names its temporaries: a killed run's build directory goes with the next run.
   const work = tempNameFor(join(tmpdir(), 'elfpack-go'));
-  mkdirSync(work, { mode: 0o700 });
+  // A traced run's sandbox user (uid 65534 outside, when elfpack runs as root) must reach the program.
+  mkdirSync(work, { mode: opts.trace ? 0o755 : 0o700 });
   try {
     const plans: PackPlan[] = [];
     for (const p of platforms) {
@@ -130,7 +131,7 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
       opts.onProgress?.(`go build ${shownPkg} for ${p.name}`);
       const b = await runGo(opts, buildCwd, ['build', ...flags, '-o', bin, pkg], env, true);
       if (b.code !== 0) throw new ElfpackError('BUILD_FAILED', `go build failed for ${p.name} (exit ${b.code}): ${firstLines(b.stderr)}`, { path: shownPkg, step: 'go' });
-      const plan = planPack({
+      const plan = await preparePack({
         ...opts, root: new HostRoot('/'), program: bin, cwd: '/', as: at, tag, platform: p.platform,
         // The image's zoneinfo comes from the binary itself with -tags timetzdata.
         tzdata: false, createdBy: `elfpack go ${shownPkg}`,

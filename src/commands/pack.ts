@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { escapeControls, escapeName } from '../escape.js';
 import type { Root } from '../root/root.js';
-import { baseName, dirName } from '../root/resolve-path.js';
+import { baseName, dirName, resolveInRoot } from '../root/resolve-path.js';
 import { Resolver } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type ProgramLoad } from '../closure/load-program.js';
 import { mergePrograms } from '../closure/closure.js';
@@ -24,6 +24,9 @@ import { platformName } from '../root/run-config.js';
 import { ArchiveWriter } from '../sinks/archive.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
 import { plain, type Painter } from './ldd.js';
+import type { TraceResult } from '../closure/trace.js';
+import { addTracedFiles, type TracedAddition } from '../image/traced-files.js';
+import type { TraceSettings } from './trace-setup.js';
 
 /** Run settings (cmd, env, user, workdir, ports, labels) are the config's; the entrypoint is the program. */
 export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
@@ -42,6 +45,10 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   tag?: string;
   /** Paths of the root copied as they are; ELF files inside get their closures too. */
   include?: string[];
+  /** Paths of the root copied whole even with `trace` (without it, `include` does the same). */
+  includeAll?: string[];
+  /** Run the program in a sandbox first and pack what the run used (see trace-setup.ts). */
+  trace?: TraceSettings;
   /** Globs leaving paths out of what `include` brings (never out of a closure). */
   exclude?: string[];
   /** Host files or directories copied to chosen paths. */
@@ -97,11 +104,20 @@ export interface PackResult {
   rootfs?: string;
   /** Set by --push: where it went. */
   pushed?: PushResult;
+  /** Set by --trace: the runs, every path they used, and what that added. */
+  trace?: PackTrace;
+}
+
+export interface PackTrace {
+  runs: { args: string[]; exitCode: number | null; signal: string | null; timedOut: boolean }[];
+  paths: { path: string; use: string; syscall: string }[];
+  added: TracedAddition[];
+  emulator?: string;
 }
 
 export async function pack(opts: PackOptions): Promise<PackResult> {
   if (!opts.out && !opts.rootfs) throw new ElfpackError('USAGE', 'nothing to write: give an output tar or a rootfs directory');
-  const plan = planPack(opts);
+  const plan = await preparePack(opts);
   const result = plan.result;
   if (opts.rootfs) {
     await writeRootfs(plan.tree, opts.rootfs);
@@ -111,8 +127,33 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   return result;
 }
 
-/** Resolves the program's closure into an image tree and checks the image would start; writes nothing. */
-export function planPack(opts: PackOptions): PackPlan {
+/** planPack, after a traced run of the program when `opts.trace` asks for one. */
+export async function preparePack(opts: PackOptions): Promise<PackPlan> {
+  if (!opts.trace) return planPack(opts);
+  const { traceTarget } = await import('./trace-setup.js');
+  const cwd = opts.cwd ?? '/';
+  const resolver = new Resolver(opts.root, { hwcaps: [], cwd });
+  const entry = inspectEntry(resolver, opts.program);
+  if (!entry.elf) return planPack(opts); // a script: planPack says why it cannot be packed
+  const src = resolver.root.open(entry.realPath);
+  let head: Buffer;
+  try {
+    head = src.read(0, Math.min(64, src.size), 'ELF header');
+  } finally {
+    src.close();
+  }
+  opts.onProgress?.(`tracing ${posix.resolve(cwd, opts.program)} in a sandbox`);
+  const traced = await traceTarget({
+    root: opts.root, program: posix.resolve(cwd, opts.program), elf: entry.elf, head, cmd: opts.cmd ?? [], env: opts.env ?? [], user: opts.user, workdir: opts.workdir,
+  }, opts.trace);
+  return planPack(opts, traced);
+}
+
+/**
+ * Resolves the program's closure into an image tree and checks the image would start; writes
+ * nothing. With `traced`, what the run used goes in too, and narrows the rules' guesses.
+ */
+export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const cwd = opts.cwd ?? '/';
   const resolver = new Resolver(opts.root, { libraryPath: opts.libraryPath, hwcaps: [], cwd, useLdSoCache: opts.useLdSoCache });
   const programPath = posix.resolve(cwd, opts.program);
@@ -143,11 +184,21 @@ export function planPack(opts: PackOptions): PackPlan {
   const collectElf = (p: string) => {
     if (resolver.probe(p).elf) extraElfs.push(p);
   };
+  const fromTrace = traced && addTracedFiles(b, traced.used, collectElf);
+  // With a trace, a guessed file goes in only if the run used it: the run is the evidence.
+  const usedByRun = (p: string) => !fromTrace || fromTrace.realPaths.has(resolveInRoot(resolver.root, p).path);
   if (load.main && load.profile && opts.runtimeDeps !== false) {
-    for (const dep of findRuntimeDeps(resolver, load.profile, load.main, mergePrograms([load]).nodes, { gconv: !!opts.gconv?.length, onNote })) {
+    for (const dep of findRuntimeDeps(resolver, load.profile, load.main, mergePrograms([load]).nodes, { gconv: !!opts.gconv?.length || !!traced, onNote })) {
+      const paths = dep.paths.filter(usedByRun);
+      const files = Object.entries(dep.files ?? {});
+      for (const p of dep.paths.filter((x) => !paths.includes(x))) {
+        const inside = fromTrace ? usedInside(fromTrace.realPaths, resolveInRoot(resolver.root, p).path) : 0;
+        notes.push(inside ? `${p}: only the ${inside} path(s) the traced run used (the rule without --trace: ${dep.reason})` : `left out ${p}: the traced run did not use it (the rule without --trace: ${dep.reason})`);
+      }
+      if (!paths.length && !files.length) continue;
       added.push(dep.reason);
-      for (const p of dep.paths) b.addRootPath(p, 'runtime', { onFile: collectElf });
-      for (const [p, content] of Object.entries(dep.files ?? {})) b.addContent(p, Buffer.from(content), 0o644, 'runtime');
+      for (const p of paths) b.addRootPath(p, 'runtime', { onFile: collectElf });
+      for (const [p, content] of files) b.addContent(p, Buffer.from(content), 0o644, 'runtime');
     }
   }
   if (opts.gconv?.length) {
@@ -159,8 +210,15 @@ export function planPack(opts: PackOptions): PackPlan {
     }
   }
   const exclude = globMatcher(opts.exclude ?? []);
-  for (const inc of opts.include ?? []) {
-    b.addRootPath(posix.resolve(cwd, inc), 'include', { exclude, onFile: collectElf });
+  const includeAll = new Set((opts.includeAll ?? []).map((p) => posix.resolve(cwd, p)));
+  for (const inc of new Set([...(opts.include ?? []).map((p) => posix.resolve(cwd, p)), ...includeAll])) {
+    if (fromTrace && !includeAll.has(inc)) {
+      // The run's files under it are in already; the rest of the tree stays out.
+      const n = usedInside(fromTrace.realPaths, resolveInRoot(resolver.root, inc).path);
+      notes.push(`--include ${inc}: only the ${n} path(s) the traced run used (--include-all ${inc} for all of it)`);
+      continue;
+    }
+    b.addRootPath(inc, 'include', { exclude, onFile: collectElf });
   }
   for (const f of [...new Set(extraElfs)]) {
     const l = loadProgram(resolver, inspectEntry(resolver, f));
@@ -182,7 +240,7 @@ export function planPack(opts: PackOptions): PackPlan {
     for (const [p, content] of Object.entries(cfg.files)) b.addContent(p, content, 0o644, 'loader');
     added.push(...cfg.notes);
   }
-  if (b.skipped.length) added.push(`left out ${b.skipped.length} special file(s) (FIFOs, sockets, devices), e.g. ${b.skipped[0]}`);
+  if (b.skipped.length) notes.push(`left out ${b.skipped.length} special file(s) (FIFOs, sockets, devices), e.g. ${b.skipped[0]}`);
 
   const env = opts.env ?? [];
   const libraryPath = env.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
@@ -197,6 +255,14 @@ export function planPack(opts: PackOptions): PackPlan {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
     totalBytes: files.reduce((n, f) => n + f.size, 0), added, notes,
   };
+  if (traced && fromTrace) {
+    result.trace = {
+      runs: traced.runs.map((r) => ({ args: r.args, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut })),
+      paths: traced.used.map((u) => ({ path: u.path, use: u.use, syscall: u.syscall })),
+      added: fromTrace.added,
+      ...(traced.emulator ? { emulator: traced.emulator } : {}),
+    };
+  }
   return { opts, tree: b.tree, result };
 }
 
@@ -238,6 +304,13 @@ async function writePackedImage(archive: ArchiveWriter, plan: PackPlan): Promise
     entrypoint: result.entrypoint, cmd: opts.cmd, env: opts.env ?? [], user: opts.user, workdir: opts.workdir, ports: opts.ports, labels: opts.labels,
   }, [layer.digest], new Date(epoch * 1000), opts.createdBy ?? `elfpack ${opts.program}`);
   return buildImage(result.platform, config, [{ descriptor: { mediaType: MEDIA.layer, digest: layer.digest, size: layer.size } }]);
+}
+
+/** How many of `paths` are `dir` or lie under it. */
+function usedInside(paths: Set<string>, dir: string): number {
+  let n = 0;
+  for (const p of paths) if (p === dir || p.startsWith(`${dir}/`)) n++;
+  return n;
 }
 
 /** A program's file name as an image name: lowercase, other characters as "-". */
@@ -292,9 +365,21 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   lines.push(`  ${r.files.length} files, ${mb(r.totalBytes)}; entrypoint ${escapeControls(JSON.stringify([...r.entrypoint, ...r.cmd]))}`);
   const largest = [...r.files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1)).slice(0, 5);
   lines.push(`  largest: ${largest.map((f) => `${escapeName(f.path)} ${paint.dim(mb(f.size))}`).join(', ')}`);
+  if (r.trace) lines.push(...renderTrace(r.trace));
   for (const a of r.added) lines.push(`  added ${escapeControls(a)}`);
   for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
+  return lines;
+}
+
+/** What the traced runs did and what they added, by directory (the largest 12, then a count). */
+function renderTrace(t: PackTrace): string[] {
+  const runs = t.runs.map((r) => `${escapeControls(JSON.stringify(r.args))} ${r.timedOut ? 'stopped after the timeout' : r.signal ? `killed by ${r.signal}` : `exited ${r.exitCode}`}`);
+  const files = t.added.reduce((n, g) => n + g.files, 0);
+  const bytes = t.added.reduce((n, g) => n + g.bytes, 0);
+  const lines = [`  traced ${runs.join('; ')}${t.emulator ? ` (${t.emulator})` : ''}: ${t.paths.length} paths used; ${files} files (${mb(bytes)}) added beyond the closure`];
+  for (const g of t.added.slice(0, 12)) lines.push(`    ${escapeName(g.dir)}/: ${g.files} file${g.files === 1 ? '' : 's'}, ${mb(g.bytes)}`);
+  if (t.added.length > 12) lines.push(`    and ${t.added.length - 12} more directories`);
   return lines;
 }
 
@@ -317,5 +402,6 @@ export function packToJson(r: PackResult): object {
     out: r.out ?? null,
     rootfs: r.rootfs ?? null,
     pushed: r.pushed ?? null,
+    trace: r.trace ?? null,
   };
 }

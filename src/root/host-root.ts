@@ -25,12 +25,15 @@ export function describeType(t: FileType): string {
 
 export class HostRoot implements Root {
   readonly label: string;
+  /** The host directory behind the root ("/" for the host). */
+  readonly dir: string;
   private prefix: string;
 
   /** `dir` is a host directory; "/" is the host itself. */
   constructor(dir: string) {
     this.prefix = dir === '/' ? '' : dir.replace(/\/+$/, '');
     this.label = dir;
+    this.dir = this.prefix || '/';
   }
 
   /** The host path behind a path inside the root. Paths reaching here are absolute and resolved. */

@@ -188,9 +188,44 @@ function packBench(): void {
   goal('packing: no slower than lddtree --copy-to-tree + tar', progs.length ? !slower : undefined);
   goal(`packing: peak memory under 200 MB (${worstRss.toFixed(0)} MB)`, worstRss ? worstRss < 200 : undefined);
 }
-// BENCH_ONLY=ldd or BENCH_ONLY=pack runs one part.
+/**
+ * Traced packs of real programs: the image against lddtree --copy-to-tree of the program plus the
+ * directories a user would copy for it by hand, and the traced pack's time against the program's own run.
+ */
+function traceBench(): void {
+  const cases: { name: string; program: string; args: string[]; include: string[] }[] = [
+    { name: 'python3', program: '/usr/bin/python3', args: ['-c', 'import json, sqlite3, ssl, hashlib, zlib, ctypes'], include: ['/usr/lib/python3.11'] },
+    { name: 'convert', program: '/usr/bin/convert', args: ['rose:', '/tmp/elfpack-bench-rose.png'], include: ['/usr/lib/x86_64-linux-gnu/ImageMagick-6.9.11', '/etc/ImageMagick-6'] },
+    { name: 'php', program: '/usr/bin/php', args: ['-r', 'echo ctype_digit("1");'], include: ['/usr/lib/php', '/etc/php'] },
+    { name: 'java', program: '/usr/lib/jvm/java-17-openjdk-amd64/bin/java', args: ['-version'], include: ['/usr/lib/jvm/java-17-openjdk-amd64'] },
+  ].filter((c) => existsSync(c.program));
+  if (!have('bwrap') || !have('strace') || !cases.length) {
+    console.log('\ntraced packs: skipped (needs bwrap, strace and the programs: make deps)');
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'elfpack-bench-trace-'));
+  console.log(`\ntraced packs (median of ${RUNS}): image size against lddtree --copy-to-tree + the program's directories; time against the program's own run`);
+  console.log(row(['program', 'traced MB', 'lddtree MB', 'size ratio', 'run s', 'traced s', 'time ratio']));
+  for (const c of cases) {
+    const out = join(work, `${c.name}.tar`);
+    const own = time([c.program, ...c.args], []);
+    const traced = time([join(REPO, 'bin/elfpack'), c.program, '--trace', '--out', out, '--', ...c.args], []);
+    const size = existsSync(out) ? statSync(out).size : NaN;
+    const tree = join(work, `${c.name}-tree`);
+    let theirs = NaN;
+    if (have('/usr/bin/lddtree')) {
+      const copy = spawnSync('sh', ['-c', 'T="$1"; rm -rf "$T" && /usr/bin/python3 /usr/bin/lddtree --copy-to-tree "$T" "$2" >/dev/null && shift 2 && for d; do mkdir -p "$T$(dirname "$d")" && cp -a "$d" "$T$d"; done; du -sb "$T" | cut -f1', 'sh', tree, c.program, ...c.include], { encoding: 'utf8' });
+      theirs = Number(copy.stdout.trim().split('\n').pop());
+    }
+    console.log(row([c.name, (size / 1e6).toFixed(1), (theirs / 1e6).toFixed(1), `${(size / theirs).toFixed(2)}×`, own.seconds.toFixed(3), traced.seconds.toFixed(3), `${(traced.seconds / own.seconds).toFixed(1)}×`]));
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+// BENCH_ONLY=ldd, pack or trace runs one part.
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'ldd') lddBench();
 if (!only || only === 'pack') packBench();
+if (!only || only === 'trace') traceBench();
 const startup = time([process.execPath, '-e', '0'], []);
 console.log(`\nfor scale: node itself starts in ${startup.seconds.toFixed(3)} s here`);
