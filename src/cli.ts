@@ -12,6 +12,7 @@ import { escapeControls } from './escape.js';
 import { HostRoot } from './root/host-root.js';
 import { tempNameFor } from './temp-files.js';
 import type { Painter } from './commands/ldd.js';
+import type { DlopenLevel } from './closure/dlopen-notes.js';
 import type { PushResult } from './sinks/registry.js';
 
 // commander is bundled into dist/elfpack.cjs (the CLI as users run it); picocolors is required
@@ -86,7 +87,7 @@ interface PackFlags {
   out?: string; tag?: string; root?: string; fromImage?: string; load?: boolean; as?: string; include: string[]; exclude: string[]; add: string[];
   env: string[]; user?: string; workdir?: string; port: string[]; label: string[]; bare?: boolean; tzdata?: boolean;
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
-  push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number;
+  push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; dlopen?: DlopenLevel;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -123,6 +124,12 @@ function parseSize(v: string): number {
   const n = m && Math.floor(Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2].toUpperCase() || ' '));
   if (!n || !Number.isSafeInteger(n)) throw new ElfpackError('USAGE', `--max-layer-size ${v}: want a size such as 512M, 4G or a number of bytes`);
   return n;
+}
+
+/** --dlopen: which priorities of the closure's .note.dlopen entries pack adds. */
+function parseDlopenLevel(v: string): DlopenLevel {
+  if (!['none', 'required', 'recommended', 'suggested'].includes(v)) throw new ElfpackError('USAGE', `--dlopen ${v}: want required, recommended, suggested or none`);
+  return v as DlopenLevel;
 }
 
 const maxLayerSizeHelp = 'bytes a gzip layer of an image root may unpack to (default 8x its compressed size + 256M)';
@@ -187,6 +194,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         cwd: inRoot ? '/' : io.cwd,
         useLdSoCache: o.ldSoCache,
         versions: !!o.json,
+        dlopenNotes: !!(o.json || o.tree),
       };
       if (o.json) {
         const result = ldd(root, files, opts);
@@ -244,6 +252,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-p, --port <n[/proto]>', 'an exposed port', collect, [])
     .option('-l, --label <k=v>', 'an image label', collect, [])
     .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
+    .option('--dlopen <level>', 'add what the closure\'s .note.dlopen declares, down to this priority: required, recommended (default), suggested or none', parseDlopenLevel)
     .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
     .option('--json', 'print the result as JSON');
 
@@ -260,6 +269,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     ports: o.port,
     labels: Object.fromEntries(o.label.map((l) => { const kv = checkPair(l, '--label'); const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; })),
     bare: o.bare,
+    dlopen: o.dlopen,
     epoch: sourceDateEpoch(io.env),
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
   });

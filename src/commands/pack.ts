@@ -9,6 +9,7 @@ import { Resolver } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type ProgramLoad } from '../closure/load-program.js';
 import { mergePrograms } from '../closure/closure.js';
 import { findRuntimeDeps } from '../closure/runtime-deps.js';
+import { findDlopenDeps, type DlopenLevel, type DlopenOutcome } from '../closure/dlopen-notes.js';
 import { ImageTreeBuilder, globMatcher, type ImageFile } from '../image/image-tree.js';
 import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
@@ -51,6 +52,8 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   tzdata?: boolean;
   /** Add what glibc loads without DT_NEEDED (libgcc_s, gconv, NSS); default true. */
   runtimeDeps?: boolean;
+  /** Which entries of the closure's .note.dlopen to add: this priority and above (default "recommended"), or none. */
+  dlopen?: DlopenLevel;
   libraryPath?: string;
   useLdSoCache?: boolean;
   /** SOURCE_DATE_EPOCH: `created` and every mtime (default 0). */
@@ -82,6 +85,11 @@ export interface PackResult {
   totalBytes: number;
   /** What was added beyond DT_NEEDED, and why. */
   added: string[];
+  /** What may be missing at run time, and notes on what was left out (never a failure). */
+  warnings?: string[];
+  notes?: string[];
+  /** Each .note.dlopen entry of the closure and what became of it. */
+  dlopen?: DlopenOutcome[];
   /** Set when a tar was written: the manifest digest (the image's digest), the config digest (the engine's image ID). */
   digest?: string;
   imageId?: string;
@@ -150,6 +158,16 @@ export function planPack(opts: PackOptions): PackPlan {
     addObjects(b, l.objects.filter((o) => o !== l.main), () => undefined);
     loads.push(l);
   }
+  // What the closure's libraries declare they dlopen, each with its own closure (dlopen-notes.ts).
+  const dlopen = findDlopenDeps(resolver, loads, opts.dlopen ?? 'recommended');
+  for (const dep of dlopen.deps) {
+    if (dep.reason) added.push(dep.reason);
+    b.addSymlinks(dep.library.links);
+    b.addRootFile(dep.library.realPath, 'dlopen');
+    for (const l of dep.loads) addObjects(b, l.objects.filter((o) => o !== l.main && o !== dep.library), () => undefined);
+    extraElfs.push(...dep.elfFiles);
+    loads.push(...dep.loads);
+  }
   for (const a of opts.add ?? []) {
     if (!opts.hostRoot) throw new ElfpackError('USAGE', '--add needs the host root');
     b.addPath(opts.hostRoot, a.src, posix.resolve('/', a.dest), 'add');
@@ -173,7 +191,7 @@ export function planPack(opts: PackOptions): PackPlan {
   const files = [...b.files.values()];
   const result: PackResult = {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
-    totalBytes: files.reduce((n, f) => n + f.size, 0), added,
+    totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: dlopen.warnings, notes: dlopen.notes, dlopen: dlopen.outcomes,
   };
   return { opts, tree: b.tree, result };
 }
@@ -271,6 +289,8 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   const largest = [...r.files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1)).slice(0, 5);
   lines.push(`  largest: ${largest.map((f) => `${escapeName(f.path)} ${paint.dim(mb(f.size))}`).join(', ')}`);
   for (const a of r.added) lines.push(`  added ${escapeControls(a)}`);
+  for (const n of r.notes ?? []) lines.push(`  note: ${escapeControls(n)}`);
+  for (const w of r.warnings ?? []) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
   return lines;
 }
@@ -288,6 +308,9 @@ export function packToJson(r: PackResult): object {
     files: [...r.files].sort((a, b) => (a.path < b.path ? -1 : 1)),
     totalBytes: r.totalBytes,
     added: r.added,
+    warnings: r.warnings ?? [],
+    notes: r.notes ?? [],
+    dlopen: r.dlopen ?? [],
     digest: r.digest ?? null,
     imageId: r.imageId ?? null,
     out: r.out ?? null,
