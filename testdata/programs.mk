@@ -144,7 +144,7 @@ $(F)/oldlibc/libc.so.6: $(P)/oldlibc/libc.c $(P)/oldlibc/libc.map
 # (required; libplug.so.2 then libplug.so.1), libabsent.so.9 (recommended, nowhere) and, in the
 # older one-object form, libsuggest.so.1 (suggested). libnote dlopens libplug.so.1 at run time,
 # found through libnote's own RUNPATH $ORIGIN/../plugins (not the program's); libplug needs
-# libplugdep.so.1. libsecnote.so.1 carries the same note bytes in a section objcopy added, outside
+# libplugdep.so.1, and its own note declares libdeep.so.1 (required). libsecnote.so.1 carries the same note bytes in a section objcopy added, outside
 # every PT_NOTE segment.
 $(F)/dlopen/plugins/libplugdep.so.1: $(P)/dlopen/plugdep.c
 	@mkdir -p $(@D)
@@ -152,7 +152,10 @@ $(F)/dlopen/plugins/libplugdep.so.1: $(P)/dlopen/plugdep.c
 $(F)/dlopen/plugins/libsuggest.so.1: $(P)/dlopen/suggest.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libsuggest.so.1 -o $@ $<
-$(F)/dlopen/plugins/libplug.so.1: $(P)/dlopen/plug.c $(F)/dlopen/plugins/libplugdep.so.1
+$(F)/dlopen/plugins/libdeep.so.1: $(P)/dlopen/deep.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libdeep.so.1 -o $@ $<
+$(F)/dlopen/plugins/libplug.so.1: $(P)/dlopen/plug.c $(P)/dlopen/dlopen-note.h $(F)/dlopen/plugins/libplugdep.so.1 $(F)/dlopen/plugins/libdeep.so.1
 	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libplug.so.1 -Wl,--enable-new-dtags,-rpath,'$$ORIGIN' -o $@ $< -L$(F)/dlopen/plugins -l:libplugdep.so.1
 $(F)/dlopen/lib/libnote.so.1: $(P)/dlopen/note.c $(P)/dlopen/dlopen-note.h $(F)/dlopen/plugins/libplug.so.1 $(F)/dlopen/plugins/libsuggest.so.1
 	@mkdir -p $(@D)

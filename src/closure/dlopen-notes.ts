@@ -38,7 +38,7 @@ export interface LoadDlopens {
   warnings: string[];
 }
 
-/** Each file's notes, read once however many loads it is in. */
+/** Each library's notes, read once however many loads it is in (a program's are not kept: it is in one). */
 export type NotesCache = Map<string, DlopenNotes>;
 
 function notesOf(resolver: Resolver, o: LoadedObject, cache: NotesCache): DlopenNotes {
@@ -54,7 +54,7 @@ function notesOf(resolver: Resolver, o: LoadedObject, cache: NotesCache): Dlopen
   } catch (err) {
     n = { entries: [], raw: [], problems: [`not read: ${(err as Error).message}`] };
   }
-  cache.set(o.realPath, n);
+  if (o.role !== 'program') cache.set(o.realPath, n);
   return n;
 }
 

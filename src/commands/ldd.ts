@@ -6,7 +6,7 @@ import type { Root } from '../root/root.js';
 import { Resolver, toError, type ResolverOptions } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type MissingLibrary, type ProgramLoad } from '../closure/load-program.js';
 import { followInterpreters } from '../closure/script-chain.js';
-import { declaredDlopens, describeFeature, type DeclaredDlopen, type LoadDlopens } from '../closure/dlopen-notes.js';
+import { declaredDlopens, describeFeature, type DeclaredDlopen, type LoadDlopens, type NotesCache } from '../closure/dlopen-notes.js';
 import type { Via } from '../resolve/loader.js';
 
 export interface LddOptions extends ResolverOptions {
@@ -52,10 +52,12 @@ export function ldd(root: Root, files: string[], opts: LddOptions = {}): LddResu
  */
 export function lddEach(root: Root, files: string[], opts: LddOptions, each: (r: LddReport) => void): { ok: boolean } {
   const resolver = new Resolver(root, opts);
+  // A library's notes are read once for all the files that load it.
+  const notes: NotesCache = new Map();
   let ok = true;
   for (const file of files) {
     const r = lddOne(resolver, file, !!opts.versions);
-    if (opts.dlopenNotes && r.status === 'dynamic' && r.load) r.dlopen = declaredDlopens(resolver, r.load);
+    if (opts.dlopenNotes && r.status === 'dynamic' && r.load) r.dlopen = declaredDlopens(resolver, r.load, notes);
     if (r.status === 'error' || (r.load && r.load.missing.length > 0) || r.scriptInterpreterFound === false) ok = false;
     each(r);
     resolver.release(file);
