@@ -144,8 +144,12 @@ export interface DlopenAddition {
   reason?: string;
   /** The library as dlopen finds it: its path, links and how it was found (for the image's ld.so.cache). */
   library: LoadedObject;
-  /** Its own load (its libraries), and the dlopen itself as a load of one object. */
+  /** The dlopen itself as a load of one object, then the library's own load (its libraries) when it was added here. */
   loads: ProgramLoad[];
+  /** The load whose object declares it: where the library is placed follows where that one is. */
+  declaredIn: ProgramLoad;
+  /** The library's own load, when it was added here. */
+  own?: ProgramLoad;
   /** ELF files to check in the image (the self-check), as pack's extra ELF files are. */
   elfFiles: string[];
 }
@@ -199,7 +203,7 @@ export function findDlopenDeps(resolver: Resolver, loads: ProgramLoad[], level: 
       } else if (inImage.has(d.found.realPath!)) {
         outcome.outcome = 'present';
         const lib = dlopenObject(d);
-        plan.deps.push({ library: lib, loads: [dlopenLoad(lib, d, load)], elfFiles: [] });
+        plan.deps.push({ library: lib, loads: [dlopenLoad(lib, d, load)], declaredIn: load, elfFiles: [] });
       } else if (added >= MAX_DLOPEN_ADDED) {
         outcome.outcome = 'over-limit';
         complain(`${what}, but more than ${MAX_DLOPEN_ADDED} libraries were added through dlopen notes already: not added`);
@@ -221,7 +225,7 @@ export function findDlopenDeps(resolver: Resolver, loads: ProgramLoad[], level: 
         outcome.outcome = 'added';
         const where = r.path === r.realPath ? r.path : `${r.path} → ${r.realPath}`;
         const lib = dlopenObject(d);
-        plan.deps.push({ reason: `${d.name} (${where}): ${declares}`, library: lib, loads: [dlopenLoad(lib, d, load), own], elfFiles: [r.path!] });
+        plan.deps.push({ reason: `${d.name} (${where}): ${declares}`, library: lib, loads: [dlopenLoad(lib, d, load), own], declaredIn: load, own, elfFiles: [r.path!] });
         added++;
         inImage.add(r.realPath!);
         for (const o of own.objects) inImage.add(o.realPath);

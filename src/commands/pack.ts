@@ -9,7 +9,7 @@ import { Resolver } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type ProgramLoad } from '../closure/load-program.js';
 import { mergePrograms } from '../closure/closure.js';
 import { findRuntimeDeps } from '../closure/runtime-deps.js';
-import { findDlopenDeps, type DlopenLevel, type DlopenOutcome } from '../closure/dlopen-notes.js';
+import { findDlopenDeps, type DlopenAddition, type DlopenLevel, type DlopenOutcome } from '../closure/dlopen-notes.js';
 import { ImageTreeBuilder, globMatcher, type ImageFile } from '../image/image-tree.js';
 import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
@@ -160,14 +160,8 @@ export function planPack(opts: PackOptions): PackPlan {
   }
   // What the closure's libraries declare they dlopen, each with its own closure (dlopen-notes.ts).
   const dlopen = findDlopenDeps(resolver, loads, opts.dlopen ?? 'recommended');
-  for (const dep of dlopen.deps) {
-    if (dep.reason) added.push(dep.reason);
-    b.addSymlinks(dep.library.links);
-    b.addRootFile(dep.library.realPath, 'dlopen');
-    for (const l of dep.loads) addObjects(b, l.objects.filter((o) => o !== l.main && o !== dep.library), () => undefined);
-    extraElfs.push(...dep.elfFiles);
-    loads.push(...dep.loads);
-  }
+  addDlopenDeps(b, dlopen.deps, load, relocate, extraElfs, loads);
+  added.push(...dlopen.deps.flatMap((d) => (d.reason ? [d.reason] : [])));
   for (const a of opts.add ?? []) {
     if (!opts.hostRoot) throw new ElfpackError('USAGE', '--add needs the host root');
     b.addPath(opts.hostRoot, a.src, posix.resolve('/', a.dest), 'add');
@@ -252,27 +246,51 @@ function failOnMissing(load: ProgramLoad, what = ''): void {
  * A program moved to a new directory takes what it finds through $ORIGIN along: a library found
  * through RPATH/RUNPATH under the old directory keeps the same place relative to the program.
  */
-function originRelocation(from: string, to: string): (o: LoadedObject) => string | undefined {
-  if (from === to) return () => undefined;
+type Relocation = (o: LoadedObject) => string | undefined;
+const noRelocation: Relocation = () => undefined;
+
+function originRelocation(from: string, to: string): Relocation {
+  if (from === to) return noRelocation;
   return (o) => {
     if ((o.via !== 'rpath' && o.via !== 'runpath') || !o.path.startsWith(`${from}/`)) return undefined;
     return posix.normalize(`${to}/${o.path.slice(from.length + 1)}`);
   };
 }
 
-function addObjects(b: ImageTreeBuilder, objects: LoadedObject[], relocate: (o: LoadedObject) => string | undefined): void {
+function addObjects(b: ImageTreeBuilder, objects: LoadedObject[], relocate: (o: LoadedObject) => string | undefined, reason?: string): void {
   for (const o of objects) {
     const moved = relocate(o);
     if (moved) {
-      b.addRootFile(o.realPath, o.role, b.placeInTree(moved));
+      b.addRootFile(o.realPath, reason ?? o.role, b.placeInTree(moved));
       continue;
     }
     b.addSymlinks(o.links);
-    b.addRootFile(o.realPath, o.role);
+    b.addRootFile(o.realPath, reason ?? o.role);
   }
 }
 
 
+
+/**
+ * Places each library a dlopen note brought, and its own libraries. One found through the $ORIGIN
+ * of a library that `--as` moved moves with it, as the program's libraries do, and what it finds
+ * through its own $ORIGIN moves with it in turn.
+ */
+function addDlopenDeps(b: ImageTreeBuilder, deps: DlopenAddition[], main: ProgramLoad, relocate: Relocation, extraElfs: string[], loads: ProgramLoad[]): void {
+  const relocations = new Map<ProgramLoad, Relocation>([[main, relocate]]);
+  for (const dep of deps) {
+    const rel = relocations.get(dep.declaredIn) ?? noRelocation;
+    const moved = rel(dep.library);
+    addObjects(b, [dep.library], rel, 'dlopen');
+    if (dep.own) {
+      const own = moved ? originRelocation(dirName(dep.library.realPath), dirName(moved)) : noRelocation;
+      relocations.set(dep.own, own);
+      addObjects(b, dep.own.objects.filter((o) => o !== dep.own!.main), own);
+    }
+    extraElfs.push(...(moved && dep.elfFiles.length ? [moved] : dep.elfFiles));
+    loads.push(...dep.loads);
+  }
+}
 
 function mb(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;

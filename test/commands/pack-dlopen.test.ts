@@ -77,6 +77,16 @@ describe('pack: .note.dlopen', () => {
     }
   });
 
+  it('with --as, a plug-in found through a moved library\'s $ORIGIN moves with it, and so does what it finds through its own', function () {
+    const r = planPack({ root: new HostRoot('/'), program: fixture(this, 'dlopen/bin/app'), as: '/app/bin/app', bare: true }).result;
+    const files = Object.fromEntries(r.files.filter((f) => f.path.startsWith('/app/')).map((f) => [f.path, f.reason]));
+    expect(files).to.deep.equal({
+      '/app/bin/app': 'program', '/app/lib/libnote.so.1': 'library',
+      '/app/plugins/libplug.so.1': 'dlopen', '/app/plugins/libplugdep.so.1': 'library', '/app/plugins/libdeep.so.1': 'dlopen',
+    });
+    expect(r.files.filter((f) => f.path.startsWith(D))).to.deep.equal([]);
+  });
+
   it('--dlopen takes required, recommended, suggested or none: anything else is a usage error', async function () {
     const r = await runCli([fixture(this, 'dlopen/bin/app'), '--dlopen', 'all', '--out', '/nonexistent/x.tar']);
     expect(r.code).to.equal(2);
@@ -122,6 +132,13 @@ describe('pack: .note.dlopen images that run in the engine', function () {
     const r = dockerRun(tag);
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/dlopen: libplug\.so\.1: cannot open shared object file/);
+  });
+
+  it('moved with --as, the program still finds its plug-in', async function () {
+    const { tag } = await packAndLoad('as', [fixture(this, 'dlopen/bin/app'), '--as', '/app/bin/app']);
+    const r = dockerRun(tag);
+    expect(r.stderr).to.equal('');
+    expect(r.stdout.toString()).to.equal("hello from the dlopen'd plug (7)\n");
   });
 
   it('a plug-in found through the root\'s ld.so.conf goes into the image\'s own ld.so.cache, where dlopen finds it', async function () {
