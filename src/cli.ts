@@ -12,6 +12,7 @@ import { escapeControls } from './escape.js';
 import { HostRoot } from './root/host-root.js';
 import { tempNameFor } from './temp-files.js';
 import type { Painter } from './commands/ldd.js';
+import type { DlopenLevel } from './closure/dlopen-notes.js';
 import type { PushResult } from './sinks/registry.js';
 
 // commander is bundled into dist/elfpack.cjs (the CLI as users run it); picocolors is required
@@ -86,7 +87,7 @@ interface PackFlags {
   out?: string; tag?: string; root?: string; fromImage?: string; load?: boolean; as?: string; include: string[]; exclude: string[]; add: string[];
   env: string[]; user?: string; workdir?: string; port: string[]; label: string[]; bare?: boolean; tzdata?: boolean;
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
-  push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean;
+  push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean; dlopen?: DlopenLevel;
   trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
 }
 
@@ -178,6 +179,12 @@ function parseSize(v: string): number {
   return n;
 }
 
+/** --dlopen: which priorities of the closure's .note.dlopen entries pack adds. */
+function parseDlopenLevel(v: string): DlopenLevel {
+  if (!['none', 'required', 'recommended', 'suggested'].includes(v)) throw new ElfpackError('USAGE', `--dlopen ${v}: want required, recommended, suggested or none`);
+  return v as DlopenLevel;
+}
+
 const maxLayerSizeHelp = 'bytes a gzip layer of an image root may unpack to (default 8x its compressed size + 256M)';
 
 /** --root: a directory, or an image (docker save tar, OCI archive or layout); --from-image: a builder image in the engine; else the host. */
@@ -240,6 +247,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         cwd: inRoot ? '/' : io.cwd,
         useLdSoCache: o.ldSoCache,
         versions: !!o.json,
+        dlopenNotes: !!(o.json || o.tree),
       };
       if (o.json) {
         const result = ldd(root, files, opts);
@@ -298,6 +306,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-l, --label <k=v>', 'an image label', collect, [])
     .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
     .option('--ca-certs', 'add the root\'s CA bundle (by default it goes in only when the program can do TLS)')
+    .option('--dlopen <level>', 'add what the closure\'s .note.dlopen declares, down to this priority: required, recommended (default), suggested or none', parseDlopenLevel)
     .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
     .option('--trace', 'run the program once in a sandbox (bubblewrap + strace) and pack every file it used')
     .option('--trace-run <args>', 'with --trace: arguments of a run (quoted as in a shell; repeat for several runs; default the CMD)', collect, [])
@@ -319,6 +328,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     labels: Object.fromEntries(o.label.map((l) => { const kv = checkPair(l, '--label'); const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; })),
     bare: o.bare,
     caCerts: o.caCerts,
+    dlopen: o.dlopen,
     epoch: sourceDateEpoch(io.env),
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
     trace: traceSettings(o, io),

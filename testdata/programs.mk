@@ -19,7 +19,8 @@ FIXTURE_TARGETS := \
   $(F)/missing/app-missing \
   $(F)/wrongarch/bin/app \
   $(F)/go/gostatic $(F)/go/gocgo $(F)/go/gostatic-arm64 $(F)/go/gotls $(F)/oldlibc/libc.so.6 \
-  $(F)/script/run.sh $(F)/script/crlf.sh
+  $(F)/script/run.sh $(F)/script/crlf.sh \
+  $(F)/dlopen/bin/app $(F)/dlopen/lib/libsecnote.so.1
 
 .PHONY: fixtures
 fixtures: $(FIXTURE_TARGETS)
@@ -142,3 +143,32 @@ $(F)/script/%.sh: $(P)/script/%.sh
 $(F)/oldlibc/libc.so.6: $(P)/oldlibc/libc.c $(P)/oldlibc/libc.map
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_FIX) -shared -fPIC -nostdlib -Wl,-soname,libc.so.6 -Wl,--version-script=$(P)/oldlibc/libc.map -o $@ $<
+
+# .note.dlopen: bin/app (RUNPATH $ORIGIN/../lib) needs libnote.so.1, whose note declares libplug
+# (required; libplug.so.2 then libplug.so.1), libabsent.so.9 (recommended, nowhere) and, in the
+# older one-object form, libsuggest.so.1 (suggested). libnote dlopens libplug.so.1 at run time,
+# found through libnote's own RUNPATH $ORIGIN/../plugins (not the program's); libplug needs
+# libplugdep.so.1, and its own note declares libdeep.so.1 (required). libsecnote.so.1 carries the same note bytes in a section objcopy added, outside
+# every PT_NOTE segment.
+$(F)/dlopen/plugins/libplugdep.so.1: $(P)/dlopen/plugdep.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libplugdep.so.1 -o $@ $<
+$(F)/dlopen/plugins/libsuggest.so.1: $(P)/dlopen/suggest.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libsuggest.so.1 -o $@ $<
+$(F)/dlopen/plugins/libdeep.so.1: $(P)/dlopen/deep.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libdeep.so.1 -o $@ $<
+$(F)/dlopen/plugins/libplug.so.1: $(P)/dlopen/plug.c $(P)/dlopen/dlopen-note.h $(F)/dlopen/plugins/libplugdep.so.1 $(F)/dlopen/plugins/libdeep.so.1
+	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libplug.so.1 -Wl,--enable-new-dtags,-rpath,'$$ORIGIN' -o $@ $< -L$(F)/dlopen/plugins -l:libplugdep.so.1
+$(F)/dlopen/lib/libnote.so.1: $(P)/dlopen/note.c $(P)/dlopen/dlopen-note.h $(F)/dlopen/plugins/libplug.so.1 $(F)/dlopen/plugins/libsuggest.so.1
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libnote.so.1 -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/../plugins' -o $@ $<
+$(F)/dlopen/bin/app: $(P)/dlopen/app.c $(F)/dlopen/lib/libnote.so.1
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_FIX) -o $@ $< -L$(F)/dlopen/lib -l:libnote.so.1 -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/../lib'
+$(F)/dlopen/lib/libsecnote.so.1: $(P)/dlopen/plain.c $(F)/dlopen/lib/libnote.so.1
+	$(CC) $(CFLAGS_FIX) -shared -fPIC -Wl,-soname,libsecnote.so.1 -o $@.plain $<
+	objcopy --dump-section .note.dlopen=$@.note $(F)/dlopen/lib/libnote.so.1
+	objcopy --add-section .note.dlopen=$@.note $@.plain $@
+	rm -f $@.plain $@.note

@@ -6,11 +6,14 @@ import type { Root } from '../root/root.js';
 import { Resolver, toError, type ResolverOptions } from '../resolve/resolver.js';
 import { inspectEntry, loadProgram, type LoadedObject, type MissingLibrary, type ProgramLoad } from '../closure/load-program.js';
 import { followInterpreters } from '../closure/script-chain.js';
+import { declaredDlopens, describeFeature, type DeclaredDlopen, type LoadDlopens, type NotesCache } from '../closure/dlopen-notes.js';
 import type { Via } from '../resolve/loader.js';
 
 export interface LddOptions extends ResolverOptions {
   /** Read the symbol versions the files need (for --json); default false. */
   versions?: boolean;
+  /** Read each object's .note.dlopen and resolve what it declares (for --tree and --json); default false. */
+  dlopenNotes?: boolean;
 }
 
 /**
@@ -26,6 +29,8 @@ export interface LddReport {
   error?: ElfpackError;
   /** For a script: whether its interpreters exist in the root (false for a "#!" loop, an error). */
   scriptInterpreterFound?: boolean;
+  /** With `dlopenNotes`: what the objects declare they dlopen, each resolved as that dlopen would. */
+  dlopen?: LoadDlopens;
 }
 
 export interface LddResult {
@@ -47,9 +52,12 @@ export function ldd(root: Root, files: string[], opts: LddOptions = {}): LddResu
  */
 export function lddEach(root: Root, files: string[], opts: LddOptions, each: (r: LddReport) => void): { ok: boolean } {
   const resolver = new Resolver(root, opts);
+  // A library's notes are read once for all the files that load it.
+  const notes: NotesCache = new Map();
   let ok = true;
   for (const file of files) {
     const r = lddOne(resolver, file, !!opts.versions);
+    if (opts.dlopenNotes && r.status === 'dynamic' && r.load) r.dlopen = declaredDlopens(resolver, r.load, notes);
     if (r.status === 'error' || (r.load && r.load.missing.length > 0) || r.scriptInterpreterFound === false) ok = false;
     each(r);
     resolver.release(file);
@@ -135,6 +143,7 @@ export function renderProblems(result: LddResult): string[] {
 /** One file's problem lines, appended to `out`. */
 export function problemLines(r: LddReport, out: string[]): void {
   if (r.error) out.push(r.error.describe());
+  for (const w of r.dlopen?.warnings ?? []) out.push(escapeControls(w));
   const s = r.error ? undefined : r.load?.file.script;
   const file = escapeName(r.file);
   if (s) {
@@ -190,6 +199,12 @@ export function treeLines(r: LddReport, paint: Painter, out: string[]): void {
   const interpPath = escapeName(interp.path);
   out.push(`${paint.bold(file)} (interpreter => ${interp.object ? interpPath : paint.red(`${interpPath} not found`)})`);
   const shown = new Set<LoadedObject>([load.main!]);
+  const dlopens = new Map<LoadedObject, DeclaredDlopen[]>();
+  for (const d of r.dlopen?.declared ?? []) {
+    const list = dlopens.get(d.declaredBy);
+    if (list) list.push(d);
+    else dlopens.set(d.declaredBy, [d]);
+  }
   const walk = (o: LoadedObject, depth: number) => {
     for (const d of o.deps) {
       const pad = '    '.repeat(depth);
@@ -202,10 +217,31 @@ export function treeLines(r: LddReport, paint: Painter, out: string[]): void {
       out.push(`${pad}${escapeName(d.name)} => ${escapeName(d.target.path)} ${paint.dim(`[${VIA_LABEL[d.target === interp.object ? 'interp' : d.target.via]}]`)}`);
       walk(d.target, depth + 1);
     }
+    for (const d of dlopens.get(o) ?? []) out.push(`${'    '.repeat(depth)}${dlopenTreeLine(d, paint)}`);
   };
   walk(load.main!, 1);
   // What the searches passed over (an ld.so.conf, glibc-hwcaps or RUNPATH directory that is a loop…).
   for (const k of load.skipped) out.push(paint.dim(`    note: skipped ${escapeName(k.path)} [${VIA_LABEL[k.via]}]: ${escapeControls(k.reason)}`));
+}
+
+/** A declared dlopen dependency in the tree: marked as such, found or not. */
+function dlopenTreeLine(d: DeclaredDlopen, paint: Painter): string {
+  const how = d.loaded ? '; already loaded' : d.found ? `; ${VIA_LABEL[d.found.via!]}` : '';
+  const mark = paint.dim(`[dlopen, ${d.entry.priority}${escapeControls(describeFeature(d.entry))}${how}]`);
+  if (d.loaded) return `${escapeName(d.name!)} => ${escapeName(d.loaded.path)} ${mark}`;
+  if (d.found) return `${escapeName(d.name!)} => ${escapeName(d.found.path!)} ${mark}`;
+  return `${d.entry.sonames.map(escapeName).join(' | ')} => ${paint.red('not found')} ${mark}`;
+}
+
+/** One declared dlopen dependency in JSON. */
+function dlopenToJson(d: DeclaredDlopen): object {
+  const e = d.entry;
+  return {
+    declaredBy: d.declaredBy.path, sonames: e.sonames, feature: e.feature ?? null, description: e.description ?? null, priority: e.priority,
+    found: !!(d.loaded || d.found), name: d.name ?? null, path: d.loaded?.path ?? d.found?.path ?? null,
+    realPath: d.loaded?.realPath ?? d.found?.realPath ?? null, via: d.loaded ? 'loaded' : d.found?.via ?? null,
+    error: d.error ?? null, tried: d.tried,
+  };
 }
 
 /** The JSON document (schema elfpack.ldd/v1). */
@@ -238,6 +274,8 @@ export function lddToJson(result: LddResult): object {
         })),
         missing: (load?.missing ?? []).map((mm) => ({ name: mm.name, neededBy: mm.neededBy, error: mm.error ?? null, tried: mm.tried })),
         skipped: load?.skipped ?? [],
+        dlopen: (r.dlopen?.declared ?? []).map(dlopenToJson),
+        dlopenWarnings: r.dlopen?.warnings ?? [],
       };
     }),
   };

@@ -11,6 +11,7 @@ import { mergePrograms } from '../closure/closure.js';
 import { findRuntimeDeps } from '../closure/runtime-deps.js';
 import { gconvFor } from '../closure/gconv.js';
 import { caBundleRule } from '../closure/ca-bundle-rule.js';
+import { findDlopenDeps, type DlopenAddition, type DlopenLevel, type DlopenOutcome } from '../closure/dlopen-notes.js';
 import { ImageTreeBuilder, globMatcher, type ImageFile } from '../image/image-tree.js';
 import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
@@ -64,6 +65,8 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   caCerts?: boolean;
   /** Add what glibc loads without DT_NEEDED (libgcc_s, NSS); default true. */
   runtimeDeps?: boolean;
+  /** Which entries of the closure's .note.dlopen to add: this priority and above (default "recommended"), or none. */
+  dlopen?: DlopenLevel;
   libraryPath?: string;
   useLdSoCache?: boolean;
   /** SOURCE_DATE_EPOCH: `created` and every mtime (default 0). */
@@ -95,8 +98,12 @@ export interface PackResult {
   totalBytes: number;
   /** What was added beyond DT_NEEDED, and why. */
   added: string[];
-  /** What was left out that the program may want, and how to add it. */
+  /** What was left out or narrowed, and how to add it (never a failure). */
   notes: string[];
+  /** What may be missing at run time (never a failure). */
+  warnings: string[];
+  /** Each .note.dlopen entry of the closure and what became of it. */
+  dlopen?: DlopenOutcome[];
   /** Set when a tar was written: the manifest digest (the image's digest), the config digest (the engine's image ID). */
   digest?: string;
   imageId?: string;
@@ -226,6 +233,10 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     addObjects(b, l.objects.filter((o) => o !== l.main), () => undefined);
     loads.push(l);
   }
+  // What the closure's libraries declare they dlopen, each with its own closure (dlopen-notes.ts).
+  const dlopen = findDlopenDeps(resolver, loads, opts.dlopen ?? 'recommended');
+  addDlopenDeps(b, dlopen.deps, load, relocate, extraElfs, loads);
+  added.push(...dlopen.deps.flatMap((d) => (d.reason ? [d.reason] : [])));
   for (const a of opts.add ?? []) {
     if (!opts.hostRoot) throw new ElfpackError('USAGE', '--add needs the host root');
     b.addPath(opts.hostRoot, a.src, posix.resolve('/', a.dest), 'add');
@@ -253,7 +264,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const files = [...b.files.values()];
   const result: PackResult = {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
-    totalBytes: files.reduce((n, f) => n + f.size, 0), added, notes,
+    totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: dlopen.warnings, notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
   };
   if (traced && fromTrace) {
     result.trace = {
@@ -329,27 +340,51 @@ function failOnMissing(load: ProgramLoad, what = ''): void {
  * A program moved to a new directory takes what it finds through $ORIGIN along: a library found
  * through RPATH/RUNPATH under the old directory keeps the same place relative to the program.
  */
-function originRelocation(from: string, to: string): (o: LoadedObject) => string | undefined {
-  if (from === to) return () => undefined;
+type Relocation = (o: LoadedObject) => string | undefined;
+const noRelocation: Relocation = () => undefined;
+
+function originRelocation(from: string, to: string): Relocation {
+  if (from === to) return noRelocation;
   return (o) => {
     if ((o.via !== 'rpath' && o.via !== 'runpath') || !o.path.startsWith(`${from}/`)) return undefined;
     return posix.normalize(`${to}/${o.path.slice(from.length + 1)}`);
   };
 }
 
-function addObjects(b: ImageTreeBuilder, objects: LoadedObject[], relocate: (o: LoadedObject) => string | undefined): void {
+function addObjects(b: ImageTreeBuilder, objects: LoadedObject[], relocate: (o: LoadedObject) => string | undefined, reason?: string): void {
   for (const o of objects) {
     const moved = relocate(o);
     if (moved) {
-      b.addRootFile(o.realPath, o.role, b.placeInTree(moved));
+      b.addRootFile(o.realPath, reason ?? o.role, b.placeInTree(moved));
       continue;
     }
     b.addSymlinks(o.links);
-    b.addRootFile(o.realPath, o.role);
+    b.addRootFile(o.realPath, reason ?? o.role);
   }
 }
 
 
+
+/**
+ * Places each library a dlopen note brought, and its own libraries. One found through the $ORIGIN
+ * of a library that `--as` moved moves with it, as the program's libraries do, and what it finds
+ * through its own $ORIGIN moves with it in turn.
+ */
+function addDlopenDeps(b: ImageTreeBuilder, deps: DlopenAddition[], main: ProgramLoad, relocate: Relocation, extraElfs: string[], loads: ProgramLoad[]): void {
+  const relocations = new Map<ProgramLoad, Relocation>([[main, relocate]]);
+  for (const dep of deps) {
+    const rel = relocations.get(dep.declaredIn) ?? noRelocation;
+    const moved = rel(dep.library);
+    addObjects(b, [dep.library], rel, 'dlopen');
+    if (dep.own) {
+      const own = moved ? originRelocation(dirName(dep.library.realPath), dirName(moved)) : noRelocation;
+      relocations.set(dep.own, own);
+      addObjects(b, dep.own.objects.filter((o) => o !== dep.own!.main), own);
+    }
+    extraElfs.push(...(moved && dep.elfFiles.length ? [moved] : dep.elfFiles));
+    loads.push(...dep.loads);
+  }
+}
 
 function mb(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
@@ -368,6 +403,7 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   if (r.trace) lines.push(...renderTrace(r.trace));
   for (const a of r.added) lines.push(`  added ${escapeControls(a)}`);
   for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
+  for (const w of r.warnings) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
   return lines;
 }
@@ -396,7 +432,9 @@ export function packToJson(r: PackResult): object {
     files: [...r.files].sort((a, b) => (a.path < b.path ? -1 : 1)),
     totalBytes: r.totalBytes,
     added: r.added,
+    warnings: r.warnings,
     notes: r.notes,
+    dlopen: r.dlopen ?? [],
     digest: r.digest ?? null,
     imageId: r.imageId ?? null,
     out: r.out ?? null,

@@ -12,6 +12,8 @@ export interface Segment {
   offset: number;
   vaddr: number;
   filesz: number;
+  /** p_align: a PT_NOTE segment aligned to 8 pads its notes to 8 bytes (.note.gnu.property). */
+  align: number;
 }
 
 /**
@@ -160,8 +162,8 @@ export function readSegments(src: ByteSource, f: Fields, phoff: number, phentsiz
     const type = f.u32(table, o);
     if (type !== PT_LOAD && type !== PT_DYNAMIC && type !== PT_INTERP && type !== PT_NOTE) continue;
     segs.push(f.is64
-      ? { type, offset: f.u64(table, o + 8), vaddr: f.u64(table, o + 16), filesz: f.u64(table, o + 32) }
-      : { type, offset: f.u32(table, o + 4), vaddr: f.u32(table, o + 8), filesz: f.u32(table, o + 16) });
+      ? { type, offset: f.u64(table, o + 8), vaddr: f.u64(table, o + 16), filesz: f.u64(table, o + 32), align: f.u64(table, o + 48) }
+      : { type, offset: f.u32(table, o + 4), vaddr: f.u32(table, o + 8), filesz: f.u32(table, o + 16), align: f.u32(table, o + 28) });
   }
   return segs;
 }

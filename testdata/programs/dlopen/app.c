@@ -1,0 +1,2 @@
+int note_greet(void);
+int main(void) { return note_greet(); }

@@ -1,0 +1,1 @@
+int plugdep_value(void) { return 7; }

@@ -1,0 +1,1 @@
+int suggest_value(void) { return 1; }
