@@ -233,6 +233,8 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     addObjects(b, l.objects.filter((o) => o !== l.main), () => undefined);
     loads.push(l);
   }
+  // Root paths of the ELF files brought so far (dlopen additions below may be image paths, moved with --as).
+  const rootElfs = [...new Set(extraElfs)];
   // What the closure's libraries declare they dlopen, each with its own closure (dlopen-notes.ts).
   const dlopen = findDlopenDeps(resolver, loads, opts.dlopen ?? 'recommended');
   addDlopenDeps(b, dlopen.deps, load, relocate, extraElfs, loads);
@@ -243,7 +245,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   }
   const caBundle = caBundleRule(resolver.root, {
     bare: opts.bare, caCerts: opts.caCerts, objects: loads.flatMap((l) => l.objects),
-    programs: [{ path: entry.realPath, shown: at }, ...extraElfs.map((p) => ({ path: p, shown: b.placeInTree(p) }))],
+    programs: [{ path: entry.realPath, shown: at }, ...rootElfs.map((p) => ({ path: p, shown: b.placeInTree(p) }))],
   });
   added.push(...addExtras(b, { users: !opts.bare, caBundle, caBundleRequired: opts.caCerts, tzdata: opts.tzdata, onNote }));
   if (load.profile) {
