@@ -97,10 +97,10 @@ export async function traceProgram(o: TraceOptions): Promise<TraceResult> {
     program = join(logDir, 'program', basename(program));
     copyFileSync(o.program, program);
   }
-  // A program kept under /tmp (a build directory) would be hidden by the private /tmp: its directory is bound in.
+  // A program kept under /tmp (a build directory) would be hidden by the private /tmp: its directory
+  // is bound in. Like the rest of /tmp, nothing there is packed from the trace (the closure has it).
   const programDir = dirname(program);
-  const programBound = o.rootDir === '/' && programDir.startsWith('/tmp/');
-  if (programBound) binds.push({ src: programDir, dest: programDir });
+  if (o.rootDir === '/' && programDir.startsWith('/tmp/')) binds.push({ src: programDir, dest: programDir });
   const tmpfs = ['/tmp', ...(o.home && o.home !== '/' && o.home !== '/nonexistent' ? [o.home] : [])];
   const hidden = [...PRIVATE, ...tmpfs, ...(emulator?.bind ? [emulator.bind.dest] : [])];
   const runs: TraceRun[] = [];
@@ -126,7 +126,7 @@ export async function traceProgram(o: TraceOptions): Promise<TraceResult> {
   }
   const inside = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
   const kept = [...used.values()]
-    .filter((u) => !written.has(u.path) && (!hidden.some((h) => inside(u.path, h)) || (programBound && program === o.program && inside(u.path, programDir))))
+    .filter((u) => !written.has(u.path) && !hidden.some((h) => inside(u.path, h)))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { runs, used: kept, emulator: emulator?.note };
 }
