@@ -15,7 +15,8 @@ import { findDlopenDeps, type DlopenAddition, type DlopenLevel, type DlopenOutco
 import { ImageTreeBuilder, globMatcher, type ImageFile } from '../image/image-tree.js';
 import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
-import { checkImage } from '../image/self-check.js';
+import { selfCheck } from '../image/self-check.js';
+import { indexLibraries, missingIncludedError, splitLoadedByPath } from '../image/loaded-by-path.js';
 import { writeLayer } from '../image/tar-writer.js';
 import { buildConfig, platformOf, type Platform, type RunSettings } from '../image/config.js';
 import { buildImage, MEDIA, parseTag, type Descriptor, type PlatformImage } from '../image/image.js';
@@ -77,6 +78,11 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   platform?: Platform;
   /** The config's history line (default "elfpack PROGRAM"). */
   createdBy?: string;
+  /**
+   * Image paths a traced run saw loaded: an included library's need that only a library loaded by
+   * path answers (loaded-by-path.ts) is then proven, and not warned about.
+   */
+  loadedByPath?: Set<string>;
 }
 
 /** What pack decided, before anything is written: the file tree and the summary. */
@@ -227,12 +233,17 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     }
     b.addRootPath(inc, 'include', { exclude, onFile: collectElf });
   }
+  // An included library's need that an included file answers by name is left to the self-check.
+  const libraries = indexLibraries(resolver, extraElfs);
+  const unmet: { load: ProgramLoad; missing: ProgramLoad['missing'] }[] = [];
   for (const f of [...new Set(extraElfs)]) {
     const l = loadProgram(resolver, inspectEntry(resolver, f));
-    failOnMissing(l, 'included ');
+    const { missing } = splitLoadedByPath(l, libraries);
+    if (missing.length) unmet.push({ load: l, missing });
     addObjects(b, l.objects.filter((o) => o !== l.main), () => undefined);
     loads.push(l);
   }
+  if (unmet.length) throw missingIncludedError(unmet);
   // What the closure's libraries declare they dlopen, each with its own closure (dlopen-notes.ts).
   const dlopen = findDlopenDeps(resolver, loads, opts.dlopen ?? 'recommended');
   addDlopenDeps(b, dlopen.deps, load, relocate, extraElfs, loads);
@@ -252,10 +263,12 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     added.push(...cfg.notes);
   }
   if (b.skipped.length) notes.push(`left out ${b.skipped.length} special file(s) (FIFOs, sockets, devices), e.g. ${b.skipped[0]}`);
+  added.push(...b.followedLinkNotes());
 
   const env = opts.env ?? [];
   const libraryPath = env.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
-  const problems = checkImage(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir });
+  const { problems, warnings } = selfCheck(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir, loadedByPath: opts.loadedByPath });
+  const checkWarnings = [...b.danglingLinkWarnings(), ...warnings];
   if (problems.length) {
     throw new ElfpackError('IMAGE_CHECK', `the image would not start, so it was not written: ${problems.join('; ')}`, { path: opts.program, step: 'self-check' });
   }
@@ -264,7 +277,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const files = [...b.files.values()];
   const result: PackResult = {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
-    totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: dlopen.warnings, notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
+    totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: [...dlopen.warnings, ...checkWarnings], notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
   };
   if (traced && fromTrace) {
     result.trace = {
@@ -329,11 +342,11 @@ export function imageNameFor(path: string): string {
   return baseName(path).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'app';
 }
 
-function failOnMissing(load: ProgramLoad, what = ''): void {
+function failOnMissing(load: ProgramLoad): void {
   if (!load.missing.length) return;
   // One line (the CLI prints `elfpack: PATH: message`); describe() escapes the names in it.
   const names = load.missing.map((m) => `${m.name} (needed by ${m.neededBy}): ${m.error ?? 'not found'}`);
-  throw new ElfpackError('MISSING_LIBRARY', `${what}program needs what the root does not have, so no image was written: ${names.join('; ')}`, { path: load.file.path, step: 'closure' });
+  throw new ElfpackError('MISSING_LIBRARY', `program needs what the root does not have, so no image was written: ${names.join('; ')}`, { path: load.file.path, step: 'closure' });
 }
 
 /**
