@@ -119,6 +119,8 @@ export interface PackResult {
   pushed?: PushResult;
   /** Set by --trace: the runs, every path they used, and what that added. */
   trace?: PackTrace;
+  /** Set by --verify: the image ran in the engine and exited 0. */
+  verified?: { exitCode: number; seconds: number };
 }
 
 export interface PackTrace {
@@ -418,6 +420,7 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
   for (const w of r.warnings) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
+  if (r.verified) lines.push(`  verified: exited ${r.verified.exitCode} in ${r.verified.seconds.toFixed(1)} s`);
   return lines;
 }
 
@@ -454,5 +457,6 @@ export function packToJson(r: PackResult): object {
     rootfs: r.rootfs ?? null,
     pushed: r.pushed ?? null,
     trace: r.trace ?? null,
+    verified: r.verified ?? null,
   };
 }
