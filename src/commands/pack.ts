@@ -16,7 +16,7 @@ import { ImageTreeBuilder, globMatcher, type ImageFile } from '../image/image-tr
 import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
 import { selfCheck } from '../image/self-check.js';
-import { indexLibraries, missingIncludedError, splitLoadedByPath } from '../image/loaded-by-path.js';
+import { indexLibraries, missingIncludedError, openedByRun, splitLoadedByPath } from '../image/loaded-by-path.js';
 import { writeLayer } from '../image/tar-writer.js';
 import { buildConfig, platformOf, type Platform, type RunSettings } from '../image/config.js';
 import { buildImage, MEDIA, parseTag, type Descriptor, type PlatformImage } from '../image/image.js';
@@ -79,8 +79,9 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   /** The config's history line (default "elfpack PROGRAM"). */
   createdBy?: string;
   /**
-   * Image paths a traced run saw loaded: an included library's need that only a library loaded by
-   * path answers (loaded-by-path.ts) is then proven, and not warned about.
+   * Image paths known to be loaded: an included library's need that only a library loaded by path
+   * answers (loaded-by-path.ts) is then proven, and not warned about. Default with a trace: the
+   * files the traced run opened.
    */
   loadedByPath?: Set<string>;
 }
@@ -269,7 +270,9 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
 
   const env = opts.env ?? [];
   const libraryPath = env.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
-  const { problems, warnings } = selfCheck(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir, loadedByPath: opts.loadedByPath });
+  // With --trace, the trace decides whether a library assumed loaded by path was loaded.
+  const loadedByPath = opts.loadedByPath ?? (traced ? openedByRun(resolver.root, traced.used) : undefined);
+  const { problems, warnings } = selfCheck(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir, loadedByPath });
   const checkWarnings = [...b.danglingLinkWarnings(), ...warnings];
   if (problems.length) {
     throw new ElfpackError('IMAGE_CHECK', `the image would not start, so it was not written: ${problems.join('; ')}`, { path: opts.program, step: 'self-check' });

@@ -7,7 +7,8 @@
 // file the traced run saw loaded needs no warning.
 import { ElfpackError } from '../errors.js';
 import type { MissingLibrary, ProgramLoad } from '../closure/load-program.js';
-import { baseName } from '../root/resolve-path.js';
+import { baseName, tryResolveInRoot } from '../root/resolve-path.js';
+import type { Root } from '../root/root.js';
 import type { Resolver } from '../resolve/resolver.js';
 
 export interface LoadedByPathOptions {
@@ -63,6 +64,20 @@ export function splitLoadedByPath(load: ProgramLoad, index: LibraryIndex): { mis
     else missing.push(m);
   }
   return { missing, assumed };
+}
+
+/**
+ * The files a traced run opened or ran, by their real paths in the root: what `loadedByPath`
+ * takes. A library is opened before it is mapped, whether by a search or by its path.
+ */
+export function openedByRun(root: Root, used: { path: string; use: string }[]): Set<string> {
+  const opened = new Set<string>();
+  for (const u of used) {
+    if (u.use !== 'read' && u.use !== 'exec') continue;
+    const r = tryResolveInRoot(root, u.path);
+    if (r && !r.missing && r.type === 'file') opened.add(r.path);
+  }
+  return opened;
 }
 
 /** "a, b, c, d, e, and 37 more". */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectEntry, loadProgram } from '../../src/closure/load-program.js';
 import { ImageTreeBuilder } from '../../src/image/image-tree.js';
-import { missingIncludedError } from '../../src/image/loaded-by-path.js';
+import { missingIncludedError, openedByRun } from '../../src/image/loaded-by-path.js';
 import { selfCheck } from '../../src/image/self-check.js';
 import { TreeRoot } from '../../src/image/tree-root.js';
 import { HostRoot } from '../../src/root/host-root.js';
@@ -51,6 +51,20 @@ describe('loaded-by-path: libraries a program loads before the libraries that ne
     expect(r).to.deep.equal({ problems: [], warnings: [] });
     // A trace that saw other files does not settle it.
     expect(selfCheck(b.tree, ['/opt/jdk/lib/libjava.so', JVM], { loadedByPath: new Set(['/opt/jdk/lib/libjava.so']) }).warnings).to.have.length(1);
+  });
+
+  it('what a traced run opened or ran counts as loaded, by real path; what it only stat\'ed does not', function () {
+    const b = miniJdk.call(this);
+    b.tree.addSymlink('/opt/jdk/lib/jvm-link.so', 'server/libjvm.so');
+    const root = new TreeRoot(b.tree);
+    const opened = openedByRun(root, [
+      { path: '/opt/jdk/lib/jvm-link.so', use: 'read' },
+      { path: '/opt/jdk/lib/libjava.so', use: 'stat' },
+      { path: '/opt/jdk/bin/tool', use: 'exec' },
+      { path: '/opt/jdk/lib/gone.so', use: 'read' },
+      { path: '/opt/jdk/lib', use: 'list' },
+    ]);
+    expect([...opened].sort()).to.deep.equal(['/opt/jdk/bin/tool', JVM]);
   });
 
   it('a program needing the same name is still a problem: nothing loads before a program\'s own needs', function () {
