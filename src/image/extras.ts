@@ -74,15 +74,15 @@ export function addExtras(b: ImageTreeBuilder, opts: ExtrasOptions): string[] {
 }
 
 /**
- * passwd, group, the users' homes and /tmp. A passwd or group the image already has (an --include
- * or --add put it there) is the user's choice and is kept: written over, its users would vanish
- * without a word.
+ * passwd, group, the users' homes and /tmp. A passwd or group an --include or --add put in the
+ * image is the user's choice and is kept: written over, its users would vanish without a word.
+ * One a traced run read is the root's, not a choice: elfpack's replaces it, as without --trace.
  */
 function addUsers(b: ImageTreeBuilder, onNote?: (line: string) => void): string {
   const written: string[] = [];
   const kept: string[] = [];
   for (const [path, content] of [['/etc/passwd', PASSWD], ['/etc/group', GROUP]]) {
-    if (b.tree.get(path)) kept.push(path);
+    if (b.tree.get(path) && b.isUsersChoice(path)) kept.push(path);
     else {
       b.addContent(path, Buffer.from(content), 0o644, 'users');
       written.push(path);

@@ -50,6 +50,8 @@ export class ImageTreeBuilder {
   readonly danglingLinks: OutsideLink[] = [];
   /** Trees and files copied whole: a link into one of them needs nothing more. */
   private copied = new Set<string>();
+  /** Paths the user named (--include, --add): what is under them is the user's choice. */
+  private named = new Set<string>();
 
   constructor(readonly root: Root) {}
 
@@ -80,8 +82,17 @@ export class ImageTreeBuilder {
     const links: string[] = [];
     this.copy(this.root, r.path, r.path, r.type, reason, opts, 0, links);
     this.copied.add(r.path);
+    if (reason === 'include') this.named.add(r.path);
     this.followLinks(links, r.path, reason, opts);
     return r.path;
+  }
+
+  /** Whether `path` is, or is under, a path the user put in the image with --include or --add. */
+  isUsersChoice(path: string): boolean {
+    for (let p = path; ; p = dirName(p)) {
+      if (this.named.has(p)) return true;
+      if (p === '/') return false;
+    }
   }
 
   /**
@@ -170,7 +181,9 @@ export class ImageTreeBuilder {
   /** `src` of another root (the host, for --add) placed at `dest`, links in `src` followed. */
   addPath(root: Root, src: string, dest: string, reason: string): void {
     const r = this.resolveSource(root, src, 'add');
-    this.copy(root, r.path, this.placeInTree(dest), r.type, reason, {}, 0);
+    const at = this.placeInTree(dest);
+    this.copy(root, r.path, at, r.type, reason, {}, 0);
+    this.named.add(at);
   }
 
   private resolveSource(root: Root, path: string, step: string): { path: string; type: 'file' | 'dir'; links: SymlinkStep[] } {

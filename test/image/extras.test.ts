@@ -2,7 +2,7 @@
 // passwd kept, all of it small; and, in the engine, real Debian programs that need them as root:
 // gpg (HOME=/root must be writable) and nginx -t (getgrnam("nogroup")).
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addExtras, GROUP, PASSWD, USERS } from '../../src/image/extras.js';
@@ -66,6 +66,18 @@ describe('extras: what a scratch image lacks', () => {
     expect(notes).to.deep.equal(["elfpack's users are not in /etc/passwd: the image's own (from --include or --add) is kept as it is"]);
     expect(added[0]).to.match(/^\/etc\/group \(root, nobody/);
     expect(b.tree.get('/root')).to.deep.include({ type: 'dir', mode: 0o700 });
+  });
+
+  it('a passwd that is not the user\'s choice (a traced run read the root\'s) is replaced by elfpack\'s', () => {
+    mkdirSync(join(dir, 'etc'), { recursive: true });
+    writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n');
+    const b = new ImageTreeBuilder(new HostRoot(dir));
+    b.addRootFile('/etc/passwd', 'trace');
+    const notes: string[] = [];
+    addExtras(b, { users: true, onNote: (l) => notes.push(l) });
+    const e = b.tree.get('/etc/passwd');
+    expect(e?.type === 'file' && 'content' in e.source && e.source.content.toString()).to.equal(PASSWD);
+    expect(notes).to.deep.equal([]);
   });
 });
 
