@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type * as Picocolors from 'picocolors';
-import { fstatSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, fstatSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
@@ -89,6 +89,7 @@ interface PackFlags {
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
   push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean; dlopen?: DlopenLevel;
   trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
+  verify?: boolean; verifyTimeout?: number;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -296,7 +297,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-o, --out <tar>', 'write the image tar here (default ./NAME.tar)')
     .option('-t, --tag <name:tag>', 'image name and tag (default NAME:latest)')
     .option('--load', 'load the image into the Docker engine (without --out, no file is kept)')
-    .option('--push <ref>', 'push the image to a registry ([REGISTRY/]NAME[:TAG]; without --out, no file is kept)'))
+    .option('--push <ref>', 'push the image to a registry ([REGISTRY/]NAME[:TAG]; without --out, no file is kept)')
+    .option('--verify', 'run the finished image once in the Docker engine (no network); fail the pack, keeping nothing, unless it exits 0')
+    .option('--verify-timeout <seconds>', 'kill the --verify run after this long, which fails it (default 30)', (v: string) => {
+      if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0 || Number(v) > 3600) throw new ElfpackError('USAGE', `--verify-timeout ${v}: want seconds, more than 0 and at most 3600`);
+      return Number(v);
+    }))
     .option('--as <path>', 'the program\'s path in the image')
     .option('--add <src:dest>', 'copy a host file or directory to DEST in the image', collect, [])
     .option('-e, --env <k=v>', 'an environment variable of the image', collect, [])
@@ -335,19 +341,33 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   });
 
   /**
-   * --load and --push: the engine is checked first, then the written tar is loaded and pushed
-   * (and removed when it was written only for that).
+   * --verify, --load and --push: the engine is checked first, then the written tar is run, loaded
+   * and pushed (and removed when it was written only for that).
    */
-  const withSinks = async <R extends { out?: string; tag: string; pushed?: PushResult }>(o: PackFlags, name: string, build: (out?: string) => Promise<R>): Promise<R> => {
-    if (o.load) await (await engineSink()).pingEngine();
+  const withSinks = async <R extends { out?: string; tag: string; pushed?: PushResult; verified?: { exitCode: number; seconds: number } }>(o: PackFlags, name: string, build: (out?: string) => Promise<R>): Promise<R> => {
+    if (o.load || o.verify) await (await engineSink()).pingEngine();
     if (o.push) (await import('./sinks/registry-auth.js')).parseRef(o.push);
-    const tempOnly = (o.load || o.push) && !o.out;
+    const tempOnly = (o.load || o.push || o.verify) && !o.out;
     const out = tempOnly ? tempNameFor(join(tmpdir(), `${name}.tar`)) : o.out && resolveHostPath(io.cwd, o.out);
+    const rootfs = o.rootfs && resolveHostPath(io.cwd, o.rootfs);
+    const rootfsExisted = !!rootfs && existsSync(rootfs);
     const result = await build(out);
     if (!result.out) return result;
     try {
+      let loaded: string[] | undefined;
+      if (o.verify) {
+        const { verifyImage, discardOutputs } = await import('./sinks/verify.js');
+        const v = await verifyImage(result.out, result.tag, {
+          timeoutSeconds: o.verifyTimeout, keepLoaded: o.load, onOutput: (lines) => io.stderr(`elfpack: the image's output:\n${lines.map((l) => `  | ${l}\n`).join('')}`),
+        }).catch((err) => {
+          discardOutputs(result.out!, rootfs ? { path: rootfs, existed: rootfsExisted } : undefined);
+          throw err;
+        });
+        result.verified = { exitCode: v.exitCode, seconds: v.seconds };
+        loaded = v.loaded;
+      }
       if (o.load) {
-        const loaded = await (await engineSink()).loadIntoEngine(result.out);
+        loaded ??= await (await engineSink()).loadIntoEngine(result.out);
         io.stderr(`elfpack: loaded ${loaded.join(', ') || result.tag} into the engine\n`);
       }
       if (o.push) result.pushed = await pushTo(result.out, o.push, o);
@@ -444,6 +464,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       else {
         for (const r of result.images) for (const line of renderPackSummary(r, painter(io))) io.stderr(line + '\n');
         if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platforms) → ${result.out}\n`);
+        if (result.verified) io.stderr(`verified: exited ${result.verified.exitCode} in ${result.verified.seconds.toFixed(1)} s\n`);
       }
     });
 

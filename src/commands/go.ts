@@ -40,6 +40,8 @@ export interface GoResult {
   out?: string;
   tag: string;
   pushed?: PushResult;
+  /** Set by --verify: the image ran in the engine and exited 0. */
+  verified?: { exitCode: number; seconds: number };
 }
 
 /** Node's process.arch → the OCI architecture (the host's platform, the default). */
@@ -167,5 +169,5 @@ function firstLines(s: string): string {
 
 /** The result for machines (schema elfpack.go/v1). */
 export function goToJson(r: GoResult, packJson: (p: PackResult) => object): object {
-  return { schema: 'elfpack.go/v1', tag: r.tag, out: r.out ?? null, indexDigest: r.indexDigest ?? null, pushed: r.pushed ?? null, images: r.images.map(packJson) };
+  return { schema: 'elfpack.go/v1', tag: r.tag, out: r.out ?? null, indexDigest: r.indexDigest ?? null, pushed: r.pushed ?? null, verified: r.verified ?? null, images: r.images.map(packJson) };
 }

@@ -15,7 +15,8 @@ import { findDlopenDeps, type DlopenAddition, type DlopenLevel, type DlopenOutco
 import { ImageTreeBuilder, globMatcher, type ImageFile } from '../image/image-tree.js';
 import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
-import { checkImage } from '../image/self-check.js';
+import { selfCheck } from '../image/self-check.js';
+import { indexLibraries, missingIncludedError, openedByRun, splitLoadedByPath } from '../image/loaded-by-path.js';
 import { writeLayer } from '../image/tar-writer.js';
 import { buildConfig, platformOf, type Platform, type RunSettings } from '../image/config.js';
 import { buildImage, MEDIA, parseTag, type Descriptor, type PlatformImage } from '../image/image.js';
@@ -77,6 +78,12 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   platform?: Platform;
   /** The config's history line (default "elfpack PROGRAM"). */
   createdBy?: string;
+  /**
+   * Image paths known to be loaded: an included library's need that only a library loaded by path
+   * answers (loaded-by-path.ts) is then proven, and not warned about. Default with a trace: the
+   * files the traced run opened.
+   */
+  loadedByPath?: Set<string>;
 }
 
 /** What pack decided, before anything is written: the file tree and the summary. */
@@ -113,6 +120,8 @@ export interface PackResult {
   pushed?: PushResult;
   /** Set by --trace: the runs, every path they used, and what that added. */
   trace?: PackTrace;
+  /** Set by --verify: the image ran in the engine and exited 0. */
+  verified?: { exitCode: number; seconds: number };
 }
 
 export interface PackTrace {
@@ -227,12 +236,17 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     }
     b.addRootPath(inc, 'include', { exclude, onFile: collectElf });
   }
+  // An included library's need that an included file answers by name is left to the self-check.
+  const libraries = indexLibraries(resolver, extraElfs);
+  const unmet: { load: ProgramLoad; missing: ProgramLoad['missing'] }[] = [];
   for (const f of [...new Set(extraElfs)]) {
     const l = loadProgram(resolver, inspectEntry(resolver, f));
-    failOnMissing(l, 'included ');
+    const { missing } = splitLoadedByPath(l, libraries);
+    if (missing.length) unmet.push({ load: l, missing });
     addObjects(b, l.objects.filter((o) => o !== l.main), () => undefined);
     loads.push(l);
   }
+  if (unmet.length) throw missingIncludedError(unmet);
   // Root paths of the ELF files brought so far (dlopen additions below may be image paths, moved with --as).
   const rootElfs = [...new Set(extraElfs)];
   // What the closure's libraries declare they dlopen, each with its own closure (dlopen-notes.ts).
@@ -254,10 +268,14 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     added.push(...cfg.notes);
   }
   if (b.skipped.length) notes.push(`left out ${b.skipped.length} special file(s) (FIFOs, sockets, devices), e.g. ${b.skipped[0]}`);
+  added.push(...b.followedLinkNotes());
 
   const env = opts.env ?? [];
   const libraryPath = env.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
-  const problems = checkImage(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir });
+  // With --trace, the trace decides whether a library assumed loaded by path was loaded.
+  const loadedByPath = opts.loadedByPath ?? (traced ? openedByRun(resolver.root, traced.used) : undefined);
+  const { problems, warnings } = selfCheck(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir, loadedByPath });
+  const checkWarnings = [...b.danglingLinkWarnings(), ...warnings];
   if (problems.length) {
     throw new ElfpackError('IMAGE_CHECK', `the image would not start, so it was not written: ${problems.join('; ')}`, { path: opts.program, step: 'self-check' });
   }
@@ -266,7 +284,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const files = [...b.files.values()];
   const result: PackResult = {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
-    totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: dlopen.warnings, notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
+    totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: [...dlopen.warnings, ...checkWarnings], notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
   };
   if (traced && fromTrace) {
     result.trace = {
@@ -331,11 +349,11 @@ export function imageNameFor(path: string): string {
   return baseName(path).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'app';
 }
 
-function failOnMissing(load: ProgramLoad, what = ''): void {
+function failOnMissing(load: ProgramLoad): void {
   if (!load.missing.length) return;
   // One line (the CLI prints `elfpack: PATH: message`); describe() escapes the names in it.
   const names = load.missing.map((m) => `${m.name} (needed by ${m.neededBy}): ${m.error ?? 'not found'}`);
-  throw new ElfpackError('MISSING_LIBRARY', `${what}program needs what the root does not have, so no image was written: ${names.join('; ')}`, { path: load.file.path, step: 'closure' });
+  throw new ElfpackError('MISSING_LIBRARY', `program needs what the root does not have, so no image was written: ${names.join('; ')}`, { path: load.file.path, step: 'closure' });
 }
 
 /**
@@ -407,6 +425,7 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
   for (const w of r.warnings) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
+  if (r.verified) lines.push(`  verified: exited ${r.verified.exitCode} in ${r.verified.seconds.toFixed(1)} s`);
   return lines;
 }
 
@@ -443,5 +462,6 @@ export function packToJson(r: PackResult): object {
     rootfs: r.rootfs ?? null,
     pushed: r.pushed ?? null,
     trace: r.trace ?? null,
+    verified: r.verified ?? null,
   };
 }

@@ -1,18 +1,31 @@
 // What a FROM-scratch image lacks that programs expect (as distroless ships them): users root,
-// nobody and nonroot (65532), /tmp writable by all with the sticky bit, the root's CA bundle when
-// the program can do TLS (closure/ca-bundle-rule.ts decides), and on request the time zone database.
+// nobody and nonroot (65532) with their home directories, /tmp writable by all with the sticky
+// bit, the root's CA bundle when the program can do TLS (closure/ca-bundle-rule.ts decides), and
+// on request the time zone database.
 import { ElfpackError } from '../errors.js';
 import { resolveInRoot } from '../root/resolve-path.js';
 import type { ImageTreeBuilder } from './image-tree.js';
 
-export const PASSWD = [
-  'root:x:0:0:root:/root:/sbin/nologin',
-  'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin',
-  'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin',
-  '',
-].join('\n');
+/**
+ * The image's users. A home that is not /nonexistent is made as a directory (0700, owned by the
+ * user), so HOME is writable: gpg as root creates /root/.gnupg, and fails without /root. nobody's
+ * home stays absent, as on Debian: nothing may write there.
+ */
+export const USERS = [
+  { name: 'root', uid: 0, home: '/root' },
+  { name: 'nobody', uid: 65534, home: '/nonexistent' },
+  { name: 'nonroot', uid: 65532, home: '/home/nonroot' },
+];
 
-export const GROUP = ['root:x:0:', 'nobody:x:65534:', 'nonroot:x:65532:', ''].join('\n');
+export const PASSWD = USERS.map((u) => `${u.name}:x:${u.uid}:${u.uid}:${u.name}:${u.home}:/sbin/nologin\n`).join('');
+
+/**
+ * gid 65534 has two names: "nobody" first, so getgrgid(65534) names it as distroless, Alpine and
+ * Fedora do (and as elfpack always has), and "nogroup", Debian's name, second, so a lookup by that
+ * name works too: nginx built on Debian and run as root without a `user` directive calls
+ * getgrnam("nogroup"), and stops when there is none.
+ */
+export const GROUP = ['root:x:0:', 'nobody:x:65534:', 'nogroup:x:65534:', 'nonroot:x:65532:', ''].join('\n');
 
 /** Where distributions keep the CA bundle, in the order Go's crypto/x509 looks (root_linux.go). */
 export const CA_BUNDLES = [
@@ -40,13 +53,7 @@ export interface ExtrasOptions {
 /** Adds the extras; returns a line for each thing added, for the summary. */
 export function addExtras(b: ImageTreeBuilder, opts: ExtrasOptions): string[] {
   const notes: string[] = [];
-  if (opts.users) {
-    b.addContent('/etc/passwd', Buffer.from(PASSWD), 0o644, 'users');
-    b.addContent('/etc/group', Buffer.from(GROUP), 0o644, 'users');
-    b.tree.addDir('/home/nonroot', 0o700, 65532);
-    b.tree.addDir('/tmp', 0o1777);
-    notes.push('/etc/passwd, /etc/group (root, nobody, nonroot 65532), /tmp (1777)');
-  }
+  if (opts.users) notes.push(addUsers(b, opts.onNote));
   if (opts.caBundle) {
     const ca = CA_BUNDLES.find((p) => resolveInRoot(b.root, p).type === 'file');
     if (ca) {
@@ -64,4 +71,27 @@ export function addExtras(b: ImageTreeBuilder, opts: ExtrasOptions): string[] {
     notes.push(`${ZONEINFO}: time zones`);
   }
   return notes;
+}
+
+/**
+ * passwd, group, the users' homes and /tmp. A passwd or group an --include or --add put in the
+ * image is the user's choice and is kept: written over, its users would vanish without a word.
+ * One a traced run read is the root's, not a choice: elfpack's replaces it, as without --trace.
+ */
+function addUsers(b: ImageTreeBuilder, onNote?: (line: string) => void): string {
+  const written: string[] = [];
+  const kept: string[] = [];
+  for (const [path, content] of [['/etc/passwd', PASSWD], ['/etc/group', GROUP]]) {
+    if (b.tree.get(path) && b.isUsersChoice(path)) kept.push(path);
+    else {
+      b.addContent(path, Buffer.from(content), 0o644, 'users');
+      written.push(path);
+    }
+  }
+  const homes = USERS.filter((u) => u.home !== '/nonexistent');
+  for (const u of homes) b.tree.addDir(u.home, 0o700, u.uid);
+  b.tree.addDir('/tmp', 0o1777);
+  if (kept.length) onNote?.(`elfpack's users are not in ${kept.join(', ')}: the image's own (from --include or --add) ${kept.length > 1 ? 'are' : 'is'} kept as ${kept.length > 1 ? 'they are' : 'it is'}`);
+  const users = written.length ? `${written.join(', ')} (root, nobody, nonroot 65532; gid 65534 also named nogroup), ` : '';
+  return `${users}${homes.map((u) => u.home).join(', ')} (0700), /tmp (1777)`;
 }
