@@ -55,6 +55,8 @@ const LOOKERS: Record<string, [number, number, TraceUse]> = {
 export class StraceLog {
   readonly used = new Map<string, TracedPath>();
   readonly written = new Set<string>();
+  /** Writes the read-only root refused (at most 1000 kept): where the run and a container part ways. */
+  readonly readOnlyDenied = new Set<string>();
   /** Set when the program could not even be started (its execve failed). */
   execError?: string;
   started = false;
@@ -106,7 +108,10 @@ export class StraceLog {
     const ok = !c.ret.startsWith('-1') && c.ret !== '?';
     const child = /^(clone|clone3|fork|vfork)$/.test(c.name) && /^\d+/.exec(c.ret);
     if (child) this.cwd.set(Number(child[0]), this.cwdOf(c.pid));
-    if (!ok) return;
+    // EROFS: the write would have worked in a container, whose root is writable. Its directory
+    // exists and the program wants it; the run went another way from here, which the summary says.
+    const readOnly = c.ret.startsWith('-1 EROFS');
+    if (!ok && !readOnly) return;
     if (c.name === 'getdents64' || c.name === 'getdents') {
       const dir = fdPath(c.args[0]);
       if (dir) this.use(dir, 'list', c.name);
@@ -121,7 +126,14 @@ export class StraceLog {
     if (writer) {
       for (const [dirIdx, pathIdx] of writer) {
         const p = this.pathArg(c, dirIdx, pathIdx);
-        if (p) this.written.add(p);
+        if (p) this.wrote(p, readOnly, c.name);
+      }
+      return;
+    }
+    if (!ok) {
+      if ((c.name === 'open' || c.name === 'openat' || c.name === 'openat2') && WRITE_FLAGS.test(c.args[c.name === 'open' ? 1 : 2] ?? '')) {
+        const p = this.pathArg(c, c.name === 'open' ? -1 : 0, c.name === 'open' ? 0 : 1);
+        if (p) this.wrote(p, true, c.name);
       }
       return;
     }
@@ -134,7 +146,7 @@ export class StraceLog {
     if (kind === 'read') {
       const flags = c.args[c.name === 'open' ? 1 : 2] ?? '';
       if (WRITE_FLAGS.test(flags)) {
-        this.written.add(path);
+        this.wrote(path, false, c.name);
         return;
       }
       if (/\bO_DIRECTORY\b/.test(flags)) use = 'list';
@@ -142,6 +154,14 @@ export class StraceLog {
     else if (c.name === 'statx' && /AT_SYMLINK_NOFOLLOW/.test(c.args[2] ?? '')) use = 'lstat';
     if (use === 'chdir') this.cwd.set(c.pid, path);
     this.use(path, use, c.name);
+  }
+
+  /** A path the program wrote (or, on the read-only root, tried to): not packed; its directory is. */
+  private wrote(path: string, denied: boolean, syscall: string): void {
+    this.written.add(path);
+    if (denied && this.readOnlyDenied.size < 1000) this.readOnlyDenied.add(path);
+    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+    this.use(dir, 'stat', syscall);
   }
 
   private use(path: string, use: TraceUse, syscall: string): void {

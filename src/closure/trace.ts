@@ -2,7 +2,7 @@
 // used, read from strace's log as the run goes (strace-log.ts). The program runs, so this happens
 // only when the user asks; the root is read-only and the network absent.
 import { spawn } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, lstatSync, closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { sandboxArgs } from './sandbox.js';
@@ -51,6 +51,10 @@ export interface TraceResult {
   runs: TraceRun[];
   /** Every path the runs used, sorted, without /proc, /sys, /dev, private dirs and what they wrote. */
   used: TracedPath[];
+  /** The sandbox's private writable directories (/tmp, /run, the home) the run used or wrote in: the image needs them to exist. */
+  scratchDirs: string[];
+  /** Writes the read-only root refused, which a container would have allowed (the run may have gone another way). */
+  readOnlyDenied: string[];
   /** A note when the program ran under qemu-user. */
   emulator?: string;
 }
@@ -101,11 +105,15 @@ export async function traceProgram(o: TraceOptions): Promise<TraceResult> {
   // is bound in. Like the rest of /tmp, nothing there is packed from the trace (the closure has it).
   const programDir = dirname(program);
   if (o.rootDir === '/' && programDir.startsWith('/tmp/')) binds.push({ src: programDir, dest: programDir });
-  const tmpfs = ['/tmp', ...(o.home && o.home !== '/' && o.home !== '/nonexistent' ? [o.home] : [])];
+  // Writable and empty, as in a container: /tmp, /run (a pid file, a socket) and the user's home. A
+  // /run that is a link in the root is left as it is.
+  const runIsDir = lstatSync(join(o.rootDir, 'run'), { throwIfNoEntry: false })?.isSymbolicLink() !== true;
+  const tmpfs = ['/tmp', ...(runIsDir ? ['/run'] : []), ...(o.home && o.home !== '/' && o.home !== '/nonexistent' && o.home !== '/run' ? [o.home] : [])];
   const hidden = [...PRIVATE, ...tmpfs, ...(emulator?.bind ? [emulator.bind.dest] : [])];
   const runs: TraceRun[] = [];
   const used = new Map<string, TracedPath>();
   const written = new Set<string>();
+  const readOnlyDenied = new Set<string>();
   try {
     for (const [i, args] of o.runs.entries()) {
       const log = new StraceLog(program, o.workdir);
@@ -119,16 +127,18 @@ export async function traceProgram(o: TraceOptions): Promise<TraceResult> {
       }
       if (log.limitHit) throw new ElfpackError('IMAGE_LIMIT', 'the traced run used more than a million distinct paths', { path: o.program, step: 'trace' });
       for (const p of log.written) written.add(p);
+      for (const p of log.readOnlyDenied) readOnlyDenied.add(p);
       for (const [path, u] of log.used) if (!used.has(path)) used.set(path, u);
     }
   } finally {
     rmSync(logDir, { recursive: true, force: true });
   }
   const inside = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
+  const scratchDirs = tmpfs.filter((t) => [...used.keys(), ...written].some((p) => inside(p, t)));
   const kept = [...used.values()]
     .filter((u) => !written.has(u.path) && !hidden.some((h) => inside(u.path, h)))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { runs, used: kept, emulator: emulator?.note };
+  return { runs, used: kept, scratchDirs, readOnlyDenied: [...readOnlyDenied].sort(), emulator: emulator?.note };
 }
 
 function runTraced(o: TraceOptions, tools: ReturnType<typeof findTraceTools>, bwrapArgs: string[], logFile: string, log: StraceLog, args: string[]): Promise<TraceRun> {

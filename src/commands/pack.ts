@@ -200,7 +200,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const collectElf = (p: string) => {
     if (resolver.probe(p).elf) extraElfs.push(p);
   };
-  const fromTrace = traced && addTracedFiles(b, traced.used, collectElf);
+  const fromTrace = traced && addTracedFiles(b, traced.used, collectElf, traced.scratchDirs);
   // With a trace, a guessed file goes in only if the run used it: the run is the evidence.
   const usedByRun = (p: string) => !fromTrace || fromTrace.realPaths.has(resolveInRoot(resolver.root, p).path);
   if (load.main && load.profile && opts.runtimeDeps !== false) {
@@ -286,6 +286,10 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
     totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: [...dlopen.warnings, ...checkWarnings], notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
   };
+  if (traced?.readOnlyDenied.length) {
+    const d = traced.readOnlyDenied;
+    result.warnings.push(`the traced run could not write ${d.slice(0, 5).join(', ')}${d.length > 5 ? `, and ${d.length - 5} more` : ''} (the sandbox's root is read-only; a container's is not): what it would have done next was not traced, so check the image (--verify) or trace a run that does not write there`);
+  }
   if (traced && fromTrace) {
     result.trace = {
       runs: traced.runs.map((r) => ({ args: r.args, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut })),

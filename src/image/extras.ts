@@ -50,6 +50,31 @@ export interface ExtrasOptions {
   onNote?: (line: string) => void;
 }
 
+/** passwd and group files past this are not read for system accounts (a real one is a few KB). */
+const MAX_USERS_FILE = 1 << 20;
+
+/** Lines of the root's passwd or group whose id is below 1000 and whose name `ours` lacks. */
+function systemEntries(b: ImageTreeBuilder, path: string, ours: string): string[] {
+  const st = b.root.lstat(path);
+  if (st?.type !== 'file' || st.size > MAX_USERS_FILE) return [];
+  const src = b.root.open(path);
+  let text: string;
+  try {
+    text = src.read(0, st.size, path).toString('utf8');
+  } finally {
+    src.close();
+  }
+  const names = new Set(ours.split('\n').map((l) => l.split(':')[0]));
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length < 3 || !/^[a-z_][a-z0-9_.-]*\$?$/i.test(f[0]) || !/^\d+$/.test(f[2]) || Number(f[2]) >= 1000 || names.has(f[0])) continue;
+    names.add(f[0]);
+    out.push(`${line}\n`);
+  }
+  return out;
+}
+
 /** Adds the extras; returns a line for each thing added, for the summary. */
 export function addExtras(b: ImageTreeBuilder, opts: ExtrasOptions): string[] {
   const notes: string[] = [];
@@ -76,18 +101,24 @@ export function addExtras(b: ImageTreeBuilder, opts: ExtrasOptions): string[] {
 /**
  * passwd, group, the users' homes and /tmp. A passwd or group an --include or --add put in the
  * image is the user's choice and is kept: written over, its users would vanish without a word.
- * One a traced run read is the root's, not a choice: elfpack's replaces it, as without --trace.
+ * One a traced run read is the root's, not a choice: elfpack's is written, with the root's system
+ * accounts (id below 1000) after it, since the run may have looked one up (nginx's `user
+ * www-data`); people's accounts (1000 and up) never go into an image.
  */
 function addUsers(b: ImageTreeBuilder, onNote?: (line: string) => void): string {
   const written: string[] = [];
   const kept: string[] = [];
+  const borrowed: string[] = [];
   for (const [path, content] of [['/etc/passwd', PASSWD], ['/etc/group', GROUP]]) {
     if (b.tree.get(path) && b.isUsersChoice(path)) kept.push(path);
     else {
-      b.addContent(path, Buffer.from(content), 0o644, 'users');
+      const extra = b.files.get(path)?.reason === 'trace' ? systemEntries(b, path, content) : [];
+      if (extra.length) borrowed.push(`${extra.length} from the root's ${path}`);
+      b.addContent(path, Buffer.from(content + extra.join('')), 0o644, 'users');
       written.push(path);
     }
   }
+  if (borrowed.length) onNote?.(`the traced run read the root's users: the image's passwd and group also carry its system accounts (${borrowed.join(', ')})`);
   const homes = USERS.filter((u) => u.home !== '/nonexistent');
   for (const u of homes) b.tree.addDir(u.home, 0o700, u.uid);
   b.tree.addDir('/tmp', 0o1777);

@@ -22,8 +22,18 @@ export interface TracedFiles {
   added: TracedAddition[];
 }
 
-/** Adds the trace's paths to the builder; `onFile` sees each regular file (for the ELF closures). */
-export function addTracedFiles(b: ImageTreeBuilder, used: TracedPath[], onFile: (realPath: string) => void): TracedFiles {
+/**
+ * Adds the trace's paths to the builder; `onFile` sees each regular file (for the ELF closures).
+ * `scratchDirs` (the run's private /tmp, /run, home, where it worked) go in as empty directories.
+ */
+export function addTracedFiles(b: ImageTreeBuilder, used: TracedPath[], onFile: (realPath: string) => void, scratchDirs: string[] = []): TracedFiles {
+  for (const d of scratchDirs) {
+    const r = tryResolveInRoot(b.root, d);
+    if (r?.type === 'dir' || !r || r.missing) {
+      if (r?.links.length) b.addSymlinks(r.links);
+      b.tree.addDir(r?.type === 'dir' ? r.path : d, d === '/tmp' ? 0o1777 : (r?.type === 'dir' ? b.root.lstat(r.path)?.mode ?? 0o755 : 0o755) & 0o7777);
+    }
+  }
   const realPaths = new Set<string>();
   const groups = new Map<string, TracedAddition>();
   for (const u of used) {

@@ -44,6 +44,18 @@ describe('strace log', () => {
     expect(log.written.has('/var/cache/app')).to.equal(true);
   });
 
+  it('a write the read-only root refused is noted, and its directory counts as used', () => {
+    const log = logOf([
+      '11 mkdir("/var/lib/app/cache", 0700) = -1 EROFS (Read-only file system)',
+      '11 openat(AT_FDCWD</>, "/var/log/app.log", O_WRONLY|O_CREAT|O_APPEND, 0644) = -1 EROFS (Read-only file system)',
+      '11 mkdir("/var/missing/x", 0700) = -1 ENOENT (No such file or directory)',
+    ]);
+    expect([...log.readOnlyDenied]).to.deep.equal(['/var/lib/app/cache', '/var/log/app.log']);
+    expect(log.used.has('/var/lib/app')).to.equal(true);
+    expect(log.used.has('/var/log')).to.equal(true);
+    expect(log.used.has('/var/missing')).to.equal(false);
+  });
+
   it('makes relative paths absolute against the directory descriptor or the working directory', () => {
     const log = logOf([
       '11 openat(3</usr/lib/python3.11>, "json/__init__.py", O_RDONLY) = 4</usr/lib/python3.11/json/__init__.py>',
