@@ -13,7 +13,7 @@ export interface TracedAddition {
 }
 
 const NOT_COPIED = new Set(['/etc/ld.so.cache', '/etc/ld.so.preload']);
-const PRIVATE = ['/proc', '/sys', '/dev', '/tmp'];
+const PRIVATE = ['/proc', '/sys', '/dev', '/tmp', '/run'];
 
 export interface TracedFiles {
   /** Real paths (no symlink in them) of every file and directory of the root the run used. */
