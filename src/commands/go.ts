@@ -8,7 +8,6 @@ import { join, resolve } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { tempNameFor } from '../temp-files.js';
 import type { Platform } from '../image/config.js';
-import { platformOf } from '../image/config.js';
 import { HostRoot } from '../root/host-root.js';
 import { imageNameFor, preparePack, writePlansArchive, type PackOptions, type PackPlan, type PackResult } from './pack.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
