@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, REPO, needCommand, runCli, skipOrFail } from '../support/helpers.js';
+import { FIXTURES, REPO, haveCommand, needCommand, runCli, skipOrFail } from '../support/helpers.js';
 import { dockerLoad, dockerRmi, dockerRun, needEngine, run, skopeoInspect } from '../support/engine.js';
 import { PLAIN_REGISTRY, needRegistry } from '../support/registry.js';
 
@@ -106,6 +106,21 @@ describe('commands/go: static Go builds on scratch', function () {
     expect(hello.code, hello.stderr).to.equal(0);
     expect(JSON.parse(hello.stdout).images[0].added.join('\n')).to.not.match(/CA bundle/);
     expect(existsSync(join(dir, 'hello-rootfs/etc/ssl'))).to.equal(false);
+  });
+
+  it('go --trace runs the build once in the sandbox and packs what it read: the system roots\' directory', async function () {
+    for (const c of ['bwrap', 'strace']) if (!haveCommand(c)) skipOrFail(this, `${c} is not installed (make deps installs it)`);
+    const env = goEnv({ GO111MODULE: 'off', GOFLAGS: '' });
+    const r = await runCli(['go', join(REPO, 'testdata/programs/go/gotls'), '--trace', '--cmd', '-roots', '--rootfs', join(dir, 'tls-traced'), '--json'], { env, cwd: dir });
+    expect(r.code, r.stderr).to.equal(0);
+    const img = JSON.parse(r.stdout).images[0];
+    expect(img.trace.runs).to.deep.equal([{ args: ['-roots'], exitCode: 0, signal: null, timedOut: false }]);
+    expect(r.stderr).to.match(/^roots: \d{2,}$/m);
+    // Go's crypto/x509 reads the bundle and lists /etc/ssl/certs: both are in the image now.
+    expect(img.trace.paths).to.deep.include({ path: '/etc/ssl/certs/ca-certificates.crt', use: 'read', syscall: 'openat' });
+    expect(existsSync(join(dir, 'tls-traced/etc/ssl/certs'))).to.equal(true);
+    // The build directory under /tmp is the sandbox's: nothing of it is listed as used.
+    expect(img.trace.paths.some((p: { path: string }) => p.path.startsWith('/tmp/'))).to.equal(false);
   });
 
   it('no toolchain, a build failure (with go\'s own output), a package that is not main, an unknown platform: one clear error, no file', async function () {

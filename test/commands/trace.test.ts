@@ -106,6 +106,15 @@ describe('pack --trace: what a real run used, and nothing it did not', function 
     expect(json.trace.runs[0].exitCode).to.equal(0);
   });
 
+  it('the run is the image\'s user: --user nonroot is uid 65532 inside, with a writable home', async () => {
+    const { json, stderr } = await packJson('id', ['/usr/bin/id', '--trace', '--user', 'nonroot', '--trace-run', '-u', '--trace-run', '-g']);
+    expect(stderr).to.match(/^65532\n65532\n/m);
+    expect(json.trace.runs.map((r: any) => r.args)).to.deep.equal([['-u'], ['-g']]);
+    const sh = await packJson('home', ['/bin/sh', '--trace', '--user', 'nonroot', '--', '-c', 'echo x > "$HOME/f" && cat "$HOME/f" && id -u']);
+    expect(sh.stderr).to.match(/^x\n65532\n/m);
+    expect(sh.json.trace.paths.some((p: any) => p.path.startsWith('/home/nonroot'))).to.equal(false);
+  });
+
   it('names the Debian package of a missing tool, and traces nothing without --trace', async () => {
     const r = await runCli([PY, '--out', join(dir, 'x.tar'), '--trace'], { env: { PATH: '/nonexistent' } });
     expect(r.code).to.equal(1);
