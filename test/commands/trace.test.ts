@@ -1,7 +1,7 @@
 // --trace: real programs from Debian, run once in bubblewrap under strace, packed from what they
 // used, loaded into the engine and run there.
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, haveCommand, runCli, skipOrFail } from '../support/helpers.js';
@@ -104,6 +104,13 @@ describe('pack --trace: what a real run used, and nothing it did not', function 
     const { json } = await packJson('arm64', [bin, '--trace']);
     expect(json.trace.emulator).to.match(/qemu-aarch64/);
     expect(json.trace.runs[0].exitCode).to.equal(0);
+    // A root of that architecture has no qemu of its own: the interpreter is bound into the sandbox.
+    const root = join(dir, 'arm64-root');
+    mkdirSync(join(root, 'usr/bin'), { recursive: true });
+    copyFileSync(bin, join(root, 'usr/bin/app'));
+    const inRoot = await packJson('arm64-root', ['/usr/bin/app', '--root', root, '--trace']);
+    expect(inRoot.json.trace.runs[0].exitCode).to.equal(0);
+    expect(inRoot.stderr).to.match(/^hello from go/m);
   });
 
   it('the run is the image\'s user: --user nonroot is uid 65532 inside, with a writable home', async () => {
