@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'TRACE_FAILED' // the traced run could not start the program
   | 'BUILD_FAILED' // the build elfpack ran (go build) failed or made something it cannot pack
   | 'VERIFY_FAILED' // --verify ran the finished image and it did not exit 0 (or ran past its time limit)
+  | 'PACKAGE_DB' // the root's package database (dpkg, apk) is past a documented bound
   | 'USAGE'; // bad options
 
 export class ElfpackError extends Error {
