@@ -89,7 +89,7 @@ interface PackFlags {
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
   push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean; dlopen?: DlopenLevel;
   trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
-  verify?: boolean; verifyTimeout?: number;
+  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -312,6 +312,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('-l, --label <k=v>', 'an image label', collect, [])
     .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
     .option('--ca-certs', 'add the root\'s CA bundle (by default it goes in only when the program can do TLS)')
+    .option('--no-package-metadata', 'no package metadata for scanners (status.d, apk db, os-release) in the image')
     .option('--dlopen <level>', 'add what the closure\'s .note.dlopen declares, down to this priority: required, recommended (default), suggested or none', parseDlopenLevel)
     .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
     .option('--trace', 'run the program once in a sandbox (bubblewrap + strace) and pack every file it used')
@@ -335,6 +336,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     bare: o.bare,
     caCerts: o.caCerts,
     dlopen: o.dlopen,
+    packageMetadata: o.packageMetadata,
     epoch: sourceDateEpoch(io.env),
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
     trace: traceSettings(o, io),

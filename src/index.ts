@@ -55,3 +55,4 @@ export * from './escape.js';
 export * from './closure/gconv.js';
 export * from './closure/ca-bundle-rule.js';
 export * from './elf/go-functions.js';
+export * from './image/package-metadata.js';

@@ -61,5 +61,6 @@ export function packToJson(r: PackResult): object {
     pushed: r.pushed ?? null,
     trace: r.trace ?? null,
     verified: r.verified ?? null,
+    packages: r.packages ?? null,
   };
 }

@@ -25,6 +25,7 @@ import { ArchiveWriter } from '../sinks/archive.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
 import type { TraceResult } from '../closure/trace.js';
 import { addTracedFiles, type TracedAddition } from '../image/traced-files.js';
+import { addPackageMetadata, type ImagePackages } from '../image/package-metadata.js';
 import type { TraceSettings } from './trace-setup.js';
 
 /** Run settings (cmd, env, user, workdir, ports, labels) are the config's; the entrypoint is the program. */
@@ -81,6 +82,8 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
    * files the traced run opened.
    */
   loadedByPath?: Set<string>;
+  /** Write the owning packages' metadata for scanners (status.d, apk db, os-release); default true. */
+  packageMetadata?: boolean;
 }
 
 /** What pack decided, before anything is written: the file tree and the summary. */
@@ -119,6 +122,8 @@ export interface PackResult {
   trace?: PackTrace;
   /** Set by --verify: the image ran in the engine and exited 0. */
   verified?: { exitCode: number; seconds: number };
+  /** The packages owning the image's files, and the files no package owns (unset with packageMetadata false). */
+  packages?: ImagePackages;
 }
 
 export interface PackTrace {
@@ -266,6 +271,9 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   }
   if (b.skipped.length) notes.push(`left out ${b.skipped.length} special file(s) (FIFOs, sockets, devices), e.g. ${b.skipped[0]}`);
   added.push(...b.followedLinkNotes());
+  // Last, when the tree is complete: the packages owning its files, described for scanners.
+  const meta = opts.packageMetadata === false ? undefined : addPackageMetadata(b, resolver.root);
+  if (meta) added.push(...meta.added);
 
   const env = opts.env ?? [];
   const libraryPath = env.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
@@ -281,7 +289,8 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const files = [...b.files.values()];
   const result: PackResult = {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
-    totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: [...dlopen.warnings, ...checkWarnings], notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
+    totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: [...dlopen.warnings, ...checkWarnings, ...(meta?.warnings ?? [])], notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
+    ...(meta ? { packages: meta.packages } : {}),
   };
   if (traced?.readOnlyDenied.length) {
     const d = traced.readOnlyDenied;

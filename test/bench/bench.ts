@@ -165,15 +165,15 @@ function lddBench(): void {
 function packBench(): void {
   const work = mkdtempSync(join(tmpdir(), 'elfpack-bench-'));
   const progs = ['/usr/bin/node', '/usr/bin/curl'].filter((p) => existsSync(p));
-  // The same files both ways: --bare --no-runtime-deps packs the DT_NEEDED closure, as lddtree copies it.
-  // The default pack (extras, libgcc_s/NSS) is timed too, for scale.
-  console.log(`\npacking (median of ${RUNS} runs): elfpack BIN --bare --no-runtime-deps against lddtree --copy-to-tree + tar`);
+  // The same files both ways: --bare --no-runtime-deps --no-package-metadata packs the DT_NEEDED
+  // closure, as lddtree copies it. The default pack (extras, libgcc_s/NSS, package metadata) is timed too, for scale.
+  console.log(`\npacking (median of ${RUNS} runs): elfpack BIN --bare --no-runtime-deps --no-package-metadata against lddtree --copy-to-tree + tar`);
   console.log(row(['program', 'elfpack s', 'pipeline s', 'ratio', 'peak MB', 'default s']));
   let worstRss = 0;
   let slower = false;
   for (const prog of progs) {
     const name = prog.split('/').pop()!;
-    const ours = time([join(REPO, 'bin/elfpack'), prog, '--bare', '--no-runtime-deps', '--out', join(work, `${name}.tar`)], []);
+    const ours = time([join(REPO, 'bin/elfpack'), prog, '--bare', '--no-runtime-deps', '--no-package-metadata', '--out', join(work, `${name}.tar`)], []);
     const full = time([join(REPO, 'bin/elfpack'), prog, '--out', join(work, `${name}-full.tar`)], []);
     const tree = join(work, `${name}-tree`);
     const theirs = have('/usr/bin/lddtree')
