@@ -121,7 +121,7 @@ describe('pack: package metadata that a real scanner reads', function () {
   });
 
   it('packed again from that image as the root (a distroless-style status.d): the same packages, and it runs', async function () {
-    if (!curl) this.skip();
+    if (!curl) skipOrFail(this, 'curl is not installed (make deps installs it)');
     const again = await pack('curl-from-image', ['/usr/bin/curl', '--root', curl.out]);
     expect(again.json.packages.packages.map((p: { name: string; version: string }) => `${p.name} ${p.version}`))
       .to.deep.equal(curl.json.packages.packages.map((p: { name: string; version: string }) => `${p.name} ${p.version}`));

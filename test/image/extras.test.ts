@@ -10,7 +10,7 @@ import { ImageTreeBuilder } from '../../src/image/image-tree.js';
 import { writeLayer } from '../../src/image/tar-writer.js';
 import { HostRoot } from '../../src/root/host-root.js';
 import { dockerLoad, dockerRmi, dockerRun, needEngine } from '../support/engine.js';
-import { runCli } from '../support/helpers.js';
+import { runCli, skipOrFail } from '../support/helpers.js';
 
 describe('extras: what a scratch image lacks', () => {
   let dir: string;
@@ -105,7 +105,7 @@ describe('extras: real programs that need them, as root, in the engine', functio
   }
 
   it("Debian's gpg encrypts and decrypts as root: /root is there for ~/.gnupg (gpg-agent included, gpg 2 needs it)", async function () {
-    if (!existsSync('/usr/bin/gpg') || !existsSync('/usr/bin/gpg-agent')) this.skip();
+    if (!existsSync('/usr/bin/gpg') || !existsSync('/usr/bin/gpg-agent')) skipOrFail(this, 'gnupg is not installed (make deps installs it)');
     const { tag } = await packAndLoad('gpg', ['/usr/bin/gpg', '--include', '/usr/bin/gpg-agent']);
     const batch = ['--batch', '--pinentry-mode', 'loopback', '--passphrase', 'x'];
     const enc = dockerRun(tag, [...batch, '--symmetric', '--armor'], { input: 'a secret\n' });
@@ -129,7 +129,7 @@ describe('extras: real programs that need them, as root, in the engine', functio
     '--include', '/var/log/nginx', '--exclude', '/var/log/nginx/*', '--include', '/run', '--exclude', '/run/*'];
 
   it("Debian's nginx -t passes as root without a user directive: nobody and nogroup resolve", async function () {
-    if (!existsSync('/usr/sbin/nginx') || !existsSync('/etc/nginx/nginx.conf')) this.skip();
+    if (!existsSync('/usr/sbin/nginx') || !existsSync('/etc/nginx/nginx.conf')) skipOrFail(this, 'nginx-light is not installed (make deps installs it)');
     // Debian's config, but without `user www-data;`: nginx then runs as its built-in nobody:nogroup.
     const conf = join(dir, 'nginx.conf');
     writeFileSync(conf, readFileSync('/etc/nginx/nginx.conf', 'utf8').replace(/^user\s+[^;]*;\s*$/m, ''));
@@ -149,8 +149,8 @@ describe('extras: real programs that need them, as root, in the engine', functio
   });
 
   it("Debian's own nginx.conf (user www-data) passes nginx -t with the host's passwd and group included", async function () {
-    if (!existsSync('/usr/sbin/nginx')) this.skip();
-    if (!/^user\s+www-data;/m.test(readFileSync('/etc/nginx/nginx.conf', 'utf8'))) this.skip();
+    if (!existsSync('/usr/sbin/nginx')) skipOrFail(this, 'nginx-light is not installed (make deps installs it)');
+    if (!/^user\s+www-data;/m.test(readFileSync('/etc/nginx/nginx.conf', 'utf8'))) skipOrFail(this, "/etc/nginx/nginx.conf is not Debian's (no 'user www-data;')");
     const { tag, stderr } = await packAndLoad('nginx-own', ['/usr/sbin/nginx', ...nginxArgs, '--include', '/etc/passwd', '--include', '/etc/group', '--', '-t']);
     expect(stderr).to.match(/note: elfpack's users are not in \/etc\/passwd, \/etc\/group: the image's own/);
     const r = dockerRun(tag);

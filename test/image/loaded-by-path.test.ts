@@ -15,14 +15,14 @@ import { HostRoot } from '../../src/root/host-root.js';
 import { Resolver } from '../../src/resolve/resolver.js';
 import { buildElf } from '../support/elf-builder.js';
 import { dockerLoad, dockerRmi, dockerRun, needEngine } from '../support/engine.js';
-import { runCli } from '../support/helpers.js';
+import { runCli, skipOrFail } from '../support/helpers.js';
 
 const LDSO = '/lib64/ld-linux-x86-64.so.2';
 const JVM = '/opt/jdk/lib/server/libjvm.so';
 
 /** A JDK in miniature: libjvm.so in lib/server, JNI libraries in lib needing it, a tool program needing it too. */
 function miniJdk(this: Mocha.Context): ImageTreeBuilder {
-  if (!existsSync(LDSO)) this.skip();
+  if (!existsSync(LDSO)) skipOrFail(this, `${LDSO} is missing`);
   const b = new ImageTreeBuilder(new HostRoot('/'));
   b.addRootPath(LDSO, 'interpreter');
   const lib = (path: string, spec: Parameters<typeof buildElf>[0]) => b.addContent(path, buildElf(spec), 0o644, 'include');
@@ -110,7 +110,7 @@ describe("loaded-by-path: Debian's JDK in the engine", function () {
   });
 
   it('java with --include of the JDK\'s lib packs with a libjvm.so warning instead of failing, and java -version runs', async function () {
-    if (!existsSync(`${JDK}/bin/java`) || !existsSync(`${JDK}/lib/server/libjvm.so`)) this.skip();
+    if (!existsSync(`${JDK}/bin/java`) || !existsSync(`${JDK}/lib/server/libjvm.so`)) skipOrFail(this, 'openjdk-17-jre-headless is not installed (make deps installs it)');
     needEngine(this);
     dir = mkdtempSync(join(tmpdir(), 'elfpack-jdk-'));
     const out = join(dir, 'java.tar');
@@ -129,7 +129,7 @@ describe("loaded-by-path: Debian's JDK in the engine", function () {
   });
 
   it('without lib/server in the image, the JNI libraries\' need of libjvm.so is an error naming them, and nothing is written', async function () {
-    if (!existsSync(`${JDK}/bin/java`)) this.skip();
+    if (!existsSync(`${JDK}/bin/java`)) skipOrFail(this, 'openjdk-17-jre-headless is not installed (make deps installs it)');
     dir ??= mkdtempSync(join(tmpdir(), 'elfpack-jdk-'));
     const out = join(dir, 'noserver.tar');
     const r = await runCli([`${JDK}/bin/java`, '--include', `${JDK}/lib`, '--exclude', '**/server/**', '--out', out]);

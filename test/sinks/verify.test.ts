@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutputTail, tailLines } from '../../src/sinks/verify.js';
 import { dockerRmi, needEngine, run } from '../support/engine.js';
-import { runCli } from '../support/helpers.js';
+import { runCli, skipOrFail } from '../support/helpers.js';
 
 /** A frame of the engine's multiplexed stream: 1 stdout, 2 stderr. */
 function frame(stream: 1 | 2, text: string): Buffer {
@@ -63,7 +63,7 @@ describe('verify: the image run in the engine', function () {
 
   before(function () {
     needEngine(this);
-    if (!existsSync('/bin/sh') || !existsSync('/bin/true') || !existsSync('/bin/sleep')) this.skip();
+    if (!existsSync('/bin/sh') || !existsSync('/bin/true') || !existsSync('/bin/sleep')) skipOrFail(this, '/bin/sh, /bin/true or /bin/sleep is missing');
   });
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'elfpack-verify-')); });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
