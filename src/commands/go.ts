@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { tempNameFor } from '../temp-files.js';
-import type { Platform } from '../image/config.js';
+import type { Platform } from '../oci/platform.js';
 import { HostRoot } from '../root/host-root.js';
 import { imageNameFor, preparePack, writePlansArchive, type PackOptions, type PackPlan, type PackResult } from './pack.js';
 import { writeRootfs } from '../sinks/rootfs-dir.js';
@@ -152,7 +152,7 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
     if (opts.out) {
       // docker load takes manifest.json's one image: the host's when it was built.
       const hostIndex = Math.max(0, platforms.findIndex((p) => `linux/${p.goarch}` === host));
-      result.indexDigest = (await writePlansArchive(opts.out, plans, hostIndex))?.digest;
+      result.indexDigest = await writePlansArchive(opts.out, plans, hostIndex);
       result.out = opts.out;
     }
     return result;

@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { mkdirSync, rmSync } from 'node:fs';
 import { ElfpackError } from '../errors.js';
 import { escapeControls } from '../escape.js';
-import { parseTag } from '../image/image.js';
+import { parseTag } from '../oci/reference.js';
 import { connectEngine, engineError, loadIntoEngine } from './engine.js';
 
 export const DEFAULT_VERIFY_TIMEOUT = 30;
