@@ -24,7 +24,7 @@ const require = createRequire(import.meta.url);
 const lddCommand = () => import('./commands/ldd.js');
 const packCommand = () => import('./commands/pack.js');
 const doctorCommand = () => import('./commands/doctor.js');
-const engineSink = () => import('./sinks/engine.js');
+const engineSink = () => import('./sinks/engine-load.js');
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -345,7 +345,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
    * and pushed (and removed when it was written only for that).
    */
   const withSinks = async <R extends { out?: string; tag: string; pushed?: PushResult; verified?: { exitCode: number; seconds: number } }>(o: PackFlags, name: string, build: (out?: string) => Promise<R>): Promise<R> => {
-    if (o.load || o.verify) await (await engineSink()).pingEngine();
+    if (o.load || o.verify) await (await import('./engine/engine.js')).pingEngine();
     if (o.push) (await import('./sinks/registry-auth.js')).parseRef(o.push);
     const tempOnly = (o.load || o.push || o.verify) && !o.out;
     const out = tempOnly ? tempNameFor(join(tmpdir(), `${name}.tar`)) : o.out && resolveHostPath(io.cwd, o.out);

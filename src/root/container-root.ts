@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ElfpackError } from '../errors.js';
 import { writeFileAtomically } from '../temp-files.js';
-import { connectEngine, engineError } from '../sinks/engine.js';
+import { connectEngine, engineError } from '../engine/engine.js';
 import { FsIndex, type IndexLimits } from './fs-index.js';
 import { ImageRoot } from './image-root.js';
 import { runFieldsOf, type ImageConfig } from '../oci/config.js';

@@ -7,7 +7,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { ElfpackError } from '../errors.js';
 import { escapeControls } from '../escape.js';
 import { parseTag } from '../oci/reference.js';
-import { connectEngine, engineError, loadIntoEngine } from './engine.js';
+import { connectEngine, engineError } from '../engine/engine.js';
+import { loadIntoEngine } from './engine-load.js';
 
 export const DEFAULT_VERIFY_TIMEOUT = 30;
 /** Longest --verify-timeout: an hour; a check is not a service. */
