@@ -1,5 +1,6 @@
 // pack: a program and exactly what its loader needs → a FROM-scratch image (one tar) or a rootfs
-// directory. parse → resolve → closure → file tree → self-check → layer → config → sinks.
+// directory. parse → resolve → closure → file tree → self-check here; then layer → config → sinks
+// in pack-output.ts.
 import { posix } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import type { Root } from '../root/root.js';
@@ -16,17 +17,15 @@ import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
 import { selfCheck } from '../image/self-check.js';
 import { indexLibraries, missingIncludedError, openedByRun, splitLoadedByPath } from '../image/loaded-by-path.js';
-import { buildImages } from '../image/build-image.js';
 import type { FileTree } from '../image/file-tree.js';
-import { ArchiveWriter } from '../oci/archive-writer.js';
 import { platformOf, type Platform } from '../oci/platform.js';
 import { parseTag } from '../oci/reference.js';
 import type { PushResult } from '../sinks/registry.js';
-import { writeRootfs } from '../sinks/rootfs-dir.js';
+import { checkSinks, type Sink } from '../sinks/sink.js';
 import type { TraceResult } from '../closure/trace.js';
 import { addTracedFiles, type TracedAddition } from '../image/traced-files.js';
 import type { TraceSettings } from './trace-setup.js';
-import { imageSpecOf, indexDigestOf, recordDigests } from './pack-output.js';
+import { sinksOf, writePlans } from './pack-output.js';
 
 /** Run settings (cmd, env, user, workdir, ports, labels) go into the image's config; the entrypoint is the program. */
 export interface PackOptions {
@@ -50,6 +49,8 @@ export interface PackOptions {
   out?: string;
   /** Host directory to write the tree to instead (or as well). */
   rootfs?: string;
+  /** Where else the image goes (sinks/: the engine, a registry), after the rootfs and the tar. */
+  sinks?: Sink[];
   /** NAME[:TAG] (default `<program name>:latest`). */
   tag?: string;
   /** Paths of the root copied as they are; ELF files inside get their closures too. */
@@ -139,15 +140,14 @@ export interface PackTrace {
 }
 
 export async function pack(opts: PackOptions): Promise<PackResult> {
-  if (!opts.out && !opts.rootfs) throw new ElfpackError('USAGE', 'nothing to write: give an output tar or a rootfs directory');
+  const sinks = sinksOf(opts);
+  if (!sinks.length) throw new ElfpackError('USAGE', 'nothing to write: give an output tar or a rootfs directory');
+  await checkSinks(sinks);
   const plan = await preparePack(opts);
-  const result = plan.result;
-  if (opts.rootfs) {
-    await writeRootfs(plan.tree, opts.rootfs);
-    result.rootfs = opts.rootfs;
-  }
-  if (opts.out) await writePlansArchive(opts.out, [plan]);
-  return result;
+  const { report } = await writePlans([plan], sinks);
+  if (report.pushed) plan.result.pushed = report.pushed;
+  if (report.verified) plan.result.verified = report.verified;
+  return plan.result;
 }
 
 /** planPack, after a traced run of the program when `opts.trace` asks for one. */
@@ -306,25 +306,6 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     };
   }
   return { opts, tree: b.tree, result };
-}
-
-/**
- * Writes the plans' images into one tar at `out` (several: one image index, whose descriptor is
- * returned; `loadPlatform` is the one docker load gets) and fills in each plan's result: digest,
- * image ID, out.
- */
-export async function writePlansArchive(out: string, plans: PackPlan[], loadPlatform = 0): Promise<string | undefined> {
-  const archive = new ArchiveWriter(out, plans[0].opts.epoch ?? 0);
-  try {
-    const built = await buildImages(plans.map(imageSpecOf), archive);
-    await archive.finish(built, { tags: [plans[0].result.tag], loadPlatform });
-    recordDigests(plans, built);
-    for (const p of plans) p.result.out = out;
-    return indexDigestOf(built);
-  } catch (err) {
-    await archive.abort();
-    throw err;
-  }
 }
 
 /** How many of `paths` are `dir` or lie under it. */

@@ -12,6 +12,7 @@ import { isImageIndex, manifestsBottomUp, topBlob, type Image, type ImageIndex }
 import { MEDIA } from '../oci/media-types.js';
 import { readImage } from '../oci/read-image.js';
 import { tempNameFor } from '../temp-files.js';
+import { writeToSinks, type Sink } from './sink.js';
 import { findCredentials, isLocalRegistry, parseChallenge, parseRef, type Credentials, type ImageRef } from './registry-auth.js';
 import { RegistryHttp, describeRequest, describeStatus, isCertificateError, isPlainHttpServer, rootCause, type HttpAnswer, type RequestBody } from './registry-http.js';
 
@@ -51,12 +52,25 @@ export interface PushResult {
 
 type Desc = Descriptor;
 
-/** Pushes the image (or multi-platform index) of an elfpack / OCI-layout tar to REF. */
+/** The registry sink: the image pushed to REF (checked before any work). */
+export function registrySink(refText: string, opts: PushOptions): Sink {
+  return {
+    kind: 'registry',
+    async check() {
+      parseRef(refText);
+    },
+    async write(input) {
+      return { pushed: await pushImage(await input.image(), refText, opts) };
+    },
+  };
+}
+
+/** Pushes the image (or multi-platform index) of an elfpack / OCI-layout tar to REF: the tar read into an image value, pushed by the registry sink. */
 export async function pushArchive(tar: string, refText: string, opts: PushOptions): Promise<PushResult> {
-  parseRef(refText);
   // Every digest is checked before it names a blob or a URL, every blob against its size, every
   // manifest against its digest (read-image.ts).
-  return pushImage(readImage(await archiveSource(tar)), refText, opts);
+  const { report } = await writeToSinks({ tag: refText, build: async () => readImage(await archiveSource(tar)) }, [registrySink(refText, opts)]);
+  return report.pushed!;
 }
 
 /** Pushes an image (or an index of images) to REF: the tag names the top manifest or index. */
