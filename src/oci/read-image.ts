@@ -222,8 +222,8 @@ function withDiffIds(source: BlobSource, layers: LayerRef[], config: Json | unde
 }
 
 /** A descriptor as a blob's own (its platform and annotations are the index's to say). */
-function blobOf(source: BlobSource, d: Descriptor, what: string, mediaType = d.mediaType ?? 'application/octet-stream'): Blob {
-  return { descriptor: { mediaType, digest: digestString(d.digest), size: d.size }, content: { region: blobRegion(source, d, what) } };
+function blobOf(source: BlobSource, d: Descriptor, what: string): Blob {
+  return { descriptor: { mediaType: d.mediaType ?? 'application/octet-stream', digest: digestString(d.digest), size: d.size }, content: { region: blobRegion(source, d, what) } };
 }
 
 function platformIn(d: Descriptor): Platform | undefined {
@@ -242,8 +242,9 @@ export function readImage(source: BlobSource): Image | ImageIndex {
   const top = indexEntries(source, readJson(source, 'index.json', indexRegion), 'index.json')[0];
   if (!top) throw malformed(source, 'index.json names no image');
   const seen = new Set<string>();
-  // An explicit stack: [descriptor, depth, the index read before and its values so far, when its children are done].
-  type Pending = { d: Descriptor; depth: number; index?: { m: ManifestDoc; children: (Image | ImageIndex)[]; count: number } };
+  // An explicit stack of descriptors to read; an index read comes back once its children are
+  // done, and takes the last `count` values made.
+  type Pending = { d: Descriptor; depth: number; index?: { m: ManifestDoc; count: number } };
   const done: (Image | ImageIndex)[] = [];
   const stack: Pending[] = [{ d: top, depth: 0 }];
   while (stack.length) {
@@ -259,7 +260,7 @@ export function readImage(source: BlobSource): Image | ImageIndex {
     if (m.isIndex) {
       enterIndex(source, m.key, p.depth, seen);
       const kids = indexEntries(source, m.doc, `image index ${m.key}`);
-      stack.push({ d: p.d, depth: p.depth, index: { m, children: [], count: kids.length } });
+      stack.push({ d: p.d, depth: p.depth, index: { m, count: kids.length } });
       for (const c of [...kids].reverse()) stack.push({ d: c, depth: p.depth + 1 });
       continue;
     }

@@ -50,8 +50,6 @@ export interface PushResult {
   blobs: { uploaded: number; skipped: number; mounted: number };
 }
 
-type Desc = Descriptor;
-
 /** The registry sink: the image pushed to REF (checked before any work). */
 export function registrySink(refText: string, opts: PushOptions): Sink {
   return {
@@ -217,7 +215,7 @@ class RegistryClient {
   }
 
   /** Makes sure the registry has the blob: already there, mounted from another repository, or uploaded. */
-  async pushBlob(d: Desc, where: BlobContent): Promise<'uploaded' | 'skipped' | 'mounted'> {
+  async pushBlob(d: Descriptor, where: BlobContent): Promise<'uploaded' | 'skipped' | 'mounted'> {
     if (await this.hasBlob(d)) {
       this.remember(d.digest);
       return 'skipped';
@@ -239,14 +237,14 @@ class RegistryClient {
     return 'uploaded';
   }
 
-  private async hasBlob(d: Desc): Promise<boolean> {
+  private async hasBlob(d: Descriptor): Promise<boolean> {
     const head = await this.request('HEAD', `${this.repoUrl}/blobs/${d.digest}`);
     if (head.status === 404) return false;
     if (head.status < 200 || head.status > 299) throw registryError(head, `checking for blob ${d.digest} failed`);
     return true;
   }
 
-  private async upload(d: Desc, where: BlobContent, session?: string): Promise<void> {
+  private async upload(d: Descriptor, where: BlobContent, session?: string): Promise<void> {
     let at = session ?? await this.startUpload();
     const chunk = this.opts.chunkSize ?? 64 << 20;
     // Each try (and a redirect's repeat) reads the bytes again from where they are: nothing is held.
@@ -277,7 +275,7 @@ class RegistryClient {
     return at;
   }
 
-  async putManifest(d: Desc, body: Buffer, reference: string): Promise<void> {
+  async putManifest(d: Descriptor, body: Buffer, reference: string): Promise<void> {
     const res = await this.request('PUT', `${this.repoUrl}/manifests/${reference}`, { 'content-type': d.mediaType ?? MEDIA.manifest }, new Uint8Array(body));
     if (res.status !== 201) throw registryError(res, `the ${d.mediaType === MEDIA.index ? 'index' : 'manifest'} ${d.digest} rejected`);
     const got = res.headers.get('docker-content-digest');
