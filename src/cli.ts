@@ -3,17 +3,17 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type * as Picocolors from 'picocolors';
-import { existsSync, fstatSync, rmSync, statSync, writeSync } from 'node:fs';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
 import { escapeControls } from './escape.js';
 import { HostRoot } from './root/host-root.js';
-import { tempNameFor } from './temp-files.js';
 import type { Painter } from './commands/ldd.js';
 import type { DlopenLevel } from './closure/dlopen-notes.js';
-import type { PushResult } from './sinks/registry.js';
+import type { PushOptions, PushResult } from './sinks/registry.js';
+import type { Sink } from './sinks/sink.js';
 
 // commander is bundled into dist/elfpack.cjs (the CLI as users run it); picocolors is required
 // when colour is on (see painter).
@@ -24,7 +24,6 @@ const require = createRequire(import.meta.url);
 const lddCommand = () => import('./commands/ldd.js');
 const packCommand = () => import('./commands/pack.js');
 const doctorCommand = () => import('./commands/doctor.js');
-const engineSink = () => import('./sinks/engine.js');
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -342,57 +341,37 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     trace: traceSettings(o, io),
   });
 
-  /**
-   * --verify, --load and --push: the engine is checked first, then the written tar is run, loaded
-   * and pushed (and removed when it was written only for that).
-   */
-  const withSinks = async <R extends { out?: string; tag: string; pushed?: PushResult; verified?: { exitCode: number; seconds: number } }>(o: PackFlags, name: string, build: (out?: string) => Promise<R>): Promise<R> => {
-    if (o.load || o.verify) await (await engineSink()).pingEngine();
-    if (o.push) (await import('./sinks/registry-auth.js')).parseRef(o.push);
-    const tempOnly = (o.load || o.push || o.verify) && !o.out;
-    const out = tempOnly ? tempNameFor(join(tmpdir(), `${name}.tar`)) : o.out && resolveHostPath(io.cwd, o.out);
-    const rootfs = o.rootfs && resolveHostPath(io.cwd, o.rootfs);
-    const rootfsExisted = !!rootfs && existsSync(rootfs);
-    const result = await build(out);
-    if (!result.out) return result;
-    try {
-      let loaded: string[] | undefined;
-      if (o.verify) {
-        const { verifyImage, discardOutputs } = await import('./sinks/verify.js');
-        const v = await verifyImage(result.out, result.tag, {
-          timeoutSeconds: o.verifyTimeout, keepLoaded: o.load, onOutput: (lines) => io.stderr(`elfpack: the image's output:\n${lines.map((l) => `  | ${l}\n`).join('')}`),
-        }).catch((err) => {
-          discardOutputs(result.out!, rootfs ? { path: rootfs, existed: rootfsExisted } : undefined);
-          throw err;
-        });
-        result.verified = { exitCode: v.exitCode, seconds: v.seconds };
-        loaded = v.loaded;
-      }
-      if (o.load) {
-        loaded ??= await (await engineSink()).loadIntoEngine(result.out);
-        io.stderr(`elfpack: loaded ${loaded.join(', ') || result.tag} into the engine\n`);
-      }
-      if (o.push) result.pushed = await pushTo(result.out, o.push, o);
-    } finally {
-      if (tempOnly) rmSync(result.out, { force: true });
-    }
-    if (tempOnly) result.out = undefined;
-    return result;
-  };
+  const pushOptions = (o: { insecure?: boolean; caFile?: string; timeout?: number }): PushOptions => ({
+    insecure: o.insecure,
+    caFile: o.caFile && resolveHostPath(io.cwd, o.caFile),
+    timeoutMs: o.timeout === undefined ? undefined : Math.round(o.timeout * 1000),
+    dockerConfigDir: io.env.DOCKER_CONFIG || join(io.env.HOME || homedir(), '.docker'),
+    env: io.env,
+    pushedRecord: join(cacheDir(io.env), 'pushed-blobs.json'),
+    onProgress: (line) => io.stderr(`elfpack: ${line}\n`),
+  });
 
-  const pushTo = async (tar: string, ref: string, o: { insecure?: boolean; caFile?: string; timeout?: number }): Promise<PushResult> => {
-    const { pushArchive } = await import('./sinks/registry.js');
-    const r = await pushArchive(tar, ref, {
-      insecure: o.insecure,
-      caFile: o.caFile && resolveHostPath(io.cwd, o.caFile),
-      timeoutMs: o.timeout === undefined ? undefined : Math.round(o.timeout * 1000),
-      dockerConfigDir: io.env.DOCKER_CONFIG || join(io.env.HOME || homedir(), '.docker'),
-      env: io.env,
-      pushedRecord: join(cacheDir(io.env), 'pushed-blobs.json'),
-      onProgress: (line) => io.stderr(`elfpack: ${line}\n`),
-    });
-    io.stderr(`elfpack: pushed ${r.ref}@${r.digest} (${r.blobs.uploaded} blobs uploaded, ${r.blobs.skipped} already there, ${r.blobs.mounted} mounted)\n`);
-    return r;
+  const sayPushed = (r: PushResult) => io.stderr(`elfpack: pushed ${r.ref}@${r.digest} (${r.blobs.uploaded} blobs uploaded, ${r.blobs.skipped} already there, ${r.blobs.mounted} mounted)\n`);
+
+  /**
+   * --verify, --load and --push as sinks (after --rootfs and the tar, which pack makes from its
+   * options), checked before any work: the engine answers, the reference parses.
+   */
+  const extraSinks = async (o: PackFlags): Promise<Sink[]> => {
+    const sinks: Sink[] = [];
+    if (o.load || o.verify) {
+      sinks.push((await import('./sinks/engine-load.js')).engineSink({
+        load: !!o.load,
+        verify: o.verify ? {
+          timeoutSeconds: o.verifyTimeout,
+          onOutput: (lines) => io.stderr(`elfpack: the image's output:\n${lines.map((l) => `  | ${l}\n`).join('')}`),
+        } : undefined,
+        onLoaded: (refs, tag) => io.stderr(`elfpack: loaded ${refs.join(', ') || tag} into the engine\n`),
+      }));
+    }
+    if (o.push) sinks.push((await import('./sinks/registry.js')).registrySink(o.push, pushOptions(o)));
+    if (sinks.length) await (await import('./sinks/sink.js')).checkSinks(sinks);
+    return sinks;
   };
 
   imageOptions(program
@@ -414,26 +393,28 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .action(async (bin: string, args: string[], o: PackFlags) => {
       const { imageNameFor, pack, packToJson, renderPackSummary } = await packCommand();
       const name = imageNameFor(o.as ?? bin);
-      const result = await withSinks(o, name, async (out) => {
-        const root = await openRoot(io, o.root, o.fromImage, o.maxLayerSize);
-        const inRoot = !!(o.root || o.fromImage);
-        return pack({
-          ...imageSettings(o),
-          root,
-          program: bin,
-          cwd: inRoot ? '/' : io.cwd,
-          out: out ?? (o.rootfs ? undefined : resolveHostPath(io.cwd, `${name}.tar`)),
-          include: o.include,
-          includeAll: o.includeAll,
-          exclude: o.exclude,
-          cmd: args,
-          tzdata: o.tzdata,
-          runtimeDeps: o.runtimeDeps,
-          gconv: splitList(o.gconv ?? []),
-          libraryPath: o.libraryPath,
-          useLdSoCache: o.ldSoCache,
-        });
+      const sinks = await extraSinks(o);
+      const root = await openRoot(io, o.root, o.fromImage, o.maxLayerSize);
+      const inRoot = !!(o.root || o.fromImage);
+      const result = await pack({
+        ...imageSettings(o),
+        root,
+        program: bin,
+        cwd: inRoot ? '/' : io.cwd,
+        // Without --out: ./NAME.tar, unless the image goes elsewhere (then no file is kept).
+        out: o.out ? resolveHostPath(io.cwd, o.out) : o.rootfs || sinks.length ? undefined : resolveHostPath(io.cwd, `${name}.tar`),
+        sinks,
+        include: o.include,
+        includeAll: o.includeAll,
+        exclude: o.exclude,
+        cmd: args,
+        tzdata: o.tzdata,
+        runtimeDeps: o.runtimeDeps,
+        gconv: splitList(o.gconv ?? []),
+        libraryPath: o.libraryPath,
+        useLdSoCache: o.ldSoCache,
       });
+      if (result.pushed) sayPushed(result.pushed);
       if (o.json) io.stdout(JSON.stringify(packToJson(result), null, 2) + '\n');
       else for (const line of renderPackSummary(result, painter(io))) io.stderr(line + '\n');
     });
@@ -449,11 +430,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--cmd <arg>', 'an argument of the image\'s CMD (repeat for several)', collect, [])
     .action(async (pkg: string, goflags: string[], o: PackFlags & { platform: string[]; cgo?: boolean; cmd: string[] }) => {
       const [{ goPack, goToJson }, { packToJson, renderPackSummary }] = await Promise.all([import('./commands/go.js'), packCommand()]);
-      const result = await withSinks(o, 'go', (out) => goPack({
+      const sinks = await extraSinks(o);
+      const result = await goPack({
         ...imageSettings(o),
         pkg,
         cwd: io.cwd,
-        out,
+        out: o.out && resolveHostPath(io.cwd, o.out),
+        sinks,
         platforms: o.platform.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean),
         cgo: o.cgo,
         tzdata: o.tzdata,
@@ -461,7 +444,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         cmd: o.cmd,
         goEnv: io.env,
         onGoOutput: (t) => io.stderr(t),
-      }));
+      });
+      if (result.pushed) sayPushed(result.pushed);
       if (o.json) io.stdout(JSON.stringify(goToJson(result, packToJson), null, 2) + '\n');
       else {
         for (const r of result.images) for (const line of renderPackSummary(r, painter(io))) io.stderr(line + '\n');
@@ -479,7 +463,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .action(async (tar: string, ref: string, o: { insecure?: boolean; caFile?: string; json?: boolean }) => {
       const path = resolveHostPath(io.cwd, tar);
       if (!statSync(path, { throwIfNoEntry: false })?.isFile()) throw new ElfpackError('USAGE', 'no such image tar', { path: tar });
-      const r = await pushTo(path, ref, o);
+      const r = await (await import('./sinks/registry.js')).pushArchive(path, ref, pushOptions(o));
+      sayPushed(r);
       if (o.json) io.stdout(JSON.stringify({ schema: 'elfpack.push/v1', ...r }, null, 2) + '\n');
       else io.stdout(`${r.digest}\n`);
     });

@@ -10,8 +10,7 @@ import { isDynamic, loadProgram, type LoadedObject, type ProgramLoad } from '../
 import type { Resolver } from '../resolve/resolver.js';
 import { baseName, resolveInRoot, tryResolveInRoot, type ResolvedPath } from '../root/resolve-path.js';
 import type { Root } from '../root/root.js';
-import { platformName, type ImagePlatform } from '../root/run-config.js';
-import { platformOf } from '../image/config.js';
+import { platformName, platformOf, type Platform } from '../oci/platform.js';
 
 export type FindingCode =
   | 'NO_COMMAND' | 'SHELL_MISSING' | 'NOT_IN_PATH' | 'ENTRYPOINT_MISSING' | 'NOT_EXECUTABLE' | 'EXEC_FORMAT'
@@ -32,7 +31,7 @@ export interface Finding {
 export interface ExecContext {
   root: Root;
   resolver: Resolver;
-  platform?: ImagePlatform;
+  platform?: Platform;
   /** PATH of the image's environment. */
   pathVar: string;
   workdir: string;

@@ -6,7 +6,8 @@ import { ElfpackError } from '../errors.js';
 import { openContainerRoot } from '../root/container-root.js';
 import { openPathRoot } from '../root/image-root.js';
 import type { Root } from '../root/root.js';
-import { EMPTY_RUN_CONFIG, type ImagePlatform, type ImageRunConfig } from '../root/run-config.js';
+import { EMPTY_IMAGE_CONFIG, type ImageConfig } from '../oci/config.js';
+import { parsePlatform } from '../oci/platform.js';
 
 export interface DoctorTargetOptions {
   /** Cache for exported builder images and unpacked gzip layers. */
@@ -26,7 +27,7 @@ export interface DoctorTargetOptions {
 
 export interface DoctorTarget {
   root: Root;
-  config: ImageRunConfig;
+  config: ImageConfig;
   kind: 'image' | 'engine' | 'directory';
 }
 
@@ -35,17 +36,17 @@ export async function openDoctorTarget(target: string, opts: DoctorTargetOptions
   let t: DoctorTarget;
   const found = opts.engine ? undefined : await openPathRoot(path, { cacheDir: opts.cacheDir, maxLayerBytes: opts.maxLayerBytes });
   if (found?.kind === 'image') {
-    t = { root: found.root, config: found.root.config ?? EMPTY_RUN_CONFIG, kind: 'image' };
+    t = { root: found.root, config: found.root.config ?? EMPTY_IMAGE_CONFIG, kind: 'image' };
   } else if (found?.kind === 'directory') {
     if (!opts.entrypoint) throw new ElfpackError('USAGE', 'a directory has no image config: say what it runs with --entrypoint PATH', { path: target });
-    t = { root: found.root, config: EMPTY_RUN_CONFIG, kind: 'directory' };
+    t = { root: found.root, config: EMPTY_IMAGE_CONFIG, kind: 'directory' };
   } else if (found?.kind === 'other') {
     throw new ElfpackError('USAGE', 'is neither an image tar, an OCI layout nor a directory', { path: target });
   } else if (!opts.engine && /^[./]|\.tar$/.test(target)) {
     throw new ElfpackError('NOT_FOUND', 'no such file or directory', { path: target });
   } else {
     const root = await openContainerRoot(target, { cacheDir: opts.cacheDir });
-    t = { root, config: root.config ?? EMPTY_RUN_CONFIG, kind: 'engine' };
+    t = { root, config: root.config ?? EMPTY_IMAGE_CONFIG, kind: 'engine' };
   }
   const config = { ...t.config };
   if (opts.entrypoint !== undefined) {
@@ -55,11 +56,4 @@ export async function openDoctorTarget(target: string, opts: DoctorTargetOptions
   if (opts.cmd?.length) config.cmd = opts.cmd;
   if (opts.platform) config.platform = parsePlatform(opts.platform);
   return { ...t, config };
-}
-
-export function parsePlatform(s: string): ImagePlatform {
-  const parts = s.split('/');
-  if (parts.length === 1 && parts[0]) return { os: 'linux', architecture: parts[0] };
-  if (parts.length >= 2 && parts.length <= 3 && parts.every(Boolean)) return { os: parts[0], architecture: parts[1], ...(parts[2] ? { variant: parts[2] } : {}) };
-  throw new ElfpackError('USAGE', `--platform ${s}: want OS/ARCH[/VARIANT], e.g. linux/arm64`);
 }

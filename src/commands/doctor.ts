@@ -5,8 +5,8 @@ import { escapeControls, escapeName } from '../escape.js';
 import { Resolver } from '../resolve/resolver.js';
 import { tryResolveInRoot } from '../root/resolve-path.js';
 import type { Root } from '../root/root.js';
-import { envValue, platformName, type ImageRunConfig } from '../root/run-config.js';
-import { DEFAULT_PATH } from '../image/config.js';
+import { DEFAULT_PATH, envValue, type ImageConfig } from '../oci/config.js';
+import { platformName } from '../oci/platform.js';
 import { examineExec, lookPath, type ExecContext, type Finding } from './doctor-exec.js';
 import type { Painter } from './ldd.js';
 
@@ -30,7 +30,7 @@ export interface DoctorReport {
   starts: boolean;
 }
 
-export function doctor(root: Root, config: ImageRunConfig, opts: DoctorOptions): DoctorReport {
+export function doctor(root: Root, config: ImageConfig, opts: DoctorOptions): DoctorReport {
   const workdir = config.workingDir || '/';
   const pathVar = envValue(config.env, 'PATH') ?? DEFAULT_PATH;
   const ctx: ExecContext = {

@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { tempNameFor } from '../temp-files.js';
-import type { Platform } from '../image/config.js';
+import type { Platform } from '../oci/platform.js';
 import { HostRoot } from '../root/host-root.js';
-import { imageNameFor, preparePack, writePlansArchive, type PackOptions, type PackPlan, type PackResult } from './pack.js';
-import { writeRootfs } from '../sinks/rootfs-dir.js';
+import { imageNameFor, preparePack, type PackOptions, type PackPlan, type PackResult } from './pack.js';
+import { sinksOf, writePlans } from './pack-output.js';
+import { archiveSink } from '../sinks/archive.js';
 import type { PushResult } from '../sinks/registry.js';
+import { checkSinks } from '../sinks/sink.js';
 
 export interface GoOptions extends Omit<PackOptions, 'root' | 'program' | 'platform' | 'cwd'> {
   /** The package to build (default "."), as `go build` takes it. */
@@ -93,6 +95,8 @@ function runGo(opts: GoOptions, cwd: string, args: string[], env: NodeJS.Process
 }
 
 export async function goPack(opts: GoOptions): Promise<GoResult> {
+  const sinks = sinksOf(opts);
+  await checkSinks(sinks);
   const shownPkg = opts.pkg ?? '.';
   // A directory is built from inside it, so that go finds the module it belongs to (go itself
   // would look for the module of the current directory).
@@ -118,7 +122,7 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
   const progName = imageNameFor(importPath === 'command-line-arguments' ? dir : importPath);
   const at = opts.as ?? `/${progName}`;
   const tag = opts.tag ?? `${progName}:latest`;
-  if (!opts.out && !opts.rootfs) opts = { ...opts, out: join(opts.cwd, `${progName}.tar`) };
+  if (!sinks.length) sinks.push(archiveSink(join(opts.cwd, `${progName}.tar`)));
   // Named as temp-files names its temporaries: a killed run's build directory goes with the next run.
   const work = tempNameFor(join(tmpdir(), 'elfpack-go'));
   // A traced run's sandbox user (uid 65534 outside, when elfpack runs as root) must reach the program.
@@ -144,17 +148,13 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
       plans.push(plan);
     }
     const result: GoResult = { images: plans.map((p) => p.result), tag: plans[0].result.tag };
-    if (opts.rootfs) {
-      if (plans.length > 1) throw new ElfpackError('USAGE', '--rootfs takes one platform');
-      await writeRootfs(plans[0].tree, opts.rootfs);
-      plans[0].result.rootfs = opts.rootfs;
-    }
-    if (opts.out) {
-      // docker load takes manifest.json's one image: the host's when it was built.
-      const hostIndex = Math.max(0, platforms.findIndex((p) => `linux/${p.goarch}` === host));
-      result.indexDigest = (await writePlansArchive(opts.out, plans, hostIndex))?.digest;
-      result.out = opts.out;
-    }
+    // docker load takes manifest.json's one image: the host's when it was built.
+    const hostIndex = Math.max(0, platforms.findIndex((p) => `linux/${p.goarch}` === host));
+    const { report, indexDigest } = await writePlans(plans, sinks, hostIndex);
+    Object.assign(result, {
+      ...(indexDigest ? { indexDigest } : {}), ...(report.out ? { out: report.out } : {}),
+      ...(report.pushed ? { pushed: report.pushed } : {}), ...(report.verified ? { verified: report.verified } : {}),
+    });
     return result;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // The pack result for people (the summary on stderr) and for machines (schema elfpack.pack/v1).
 import { escapeControls, escapeName } from '../escape.js';
-import { platformName } from '../root/run-config.js';
+import { platformName } from '../oci/platform.js';
 import { plain, type Painter } from './ldd.js';
 import type { PackResult, PackTrace } from './pack.js';
 

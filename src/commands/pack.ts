@@ -1,5 +1,6 @@
 // pack: a program and exactly what its loader needs → a FROM-scratch image (one tar) or a rootfs
-// directory. parse → resolve → closure → file tree → self-check → layer → config → sinks.
+// directory. parse → resolve → closure → file tree → self-check here; then layer → config → sinks
+// in pack-output.ts.
 import { posix } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import type { Root } from '../root/root.js';
@@ -16,20 +17,28 @@ import { addExtras } from '../image/extras.js';
 import { loaderConfigFor } from '../image/loader-config.js';
 import { selfCheck } from '../image/self-check.js';
 import { indexLibraries, missingIncludedError, openedByRun, splitLoadedByPath } from '../image/loaded-by-path.js';
-import { writeLayer } from '../image/tar-writer.js';
-import { buildConfig, platformOf, type Platform, type RunSettings } from '../image/config.js';
-import { buildImage, MEDIA, parseTag, type Descriptor, type PlatformImage } from '../image/image.js';
 import type { FileTree } from '../image/file-tree.js';
+import { platformOf, type Platform } from '../oci/platform.js';
+import { parseTag } from '../oci/reference.js';
 import type { PushResult } from '../sinks/registry.js';
-import { ArchiveWriter } from '../sinks/archive.js';
-import { writeRootfs } from '../sinks/rootfs-dir.js';
+import { checkSinks, type Sink } from '../sinks/sink.js';
 import type { TraceResult } from '../closure/trace.js';
 import { addTracedFiles, type TracedAddition } from '../image/traced-files.js';
 import { addPackageMetadata, type ImagePackages } from '../image/package-metadata.js';
 import type { TraceSettings } from './trace-setup.js';
+import { sinksOf, writePlans } from './pack-output.js';
 
-/** Run settings (cmd, env, user, workdir, ports, labels) are the config's; the entrypoint is the program. */
-export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
+/** Run settings (cmd, env, user, workdir, ports, labels) go into the image's config; the entrypoint is the program. */
+export interface PackOptions {
+  cmd?: string[];
+  /** "K=V" strings; PATH is added unless given. */
+  env?: string[];
+  user?: string;
+  /** Default "/". */
+  workdir?: string;
+  /** "8080", "53/udp". */
+  ports?: string[];
+  labels?: Record<string, string>;
   /** The filesystem the program and its libraries come from. */
   root: Root;
   /** The program: a path inside the root (relative ones start at `cwd`). */
@@ -41,6 +50,8 @@ export interface PackOptions extends Omit<RunSettings, 'entrypoint'> {
   out?: string;
   /** Host directory to write the tree to instead (or as well). */
   rootfs?: string;
+  /** Where else the image goes (sinks/: the engine, a registry), after the rootfs and the tar. */
+  sinks?: Sink[];
   /** NAME[:TAG] (default `<program name>:latest`). */
   tag?: string;
   /** Paths of the root copied as they are; ELF files inside get their closures too. */
@@ -134,15 +145,14 @@ export interface PackTrace {
 }
 
 export async function pack(opts: PackOptions): Promise<PackResult> {
-  if (!opts.out && !opts.rootfs) throw new ElfpackError('USAGE', 'nothing to write: give an output tar or a rootfs directory');
+  const sinks = sinksOf(opts);
+  if (!sinks.length) throw new ElfpackError('USAGE', 'nothing to write: give an output tar or a rootfs directory');
+  await checkSinks(sinks);
   const plan = await preparePack(opts);
-  const result = plan.result;
-  if (opts.rootfs) {
-    await writeRootfs(plan.tree, opts.rootfs);
-    result.rootfs = opts.rootfs;
-  }
-  if (opts.out) await writePlansArchive(opts.out, [plan]);
-  return result;
+  const { report } = await writePlans([plan], sinks);
+  if (report.pushed) plan.result.pushed = report.pushed;
+  if (report.verified) plan.result.verified = report.verified;
+  return plan.result;
 }
 
 /** planPack, after a traced run of the program when `opts.trace` asks for one. */
@@ -305,46 +315,6 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
     };
   }
   return { opts, tree: b.tree, result };
-}
-
-/**
- * Writes the plans' images into one tar at `out` (several: one image index, returned; `loadPlatform`
- * is the one docker load gets) and fills in each plan's result: digest, image ID, out.
- */
-export async function writePlansArchive(out: string, plans: PackPlan[], loadPlatform = 0): Promise<Descriptor | undefined> {
-  const archive = new ArchiveWriter(out, plans[0].opts.epoch ?? 0);
-  try {
-    const images: PlatformImage[] = [];
-    for (const plan of plans) images.push(await writePackedImage(archive, plan));
-    const index = await archive.finish(images, { tags: [plans[0].result.tag], loadPlatform });
-    images.forEach((img, i) => Object.assign(plans[i].result, { digest: img.manifest.descriptor.digest, imageId: img.config.descriptor.digest, out }));
-    return index;
-  } catch (err) {
-    await archive.abort();
-    throw err;
-  }
-}
-
-/** Streams the plan's layer into the archive; returns the image (config, manifest) for `finish`. */
-async function writePackedImage(archive: ArchiveWriter, plan: PackPlan): Promise<PlatformImage> {
-  const { opts, result } = plan;
-  const epoch = opts.epoch ?? 0;
-  let done = 0;
-  let last = Date.now();
-  const layer = await archive.addStreamedBlob((sink) => writeLayer(plan.tree, sink, {
-    mtime: epoch,
-    onFile: (_p, bytes) => {
-      done += bytes;
-      if (opts.onProgress && Date.now() - last > 500) {
-        last = Date.now();
-        opts.onProgress(`writing layer: ${(done / 1e6).toFixed(0)} of ${(result.totalBytes / 1e6).toFixed(0)} MB`);
-      }
-    },
-  }));
-  const config = buildConfig(result.platform, {
-    entrypoint: result.entrypoint, cmd: opts.cmd, env: opts.env ?? [], user: opts.user, workdir: opts.workdir, ports: opts.ports, labels: opts.labels,
-  }, [layer.digest], new Date(epoch * 1000), opts.createdBy ?? `elfpack ${opts.program}`);
-  return buildImage(result.platform, config, [{ descriptor: { mediaType: MEDIA.layer, digest: layer.digest, size: layer.size } }]);
 }
 
 /** How many of `paths` are `dir` or lie under it. */

@@ -4,15 +4,11 @@
 // hashed while the other is being written, so hashing and writing overlap and memory stays flat.
 import { createHash } from 'node:crypto';
 import { ElfpackError } from '../errors.js';
+import type { BlobInfo, ByteSink } from '../oci/blob.js';
+import { BLOCK, encodeHeader, padding } from '../oci/tar-format.js';
 import type { FileTree, TreeEntry } from './file-tree.js';
-import { BLOCK, encodeHeader, padding } from './tar-format.js';
 
 const CHUNK = 4 << 20;
-
-export interface BlobInfo {
-  digest: string;
-  size: number;
-}
 
 export interface LayerOptions {
   /** Seconds since the epoch for every entry (default 0). */
@@ -20,12 +16,6 @@ export interface LayerOptions {
   /** Called after each file, for progress on large closures. */
   onFile?: (path: string, bytes: number) => void;
 }
-
-/**
- * Receives the layer's bytes in order. It may keep a chunk until the promise it returns settles
- * (the writer then reuses that buffer); without a promise it must be done with it on return.
- */
-export type ByteSink = (chunk: Buffer) => void | Promise<void>;
 
 export async function writeLayer(tree: FileTree, sink: ByteSink, opts: LayerOptions = {}): Promise<BlobInfo> {
   const hash = createHash('sha256');

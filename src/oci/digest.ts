@@ -29,9 +29,11 @@ export function digestString(d: Digest): string {
   return `${d.algorithm}:${d.hex}`;
 }
 
-/** Where a blob lies inside an OCI layout (image-layout.md#blobs). */
-export function blobPath(d: Digest): string {
-  return `blobs/${d.algorithm}/${d.hex}`;
+/** Where a blob lies inside an OCI layout (image-layout.md#blobs); a digest given as text is checked first. */
+export function blobPath(d: Digest | string): string {
+  const p = typeof d === 'string' ? parseDigest(d) : d;
+  if (!p) throw new ElfpackError('IMAGE_MALFORMED', `not a digest: ${describeDigestText(d)}`, { step: 'image' });
+  return `blobs/${p.algorithm}/${p.hex}`;
 }
 
 /** A short, printable form of something that should have been a digest, for error messages. */

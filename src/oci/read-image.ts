@@ -7,7 +7,11 @@ import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
 import type { BlobSource, Region } from './blob-source.js';
 import { readRegion } from './blob-source.js';
+import type { Blob } from './blob.js';
 import { blobPath, checkDigest, describeDigestText, digestOf, digestString, parseDigest, type Digest } from './digest.js';
+import type { Image, ImageIndex } from './image.js';
+import { isIndexMediaType, MEDIA } from './media-types.js';
+import { platformFromFields, type Platform } from './platform.js';
 
 /** A manifest, index or config larger than this is refused (registries stop at 4 MiB). */
 export const MAX_METADATA_BYTES = 16 << 20;
@@ -34,8 +38,6 @@ export interface ImageLayers {
 }
 
 type Json = Record<string, unknown>;
-
-const MEDIA_INDEX = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
 
 function malformed(source: BlobSource, message: string): ElfpackError {
   return new ElfpackError('IMAGE_MALFORMED', message, { path: source.label, step: 'image' });
@@ -147,7 +149,7 @@ function readManifest(source: BlobSource, d: Descriptor): ManifestDoc {
   const key = digestString(d.digest);
   const { doc, bytes } = readJsonBytes(source, `manifest ${key}`, blobRegion(source, d, 'manifest'), d);
   if (!isObject(doc)) throw malformed(source, `manifest ${key} is not a JSON object`);
-  return { key, doc, bytes, isIndex: Array.isArray(doc.manifests) || MEDIA_INDEX.includes(String(doc.mediaType ?? d.mediaType)) };
+  return { key, doc, bytes, isIndex: Array.isArray(doc.manifests) || isIndexMediaType(String(doc.mediaType ?? d.mediaType)) };
 }
 
 /** Before following an index one level down: it may not come back on itself nor nest too deep. */
@@ -219,44 +221,57 @@ function withDiffIds(source: BlobSource, layers: LayerRef[], config: Json | unde
   });
 }
 
-/** A blob to push: its descriptor as the manifest gives it, and where its bytes are. */
-export interface BlobToPush { mediaType?: string; digest: string; size: number; region: Region }
+/** A descriptor as a blob's own (its platform and annotations are the index's to say). */
+function blobOf(source: BlobSource, d: Descriptor, what: string): Blob {
+  return { descriptor: { mediaType: d.mediaType ?? 'application/octet-stream', digest: digestString(d.digest), size: d.size }, content: { region: blobRegion(source, d, what) } };
+}
 
-/** A manifest or index to push, after the blobs (or manifests) it names. */
-export interface ManifestToPush { mediaType: string; digest: string; size: number; body: Buffer; blobs: BlobToPush[] }
-
-const MEDIA_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+function platformIn(d: Descriptor): Platform | undefined {
+  return d.platform ? platformFromFields(d.platform.os, d.platform.architecture, d.platform.variant) : undefined;
+}
 
 /**
- * What pushing the image of index.json takes, in push order: each manifest after its config and
- * layers, each index after its manifests; the last is what the tag names. Every document is
- * checked as readImageLayers checks it (digests, sizes, shapes, nesting, no loops).
+ * The image (or index) index.json names, as a value whose blobs are read where they lie: what
+ * `elfpack push TAR` pushes. Every document is checked as readImageLayers checks it (digests,
+ * sizes, shapes, nesting, no loops); manifests and indexes keep the bytes they were read as, so
+ * their digests stay.
  */
-export function readPushOrder(source: BlobSource): ManifestToPush[] {
+export function readImage(source: BlobSource): Image | ImageIndex {
   const indexRegion = source.region('index.json');
   if (!indexRegion) throw malformed(source, 'not an OCI image tar (no index.json): write it with elfpack');
   const top = indexEntries(source, readJson(source, 'index.json', indexRegion), 'index.json')[0];
   if (!top) throw malformed(source, 'index.json names no image');
-  const order: ManifestToPush[] = [];
   const seen = new Set<string>();
-  // An explicit stack: [descriptor, depth, the index read before, when its children are done].
-  const stack: [Descriptor, number, ManifestDoc?][] = [[top, 0]];
+  // An explicit stack of descriptors to read; an index read comes back once its children are
+  // done, and takes the last `count` values made.
+  type Pending = { d: Descriptor; depth: number; index?: { m: ManifestDoc; count: number } };
+  const done: (Image | ImageIndex)[] = [];
+  const stack: Pending[] = [{ d: top, depth: 0 }];
   while (stack.length) {
-    const [d, depth, done] = stack.pop()!;
-    const m = done ?? readManifest(source, d);
-    const mediaType = d.mediaType ?? (typeof m.doc.mediaType === 'string' ? m.doc.mediaType : MEDIA_MANIFEST);
-    if (m.isIndex && !done) {
-      enterIndex(source, m.key, depth, seen);
-      stack.push([d, depth, m]);
-      for (const c of indexEntries(source, m.doc, `image index ${m.key}`).reverse()) stack.push([c, depth + 1]);
+    const p = stack.pop()!;
+    if (p.index) {
+      const children = done.splice(done.length - p.index.count, p.index.count);
+      const mediaType = p.d.mediaType ?? (typeof p.index.m.doc.mediaType === 'string' ? p.index.m.doc.mediaType : MEDIA.index);
+      done.push({ index: { descriptor: { mediaType, digest: p.index.m.key, size: p.d.size }, content: { bytes: p.index.m.bytes } }, manifests: children });
       continue;
     }
-    const blobs: BlobToPush[] = [];
-    if (!m.isIndex) {
-      const { config, layers } = manifestBlobs(source, m.doc, m.key);
-      for (const b of [...(config ? [config] : []), ...layers]) blobs.push({ mediaType: b.mediaType, digest: digestString(b.digest), size: b.size, region: blobRegion(source, b, 'blob') });
+    const m = readManifest(source, p.d);
+    const mediaType = p.d.mediaType ?? (typeof m.doc.mediaType === 'string' ? m.doc.mediaType : MEDIA.manifest);
+    if (m.isIndex) {
+      enterIndex(source, m.key, p.depth, seen);
+      const kids = indexEntries(source, m.doc, `image index ${m.key}`);
+      stack.push({ d: p.d, depth: p.depth, index: { m, count: kids.length } });
+      for (const c of [...kids].reverse()) stack.push({ d: c, depth: p.depth + 1 });
+      continue;
     }
-    order.push({ mediaType, digest: m.key, size: d.size, body: m.bytes, blobs });
+    const { config, layers } = manifestBlobs(source, m.doc, m.key);
+    if (!config) throw malformed(source, `manifest ${m.key} names no config`);
+    done.push({
+      platform: platformIn(p.d),
+      manifest: { descriptor: { mediaType, digest: m.key, size: p.d.size }, content: { bytes: m.bytes } },
+      config: blobOf(source, config, 'blob'),
+      layers: layers.map((l) => blobOf(source, l, 'blob')),
+    });
   }
-  return order;
+  return done[0];
 }

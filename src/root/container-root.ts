@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ElfpackError } from '../errors.js';
 import { writeFileAtomically } from '../temp-files.js';
-import { connectEngine, engineError } from '../sinks/engine.js';
+import { connectEngine, engineError } from '../engine/engine.js';
 import { FsIndex, type IndexLimits } from './fs-index.js';
 import { ImageRoot } from './image-root.js';
-import { runConfigFromInspect } from './run-config.js';
+import { runFieldsOf, type ImageConfig } from '../oci/config.js';
+import { platformFromFields } from '../oci/platform.js';
 
 export interface ContainerRootOptions extends IndexLimits {
   cacheDir: string;
@@ -48,5 +49,10 @@ export async function openContainerRoot(image: string, opts: ContainerRootOption
   }
   const index = new FsIndex(opts);
   await index.applyLayer(file, 0, { label: image });
-  return new ImageRoot(index, image, runConfigFromInspect(inspect));
+  return new ImageRoot(index, image, configFromInspect(inspect));
+}
+
+/** What the image runs, from the engine's image inspect: {Architecture, Os, Variant, Config: {Entrypoint, …}}. */
+export function configFromInspect(inspect: Docker.ImageInspectInfo): ImageConfig {
+  return { ...runFieldsOf(inspect.Config), platform: platformFromFields(inspect.Os, inspect.Architecture, (inspect as { Variant?: unknown }).Variant) };
 }

@@ -11,11 +11,11 @@ import { archiveSource, directorySource } from '../oci/blob-source.js';
 import { checkDigest, DigestHasher } from '../oci/digest.js';
 import { layerTar, type LayerBlobOptions } from '../oci/layer-blob.js';
 import { readImageLayers } from '../oci/read-image.js';
+import { imageConfigOf, type ImageConfig } from '../oci/config.js';
 import { escapeName } from '../escape.js';
 import { describeType, HostRoot } from './host-root.js';
 import { FsIndex, type IndexLimits } from './fs-index.js';
 import type { FileType, Root, RootStat } from './root.js';
-import { runConfigFromBlob, type ImageRunConfig } from './run-config.js';
 
 export interface ImageRootOptions extends IndexLimits, LayerBlobOptions {}
 
@@ -63,12 +63,12 @@ export async function openImageRoot(path: string, opts: ImageRootOptions = {}): 
     });
     tar.expect.forEach((d, i) => checkDigest(hashers[i].digest(), d, `layer ${escapeName(layer.name)}`, path));
   }
-  return new ImageRoot(index, path, config ? runConfigFromBlob(config) : undefined);
+  return new ImageRoot(index, path, config ? imageConfigOf(config) : undefined);
 }
 
 export class ImageRoot implements Root {
   /** What the image runs, from its config (undefined for a filesystem without one). */
-  constructor(readonly index: FsIndex, readonly label: string, readonly config?: ImageRunConfig) {}
+  constructor(readonly index: FsIndex, readonly label: string, readonly config?: ImageConfig) {}
 
   lstat(path: string): RootStat | undefined {
     const e = this.index.get(path);

@@ -1,15 +1,18 @@
-// Push an image tar to a registry with the OCI distribution API (distribution-spec "push"): HEAD
+// Push an image value to a registry with the OCI distribution API (distribution-spec "push"): HEAD
 // to skip blobs already there, a cross-repository mount for blobs pushed before to another
-// repository of the registry, monolithic upload (chunked past a size), then the manifests, then
-// the index. A manifest goes up only after all its blobs are there. HTTP (retries, deadline,
-// redirects) is in registry-http.ts.
+// repository of the registry, monolithic upload (chunked past a size), each blob streamed from
+// where the value says its bytes are; then the manifests, then the index. A manifest goes up only
+// after all its blobs are there. HTTP (retries, deadline, redirects) is in registry-http.ts.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ElfpackError } from '../errors.js';
-import { archiveSource, type Region } from '../oci/blob-source.js';
-import { readPushOrder } from '../oci/read-image.js';
+import { archiveSource } from '../oci/blob-source.js';
+import type { BlobContent, Descriptor } from '../oci/blob.js';
+import { isImageIndex, manifestsBottomUp, topBlob, type Image, type ImageIndex } from '../oci/image.js';
+import { MEDIA } from '../oci/media-types.js';
+import { readImage } from '../oci/read-image.js';
 import { tempNameFor } from '../temp-files.js';
-import { MEDIA } from '../image/image.js';
+import { writeToSinks, type Sink } from './sink.js';
 import { findCredentials, isLocalRegistry, parseChallenge, parseRef, type Credentials, type ImageRef } from './registry-auth.js';
 import { RegistryHttp, describeRequest, describeStatus, isCertificateError, isPlainHttpServer, rootCause, type HttpAnswer, type RequestBody } from './registry-http.js';
 
@@ -47,25 +50,43 @@ export interface PushResult {
   blobs: { uploaded: number; skipped: number; mounted: number };
 }
 
-interface Desc { mediaType: string; digest: string; size: number }
+/** The registry sink: the image pushed to REF (checked before any work). */
+export function registrySink(refText: string, opts: PushOptions): Sink {
+  return {
+    kind: 'registry',
+    async check() {
+      parseRef(refText);
+    },
+    async write(input) {
+      return { pushed: await pushImage(await input.image(), refText, opts) };
+    },
+  };
+}
 
-/** Pushes the image (or multi-platform index) of an elfpack / OCI-layout tar to REF. */
+/** Pushes the image (or multi-platform index) of an elfpack / OCI-layout tar to REF: the tar read into an image value, pushed by the registry sink. */
 export async function pushArchive(tar: string, refText: string, opts: PushOptions): Promise<PushResult> {
-  const ref = parseRef(refText);
   // Every digest is checked before it names a blob or a URL, every blob against its size, every
   // manifest against its digest (read-image.ts).
-  const order = readPushOrder(await archiveSource(tar));
-  const top = order[order.length - 1];
+  const { report } = await writeToSinks({ tag: refText, build: async () => readImage(await archiveSource(tar)) }, [registrySink(refText, opts)]);
+  return report.pushed!;
+}
+
+/** Pushes an image (or an index of images) to REF: the tag names the top manifest or index. */
+export async function pushImage(image: Image | ImageIndex, refText: string, opts: PushOptions): Promise<PushResult> {
+  const ref = parseRef(refText);
+  const order = manifestsBottomUp(image);
   const client = new RegistryClient(ref, opts);
   try {
     await client.connect(); // before any URL is made: they start from the scheme it finds
     const counts = { uploaded: 0, skipped: 0, mounted: 0 };
     for (const m of order) {
-      for (const b of m.blobs) counts[await client.pushBlob({ mediaType: b.mediaType ?? 'application/octet-stream', digest: b.digest, size: b.size }, b.region)]++;
-      await client.putManifest({ mediaType: m.mediaType, digest: m.digest, size: m.size }, m.body, m === top ? ref.tag : m.digest);
+      const doc = topBlob(m);
+      if (!isImageIndex(m)) for (const b of [m.config, ...m.layers]) counts[await client.pushBlob(b.descriptor, b.content)]++;
+      if (!('bytes' in doc.content)) throw new Error(`manifest ${doc.descriptor.digest} is not in memory`);
+      await client.putManifest(doc.descriptor, doc.content.bytes, m === image ? ref.tag : doc.descriptor.digest);
     }
     client.saveRecord();
-    return { ref: `${ref.registry}/${ref.repository}:${ref.tag}`, digest: top.digest, blobs: counts };
+    return { ref: `${ref.registry}/${ref.repository}:${ref.tag}`, digest: topBlob(image).descriptor.digest, blobs: counts };
   } finally {
     await client.close();
   }
@@ -194,7 +215,7 @@ class RegistryClient {
   }
 
   /** Makes sure the registry has the blob: already there, mounted from another repository, or uploaded. */
-  async pushBlob(d: Desc, where: Region): Promise<'uploaded' | 'skipped' | 'mounted'> {
+  async pushBlob(d: Descriptor, where: BlobContent): Promise<'uploaded' | 'skipped' | 'mounted'> {
     if (await this.hasBlob(d)) {
       this.remember(d.digest);
       return 'skipped';
@@ -216,17 +237,20 @@ class RegistryClient {
     return 'uploaded';
   }
 
-  private async hasBlob(d: Desc): Promise<boolean> {
+  private async hasBlob(d: Descriptor): Promise<boolean> {
     const head = await this.request('HEAD', `${this.repoUrl}/blobs/${d.digest}`);
     if (head.status === 404) return false;
     if (head.status < 200 || head.status > 299) throw registryError(head, `checking for blob ${d.digest} failed`);
     return true;
   }
 
-  private async upload(d: Desc, where: Region, session?: string): Promise<void> {
+  private async upload(d: Descriptor, where: BlobContent, session?: string): Promise<void> {
     let at = session ?? await this.startUpload();
     const chunk = this.opts.chunkSize ?? 64 << 20;
-    const slice = (start: number, end: number): RequestBody => ({ file: where.file, offset: where.offset + start, length: end - start });
+    // Each try (and a redirect's repeat) reads the bytes again from where they are: nothing is held.
+    const slice = (start: number, end: number): RequestBody => ('bytes' in where
+      ? new Uint8Array(where.bytes.buffer, where.bytes.byteOffset + start, end - start)
+      : { file: where.region.file, offset: where.region.offset + start, length: end - start });
     let done: HttpAnswer;
     if (d.size > chunk) {
       for (let start = 0; start < d.size; start += chunk) {
@@ -251,7 +275,7 @@ class RegistryClient {
     return at;
   }
 
-  async putManifest(d: Desc, body: Buffer, reference: string): Promise<void> {
+  async putManifest(d: Descriptor, body: Buffer, reference: string): Promise<void> {
     const res = await this.request('PUT', `${this.repoUrl}/manifests/${reference}`, { 'content-type': d.mediaType ?? MEDIA.manifest }, new Uint8Array(body));
     if (res.status !== 201) throw registryError(res, `the ${d.mediaType === MEDIA.index ? 'index' : 'manifest'} ${d.digest} rejected`);
     const got = res.headers.get('docker-content-digest');

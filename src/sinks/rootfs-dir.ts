@@ -1,18 +1,51 @@
-// The image's file tree as a host directory, for `COPY --from=build /out /` in a Dockerfile.
+// The rootfs sink: the image's file tree as a new host directory, for `COPY --from=build /out /`.
 // Written beside the target and renamed into place: a failed run leaves nothing. Symlinks are
 // created as stored and never followed; modes are set after creation (the umask does not apply).
-import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, renameSync, rmdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, renameSync, rmdirSync } from 'node:fs';
 import { ElfpackError } from '../errors.js';
 import type { FileTree } from '../image/file-tree.js';
 import { tempNameFor } from '../temp-files.js';
+import type { Sink } from './sink.js';
 
 const CHUNK = 1 << 20;
 
-export async function writeRootfs(tree: FileTree, dir: string): Promise<void> {
+/** The rootfs sink: the image's one file tree (a multi-platform image has one per platform: refused). */
+export function rootfsSink(dir: string): Sink {
+  let written: { existed: boolean } | undefined;
+  return {
+    kind: 'rootfs',
+    async check() {
+      checkTarget(dir);
+    },
+    async write(input) {
+      if (!input.trees) throw new ElfpackError('USAGE', 'an image read from a tar has no file tree to write: unpack it instead', { path: dir, step: 'rootfs' });
+      if (input.trees.length !== 1) throw new ElfpackError('USAGE', '--rootfs takes one platform');
+      const existed = existsSync(dir);
+      await writeRootfs(input.trees[0], dir);
+      written = { existed };
+      return { rootfs: dir };
+    },
+    async discard() {
+      // What the sink wrote goes; a directory that was there, empty, before is left empty.
+      if (!written) return;
+      rmSync(dir, { recursive: true, force: true });
+      if (written.existed) mkdirSync(dir);
+      written = undefined;
+    },
+  };
+}
+
+/** The target must be new, or an empty directory: nothing of the user's is ever replaced. */
+function checkTarget(dir: string): ReturnType<typeof statSync> {
   const st = statSync(dir, { throwIfNoEntry: false });
   if (st && (!st.isDirectory() || readdirSync(dir).length > 0)) {
     throw new ElfpackError('USAGE', st.isDirectory() ? 'exists and is not empty: give a new or empty directory' : 'exists and is not a directory', { path: dir, step: 'rootfs' });
   }
+  return st;
+}
+
+export async function writeRootfs(tree: FileTree, dir: string): Promise<void> {
+  const st = checkTarget(dir);
   const tmp = tempNameFor(dir);
   const asRoot = process.getuid?.() === 0;
   try {

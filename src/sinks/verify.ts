@@ -1,13 +1,13 @@
-// --verify: the finished image, loaded into the Docker engine, run once with its own entrypoint and
-// cmd, no network and a time limit. Exit status 0 passes; anything else (or a kill at the limit)
-// fails, with the tail of what the program printed. The container is always removed, and unless the
-// image is to stay loaded (--load), the engine's tags are left as they were found.
+// --verify: the finished image, loaded into the Docker engine (by the engine sink,
+// engine-load.ts), run once with its own entrypoint and cmd, no network and a time limit. Exit
+// status 0 passes; anything else (or a kill at the limit) fails, with the tail of what the program
+// printed. The container is always removed, and unless the image is to stay loaded (--load), the
+// engine's tags are left as they were found.
 import type Docker from 'dockerode';
-import { mkdirSync, rmSync } from 'node:fs';
 import { ElfpackError } from '../errors.js';
 import { escapeControls } from '../escape.js';
-import { parseTag } from '../image/image.js';
-import { connectEngine, engineError, loadIntoEngine } from './engine.js';
+import { parseTag } from '../oci/reference.js';
+import { engineError } from '../engine/engine.js';
 
 export const DEFAULT_VERIFY_TIMEOUT = 30;
 /** Longest --verify-timeout: an hour; a check is not a service. */
@@ -25,7 +25,6 @@ export interface VerifyOptions {
   keepLoaded?: boolean;
   /** Called with the tail of the program's output, one line each, before a failure is thrown. */
   onOutput?: (lines: string[]) => void;
-  engine?: Docker;
 }
 
 export interface VerifyResult {
@@ -35,15 +34,22 @@ export interface VerifyResult {
   loaded: string[];
 }
 
-/** Loads `tar` (whose image is `tag`), runs it, cleans up; throws VERIFY_FAILED when it did not exit 0. */
-export async function verifyImage(tar: string, tag: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  const timeout = opts.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT;
+/** Checks --verify-timeout before any work. */
+export function checkVerifyTimeout(timeout = DEFAULT_VERIFY_TIMEOUT): void {
   if (!(timeout > 0 && timeout <= MAX_VERIFY_TIMEOUT)) throw new ElfpackError('USAGE', `--verify-timeout ${timeout}: want seconds, more than 0 and at most ${MAX_VERIFY_TIMEOUT}`);
-  const docker = opts.engine ?? await connectEngine();
+}
+
+/**
+ * Loads the image (whose tag is `tag`) with `load`, runs it, cleans up; throws VERIFY_FAILED when
+ * it did not exit 0.
+ */
+export async function verifyImage(docker: Docker, tag: string, load: () => Promise<string[]>, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const timeout = opts.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT;
+  checkVerifyTimeout(timeout);
   const before = await imageId(docker, tag);
-  const loaded = await loadIntoEngine(tar, docker);
+  const loaded = await load();
   const id = await imageId(docker, tag);
-  if (!id) throw new ElfpackError('IO', `verify: the engine loaded the image but has no ${tag}`, { path: tar, step: 'verify' });
+  if (!id) throw new ElfpackError('IO', `verify: the engine loaded the image but has no ${tag}`, { path: tag, step: 'verify' });
   let run: RunOutcome | undefined;
   try {
     run = await runOnce(docker, id, tag, timeout);
@@ -141,17 +147,6 @@ async function restoreTag(docker: Docker, tag: string, before: string | undefine
   } catch {
     // The verdict matters more than the tidying.
   }
-}
-
-/**
- * What a pack that failed its --verify wrote, removed: like the self-check's failure, it leaves no
- * tar and no rootfs (a directory that was there, empty, before the pack is left empty).
- */
-export function discardOutputs(tar: string, rootfs?: { path: string; existed: boolean }): void {
-  rmSync(tar, { force: true });
-  if (!rootfs) return;
-  rmSync(rootfs.path, { recursive: true, force: true });
-  if (rootfs.existed) mkdirSync(rootfs.path);
 }
 
 /** The last `max` bytes of a container's multiplexed output (8-byte frame headers, stdout and stderr interleaved). */

@@ -5,8 +5,6 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageTreeBuilder, globMatcher } from '../../src/image/image-tree.js';
-import { parseTag } from '../../src/image/image.js';
-import { normalizePort } from '../../src/image/config.js';
 import { HostRoot } from '../../src/root/host-root.js';
 
 describe('image-tree: from a root to the image', () => {
@@ -56,19 +54,6 @@ describe('image-tree: from a root to the image', () => {
     expect(m('/usr/a.pyc')).to.equal(false);
     expect(m('/usr/lib/x')).to.equal(true);
     expect(m('/usr/lib/y/x')).to.equal(false);
-  });
-
-  it('image names follow the distribution grammar', () => {
-    expect(parseTag('app')).to.deep.equal({ repository: 'app', tag: 'latest', full: 'app:latest' });
-    expect(parseTag('localhost:5000/team/app:1.2').full).to.equal('localhost:5000/team/app:1.2');
-    expect(() => parseTag('App:1')).to.throw(/bad image name/);
-    expect(() => parseTag('app:-x')).to.throw(/bad tag/);
-  });
-
-  it('ports: N means N/tcp; nonsense is refused', () => {
-    expect(normalizePort('80')).to.equal('80/tcp');
-    expect(normalizePort('53/udp')).to.equal('53/udp');
-    expect(() => normalizePort('70000')).to.throw(/bad port/);
   });
 });
 

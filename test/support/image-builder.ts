@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { encodeHeader, padding } from '../../src/image/tar-format.js';
+import { encodeHeader, padding } from '../../src/oci/tar-format.js';
 
 export type TarEntry = { name: string; type?: string; body?: string | Buffer; link?: string; size?: number; mode?: number };
 

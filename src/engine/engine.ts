@@ -1,7 +1,7 @@
-// The Docker engine through dockerode, at DOCKER_HOST or the default socket: load an image tar,
-// export a builder image's filesystem. Errors say whether the engine is absent or refused.
+// The Docker engine client: dockerode at DOCKER_HOST or the default socket, and its failures as
+// one line (the engine is absent, or what it said). Used upstream by root/container-root.ts (a
+// builder image's filesystem) and downstream by sinks/engine-load.ts (docker load, --verify).
 import type Docker from 'dockerode';
-import { createReadStream } from 'node:fs';
 import { ElfpackError } from '../errors.js';
 
 /** Loaded on first use: dockerode and its dependencies take ~0.3 s to load, which `ldd` must not pay. */
@@ -28,25 +28,4 @@ export async function pingEngine(engine?: Docker): Promise<void> {
   } catch (err) {
     throw engineError(err, '--load');
   }
-}
-
-/** `docker load` of a tar; returns the references the engine reports. */
-export async function loadIntoEngine(tar: string, engine?: Docker): Promise<string[]> {
-  const docker = engine ?? await connectEngine();
-  let res: NodeJS.ReadableStream;
-  try {
-    res = await docker.loadImage(createReadStream(tar), { quiet: true });
-  } catch (err) {
-    throw engineError(err, 'docker load');
-  }
-  let text = '';
-  for await (const chunk of res) text += chunk.toString();
-  const loaded: string[] = [];
-  for (const line of text.split('\n').filter(Boolean)) {
-    const m = JSON.parse(line) as { stream?: string; error?: string; errorDetail?: { message?: string } };
-    if (m.error) throw new ElfpackError('IO', `docker load: the engine refused: ${m.errorDetail?.message ?? m.error}`, { step: 'engine' });
-    const got = /Loaded image(?: ID)?: (\S+)/.exec(m.stream ?? '');
-    if (got) loaded.push(got[1]);
-  }
-  return loaded;
 }

@@ -3,11 +3,11 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadIntoEngine } from '../../src/sinks/engine.js';
+import { loadIntoEngine } from '../../src/sinks/engine-load.js';
 import { ElfpackError } from '../../src/errors.js';
 import { needEngine, run } from '../support/engine.js';
 
-describe('sinks/engine: load', function () {
+describe('sinks/engine-load: load', function () {
   this.timeout(60_000);
   it('an image whose manifest names a layer the tar lacks is refused by the engine, and said so', async function () {
     needEngine(this);

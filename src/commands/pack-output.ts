@@ -1,0 +1,75 @@
+// What pack decided, written out: each plan becomes an image spec (its config and layer trees),
+// built into an Image value (or an index of several) when a sink takes it, and handed to the
+// sinks — the archive tar (--out), the directory (--rootfs) and those the caller adds (engine,
+// registry) — in one sequence (sinks/sink.ts). pack and go both write through here.
+import { withDefaultPath } from '../oci/config.js';
+import { imagesOf, isImageIndex, type Image, type ImageIndex } from '../oci/image.js';
+import { buildImages, type ImageSpec } from '../image/build-image.js';
+import { archiveSink } from '../sinks/archive.js';
+import { rootfsSink } from '../sinks/rootfs-dir.js';
+import { writeToSinks, type Sink, type SinkReport } from '../sinks/sink.js';
+import type { PackPlan } from './pack.js';
+
+/** The sinks of pack's options: --rootfs and --out given as paths, the others as sinks. */
+export function sinksOf(opts: { out?: string; rootfs?: string; sinks?: Sink[] }): Sink[] {
+  return [...(opts.rootfs ? [rootfsSink(opts.rootfs)] : []), ...(opts.out ? [archiveSink(opts.out)] : []), ...(opts.sinks ?? [])];
+}
+
+/**
+ * Hands the plans' image (several plans: one index; `loadPlatform` is the one docker load gets)
+ * to the sinks, and fills in each plan's result: digest and image ID when it was built, out, rootfs.
+ */
+export async function writePlans(plans: PackPlan[], sinks: Sink[], loadPlatform = 0): Promise<{ report: SinkReport; indexDigest?: string }> {
+  const { report, image } = await writeToSinks({
+    tag: plans[0].result.tag,
+    mtime: plans[0].opts.epoch ?? 0,
+    loadPlatform,
+    trees: plans.map((p) => p.tree),
+    build: (store) => buildImages(plans.map(imageSpecOf), store),
+  }, sinks);
+  if (image) recordDigests(plans, image);
+  if (report.out) for (const p of plans) p.result.out = report.out;
+  if (report.rootfs) plans[0].result.rootfs = report.rootfs;
+  return { report, indexDigest: image && indexDigestOf(image) };
+}
+
+/** The image a plan describes: its run settings as the config's, and its tree as one layer. */
+export function imageSpecOf(plan: PackPlan): ImageSpec {
+  const { opts, result } = plan;
+  const epoch = opts.epoch ?? 0;
+  let done = 0;
+  let last = Date.now();
+  return {
+    config: {
+      platform: result.platform,
+      entrypoint: result.entrypoint,
+      cmd: opts.cmd ?? [],
+      env: withDefaultPath(opts.env ?? []),
+      workingDir: opts.workdir ?? '/',
+      user: opts.user ?? '',
+      ports: opts.ports ?? [],
+      labels: opts.labels ?? {},
+    },
+    // The split into several layers (shared bases) plugs in here: one tree per layer, lowest first.
+    layers: [plan.tree],
+    history: { created: new Date(epoch * 1000), createdBy: opts.createdBy ?? `elfpack ${opts.program}` },
+    mtime: epoch,
+    onFile: (_p, bytes) => {
+      done += bytes;
+      if (opts.onProgress && Date.now() - last > 500) {
+        last = Date.now();
+        opts.onProgress(`writing layer: ${(done / 1e6).toFixed(0)} of ${(result.totalBytes / 1e6).toFixed(0)} MB`);
+      }
+    },
+  };
+}
+
+/** Each plan's result gets its image's digest (the manifest's) and ID (the config's digest). */
+function recordDigests(plans: PackPlan[], built: Image | ImageIndex): void {
+  imagesOf(built).forEach((img, i) => Object.assign(plans[i].result, { digest: img.manifest.descriptor.digest, imageId: img.config.descriptor.digest }));
+}
+
+/** The index's digest, when several platforms made one. */
+function indexDigestOf(built: Image | ImageIndex): string | undefined {
+  return isImageIndex(built) ? built.index.descriptor.digest : undefined;
+}
