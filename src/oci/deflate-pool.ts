@@ -93,11 +93,6 @@ export class DeflatePool {
     });
   }
 
-  /** Ends the workers; pending jobs are refused. */
-  async close(): Promise<void> {
-    this.fail(new Error('the compression pool was closed'));
-  }
-
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot.job || !this.queue.length) continue;
