@@ -15,7 +15,7 @@ export type ErrorCode =
   | 'MISSING_LIBRARY' // a library the program needs is nowhere to be found
   | 'IMAGE_CHECK' // the image, checked before writing, would not start
   | 'IMAGE_MALFORMED' // an image tar or layout that is truncated, inconsistent or fails its digests
-  | 'IMAGE_UNSUPPORTED' // a well-formed image elfpack cannot read (a zstd layer)
+  | 'IMAGE_UNSUPPORTED' // a well-formed image elfpack cannot read (a zstd window or dictionary past what it reads)
   | 'IMAGE_LIMIT' // an image past a documented bound (entries, path length or depth, unpacked bytes)
   | 'SCRIPT_LOOP' // a #! interpreter chain that comes back to a script already in it, or runs past the kernel's depth
   | 'REGISTRY_AUTH' // the registry refused our credentials (401) or the push (403)

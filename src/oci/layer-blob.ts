@@ -1,12 +1,14 @@
 // A layer blob as an uncompressed tar: an uncompressed blob is read where it lies, and checked by
-// whoever reads it (the digests it must hash to are returned); a gzip blob is unpacked once into
-// the cache, under its own content digest (never under where its bytes were), hashed on both
-// sides as it unpacks, and kept only when both digests match and the unpacked size stayed within
-// bounds. A failed or refused unpacking leaves nothing in the cache.
+// whoever reads it (the digests it must hash to are returned); a gzip or zstd blob (told by its
+// magic bytes, whatever its media type says) is unpacked once into the cache, under its own
+// content digest (never under where its bytes were), hashed on both sides as it unpacks, and kept
+// only when both digests match and the unpacked size stayed within bounds. A failed or refused
+// unpacking leaves nothing in the cache.
 import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
@@ -14,16 +16,17 @@ import { writeFileAtomically } from '../temp-files.js';
 import { readRegion, type Region } from './blob-source.js';
 import { checkDigest, DigestHasher, type Digest } from './digest.js';
 import type { LayerRef } from './read-image.js';
+import { zstdDecompressStages, ZstdStreamError } from './zstd-stream.js';
 
-/** The default bound on a gzip layer's unpacked size: 8× its compressed size plus 256 MiB. */
+/** The default bound on a compressed layer's unpacked size: 8× its compressed size plus 256 MiB. */
 export function defaultMaxLayerBytes(compressedSize: number): number {
   return compressedSize * 8 + 256 * 2 ** 20;
 }
 
 export interface LayerBlobOptions {
-  /** Where unpacked gzip layers are kept (required for an image with compressed layers). */
+  /** Where unpacked gzip and zstd layers are kept (required for an image with compressed layers). */
   cacheDir?: string;
-  /** Bytes a gzip layer may unpack to; default defaultMaxLayerBytes(its compressed size). */
+  /** Bytes a compressed layer may unpack to; default defaultMaxLayerBytes(its compressed size). */
   maxLayerBytes?: number;
 }
 
@@ -40,13 +43,13 @@ const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
 export async function layerTar(layer: LayerRef, label: string, opts: LayerBlobOptions): Promise<LayerTar> {
   const magic = readRegion({ ...layer.region, size: Math.min(layer.region.size, 4) }, 4, `layer ${layer.name}`, label);
   const is = (m: number[]) => m.every((b, i) => magic[i] === b);
-  if (is(ZSTD)) throw new ElfpackError('IMAGE_UNSUPPORTED', `layer ${escapeName(layer.name)} is zstd-compressed, which elfpack cannot read yet`, { path: label, step: 'layer' });
-  if (!is(GZIP)) return { region: layer.region, expect: [layer.digest, layer.diffId].filter((d): d is Digest => !!d) };
-  return { region: await unpackGzip(layer, label, opts), expect: [] };
+  const kind = is(GZIP) ? 'gzip' : is(ZSTD) ? 'zstd' : undefined;
+  if (!kind) return { region: layer.region, expect: [layer.digest, layer.diffId].filter((d): d is Digest => !!d) };
+  return { region: await unpack(kind, layer, label, opts), expect: [] };
 }
 
-async function unpackGzip(layer: LayerRef, label: string, opts: LayerBlobOptions): Promise<Region> {
-  if (!opts.cacheDir) throw new ElfpackError('USAGE', 'a gzip layer needs a cache directory to unpack into', { path: label, step: 'layer' });
+async function unpack(kind: 'gzip' | 'zstd', layer: LayerRef, label: string, opts: LayerBlobOptions): Promise<Region> {
+  if (!opts.cacheDir) throw new ElfpackError('USAGE', `a ${kind} layer needs a cache directory to unpack into`, { path: label, step: 'layer' });
   const dir = join(opts.cacheDir, 'layers');
   mkdirSync(dir, { recursive: true });
   // The cache key is the blob's digest: from the image, checked below as it unpacks, or computed first.
@@ -57,6 +60,7 @@ async function unpackGzip(layer: LayerRef, label: string, opts: LayerBlobOptions
 
   const max = opts.maxLayerBytes ?? defaultMaxLayerBytes(layer.region.size);
   const what = `layer ${escapeName(layer.name)}`;
+  const overBound = () => new ElfpackError('IMAGE_LIMIT', `${what} unpacks to more than ${max} bytes: refused (a larger bound: --max-layer-size)`, { path: label, step: 'layer' });
   const compressed = new DigestHasher(key.algorithm);
   const plain = new DigestHasher(layer.diffId?.algorithm ?? 'sha256');
   try {
@@ -64,16 +68,21 @@ async function unpackGzip(layer: LayerRef, label: string, opts: LayerBlobOptions
       const countIn = tap((c) => compressed.update(c));
       const countOut = tap((c) => {
         plain.update(c);
-        if (plain.bytes > max) throw new ElfpackError('IMAGE_LIMIT', `${what} unpacks to more than ${max} bytes: refused (a larger bound: --max-layer-size)`, { path: label, step: 'layer' });
+        if (plain.bytes > max) throw overBound();
       });
       const { region: r } = layer;
-      await pipeline(createReadStream(r.file, { start: r.offset, end: r.offset + r.size - 1, highWaterMark: 1 << 20 }), countIn, createGunzip(), countOut, file);
+      const decompress: Duplex[] = kind === 'gzip' ? [createGunzip()] : await zstdDecompressStages({ maxOutputBytes: max });
+      await pipeline([createReadStream(r.file, { start: r.offset, end: r.offset + r.size - 1, highWaterMark: 1 << 20 }), countIn, ...decompress, countOut, file]);
       checkDigest(compressed.digest(), key, what, label);
       if (layer.diffId) checkDigest(plain.digest(), layer.diffId, `${what}, unpacked,`, label);
     });
   } catch (err) {
     if (err instanceof ElfpackError) throw err;
-    throw new ElfpackError('IMAGE_MALFORMED', `${what} does not unpack: ${describeZlibError(err)}`, { path: label, step: 'layer', cause: err });
+    if (err instanceof ZstdStreamError) {
+      if (err.overBound) throw overBound();
+      throw new ElfpackError(err.code, err.code === 'IMAGE_MALFORMED' ? `${what} does not unpack: ${err.message}` : `${what}: ${err.message}`, { path: label, step: 'layer', cause: err });
+    }
+    throw new ElfpackError('IMAGE_MALFORMED', `${what} does not unpack: ${describeError(kind, err)}`, { path: label, step: 'layer', cause: err });
   }
   return { file: out, offset: 0, size: plain.bytes };
 }
@@ -91,11 +100,12 @@ function tap(fn: (chunk: Buffer) => void): Transform {
   });
 }
 
-function describeZlibError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e?.message ?? '')) return 'the gzip stream is truncated';
-  if (e?.code === 'Z_DATA_ERROR') return 'the gzip stream is damaged';
-  return e?.code ?? escapeName(String(e?.message ?? err).slice(0, 120));
+/** zlib's and fzstd's errors, said as what is wrong with the stream (fzstd's codes: 5 is a truncation). */
+function describeError(kind: 'gzip' | 'zstd', err: unknown): string {
+  const e = err as { code?: unknown; message?: string };
+  if (e?.code === 'Z_BUF_ERROR' || e?.code === 5 || /unexpected end|truncat/i.test(e?.message ?? '')) return `the ${kind} stream is truncated`;
+  if (e?.code === 'Z_DATA_ERROR' || typeof e?.code === 'number' || /^ZSTD_error/.test(String(e?.code))) return `the ${kind} stream is damaged`;
+  return typeof e?.code === 'string' ? e.code : escapeName(String(e?.message ?? err).slice(0, 120));
 }
 
 /** The sha256 of a region's bytes, read once. */

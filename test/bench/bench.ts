@@ -3,9 +3,11 @@
 // Not a test: figures depend on the machine; nothing here fails a build.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, isElfFile } from '../support/helpers.js';
+import { listMembers } from '../../src/oci/blob-source.js';
+import { canWriteZstd } from '../../src/oci/zstd-layer.js';
 import { FileByteSource } from '../../src/elf/byte-source.js';
 import { readElf } from '../../src/elf/read-elf.js';
 
@@ -222,10 +224,57 @@ function traceBench(): void {
   rmSync(work, { recursive: true, force: true });
 }
 
-// BENCH_ONLY=ldd, pack or trace runs one part.
+/** The largest file under `dir` (an OCI layout's layer blob) and its size. */
+function largestBlob(dir: string): number {
+  let size = 0;
+  for (const n of readdirSync(join(dir, 'blobs/sha256'))) size = Math.max(size, statSync(join(dir, 'blobs/sha256', n)).size);
+  return size;
+}
+
+/**
+ * Compressing node's closure: elfpack's gzip writer over the layer of an uncompressed image of
+ * `node --bare --no-runtime-deps`, against `skopeo copy --dest-compress docker-archive:… oci:…`
+ * of the same image, each a process of its own, side by side; zstd too where this Node writes it.
+ */
+async function compressBench(): Promise<void> {
+  if (!existsSync('/usr/bin/node') || !have('skopeo')) {
+    console.log('\ncompression: skipped (needs /usr/bin/node and skopeo: make deps)');
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'elfpack-bench-compress-'));
+  try {
+    const plain = join(work, 'node.tar');
+    spawnSync(join(REPO, 'bin/elfpack'), ['/usr/bin/node', '--bare', '--no-runtime-deps', '--out', plain, '--tag', 'elfpack-bench-node:1'], { env: ENV, stdio: 'ignore' });
+    // The layer is the largest blob: an elfpack image of one layer has one config and one manifest besides.
+    const layer = [...(await listMembers(plain)).values()].sort((a, b) => b.size - a.size)[0];
+    console.log(`\ncompressing node's closure (a ${(layer.size / 1e6).toFixed(0)} MB layer; median of ${RUNS}, ${availableParallelism()} cores): elfpack's writer against skopeo copy`);
+    console.log(row(['format', 'elfpack s', 'skopeo s', 'time ratio', 'elfpack MB', 'skopeo MB', 'size ratio', 'peak MB']));
+    const kinds: ('gzip' | 'zstd')[] = canWriteZstd() ? ['gzip', 'zstd'] : ['gzip'];
+    let gzip: { t: number; s: number } | undefined;
+    for (const kind of kinds) {
+      const out = join(work, `layer.${kind}`);
+      const ours = time([process.execPath, join(REPO, 'dist/test/bench/compress-layer.js'), plain, String(layer.offset), String(layer.size), out, kind], []);
+      const dest = join(work, `skopeo-${kind}`);
+      const flags = kind === 'gzip' ? '--dest-compress' : '--dest-compress-format zstd';
+      const theirs = time(['sh', '-c', `rm -rf "$1" && exec skopeo copy -q ${flags} "docker-archive:$2" "oci:$1:x"`, 'sh', dest, plain], []);
+      const mine = statSync(out).size;
+      const skopeo = largestBlob(dest);
+      console.log(row([kind, ours.seconds.toFixed(3), theirs.seconds.toFixed(3), `${(ours.seconds / theirs.seconds).toFixed(2)}×`, (mine / 1e6).toFixed(1), (skopeo / 1e6).toFixed(1), `${(mine / skopeo).toFixed(3)}×`, ours.maxRssMb?.toFixed(0) ?? '-']));
+      if (kind === 'gzip') gzip = { t: ours.seconds / theirs.seconds, s: mine / skopeo };
+    }
+    if (!canWriteZstd()) console.log(row(['zstd', `not on Node ${process.versions.node} (22.15+ writes it)`]));
+    goal(`gzip: no slower than skopeo copy --dest-compress (${gzip ? gzip.t.toFixed(2) : '-'}× its time)`, gzip ? gzip.t <= 1 : undefined);
+    goal(`gzip: at most 1.05× skopeo's size (${gzip ? gzip.s.toFixed(3) : '-'}×)`, gzip ? gzip.s <= 1.05 : undefined);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// BENCH_ONLY=ldd, pack, trace or compress runs one part.
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'ldd') lddBench();
 if (!only || only === 'pack') packBench();
 if (!only || only === 'trace') traceBench();
+if (!only || only === 'compress') await compressBench();
 const startup = time([process.execPath, '-e', '0'], []);
 console.log(`\nfor scale: node itself starts in ${startup.seconds.toFixed(3)} s here`);

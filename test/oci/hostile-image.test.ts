@@ -5,11 +5,13 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { ElfpackError } from '../../src/errors.js';
+import { hasNativeZstd } from '../../src/oci/zstd-stream.js';
 import { isImagePath, openImageRoot } from '../../src/root/image-root.js';
 import { blob, ociImage, sha256, tarOf, writeArchive, writeLayout, type TarEntry } from '../support/image-builder.js';
-import { runCli } from '../support/helpers.js';
+import { needCommand, runCli } from '../support/helpers.js';
 
 const APP: TarEntry[] = [{ name: 'bin/', type: '5' }, { name: 'bin/app', body: '#!/bin/sh\necho hi\n' }];
 
@@ -252,6 +254,88 @@ describe('oci: hostile image roots are refused, never followed', function () {
     const cache = join(dir, 'cache');
     await refused(writeArchive(join(dir, 'd.tar'), img.files), /unpacked, does not match its digest/, { XDG_CACHE_HOME: cache });
     expect(readdirSync(join(cache, 'elfpack/layers'))).to.deep.equal([]);
+  });
+});
+
+const ZSTD_LAYER = 'application/vnd.oci.image.layer.v1.tar+zstd';
+
+/** `bytes` through the zstd tool. */
+function zstdOf(bytes: Buffer): Buffer {
+  const r = spawnSync('zstd', ['-q', '-c', '-3'], { input: bytes, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`zstd: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A zstd frame of an 8 MiB window (0x68) with these blocks: [type, size, content] (raw 0, RLE 1). */
+function zstdFrame(blocks: [number, number, Buffer][], wd = 0x68): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, wd])];
+  blocks.forEach(([type, size, content], i) => {
+    const v = (size << 3) | (type << 1) | (i === blocks.length - 1 ? 1 : 0);
+    parts.push(Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff]), content);
+  });
+  return Buffer.concat(parts);
+}
+
+describe('oci: hostile zstd layers are refused like gzip ones', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'elfpack-hostile-zstd-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a zstd layer is read; one whose bytes changed, or that does not unpack to its diff_id, is refused with one line and leaves nothing in the cache', async function () {
+    needCommand(this, 'zstd');
+    const tar = tarOf([...APP, { name: 'etc/x', body: 'original '.repeat(1000) }]);
+    const layer = zstdOf(tar);
+    const cache = join(dir, 'cache');
+    const good = ociImage([layer], { diffIds: [`sha256:${sha256(tar)}`], mediaType: ZSTD_LAYER });
+    const root = await openImageRoot(writeArchive(join(dir, 'ok.tar'), good.files), { cacheDir: cache });
+    expect(root.open('/etc/x').read(0, 8, 'x').toString()).to.equal('original');
+    expect(readdirSync(join(cache, 'layers'))).to.deep.equal([`sha256-${sha256(layer)}.tar`]);
+
+    const tampered = new Map(good.files);
+    const name = `blobs/sha256/${good.layers[0].digest.slice(7)}`;
+    const bytes = Buffer.from(layer);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x55;
+    tampered.set(name, bytes);
+    const cache2 = join(dir, 'cache2');
+    await refused(writeArchive(join(dir, 't.tar'), tampered), /layer blobs\/sha256\/[0-9a-f]{64} (does not match its digest|does not unpack: the zstd stream is damaged)/, { XDG_CACHE_HOME: cache2 });
+    expect(readdirSync(join(cache2, 'elfpack/layers'))).to.deep.equal([]);
+
+    const other = ociImage([layer], { diffIds: [`sha256:${sha256('something else')}`], mediaType: ZSTD_LAYER });
+    await refused(writeArchive(join(dir, 'd.tar'), other.files), /unpacked, does not match its digest/, { XDG_CACHE_HOME: cache2 });
+    expect(readdirSync(join(cache2, 'elfpack/layers'))).to.deep.equal([]);
+
+    const cut = layer.subarray(0, layer.length - 7);
+    await refused(writeArchive(join(dir, 'c.tar'), ociImage([cut], { diffIds: [`sha256:${sha256(tar)}`], mediaType: ZSTD_LAYER }).files), /does not unpack: the zstd stream is truncated/, { XDG_CACHE_HOME: cache2 });
+  });
+
+  it('a zstd bomb stops at 8x its size plus 256 MiB, and leaves nothing in the cache', async () => {
+    // A tar header claiming 300 MiB of zeros, then 128 KiB RLE blocks of zeros: 10 KB that unpack to 300 MiB.
+    const header = tarOf([{ name: 'zeros', body: '', size: 300 << 20 }], false).subarray(0, 512);
+    const bomb = zstdFrame([[0, 512, header], ...Array.from({ length: 2400 }, (): [number, number, Buffer] => [1, 128 << 10, Buffer.from([0])])]);
+    const img = ociImage([bomb], { diffIds: [`sha256:${'0'.repeat(64)}`], mediaType: ZSTD_LAYER });
+    const at = writeArchive(join(dir, 'bomb.tar'), img.files);
+    const cache = join(dir, 'cache');
+    const line = await refused(at, /bomb\.tar: layer blobs\/sha256\/[0-9a-f]+ unpacks to more than \d+ bytes: refused/, { XDG_CACHE_HOME: cache });
+    expect(line).to.match(/--max-layer-size/);
+    expect(readdirSync(join(cache, 'elfpack/layers'))).to.deep.equal([]);
+    const err = await openImageRoot(at, { cacheDir: join(dir, 'c2') }).catch((e: ElfpackError) => e) as ElfpackError;
+    expect(err.code).to.equal('IMAGE_LIMIT');
+  });
+
+  it('a zstd window past what this Node reads is refused with one line (8 MiB through fzstd on Node 20)', async function () {
+    const tar = tarOf(APP);
+    const layer = zstdFrame([[0, tar.length, tar]], 0x78); // a 32 MiB window, one raw block
+    const img = ociImage([layer], { diffIds: [`sha256:${sha256(tar)}`], mediaType: ZSTD_LAYER });
+    const at = writeArchive(join(dir, 'wide.tar'), img.files);
+    if (hasNativeZstd()) {
+      // Node 22.15+: zstd itself reads windows up to 128 MiB.
+      expect((await openImageRoot(at, { cacheDir: join(dir, 'c') })).kind('/bin/app')).to.equal('file');
+      return;
+    }
+    await refused(at, /its zstd window is 33554432 bytes; elfpack reads windows up to 8388608 on this Node/, { XDG_CACHE_HOME: join(dir, 'cache') });
+    const err = await openImageRoot(at, { cacheDir: join(dir, 'c') }).catch((e: ElfpackError) => e) as ElfpackError;
+    expect(err.code).to.equal('IMAGE_UNSUPPORTED');
   });
 });
 

@@ -1,0 +1,24 @@
+// How a layer's bytes reach a compressor and leave it: as chunks pushed into a ByteSink (what the
+// tar writer produces) or pulled from an iterable (a file's read stream), and out into a ByteSink.
+// Same shape as image/tar-writer.ts's ByteSink, defined here so that oci/ imports nothing downstream.
+
+/**
+ * Receives bytes in order. It may keep a chunk until the promise it returns settles (the caller
+ * then reuses that buffer); without a promise it must be done with the chunk on return.
+ */
+export type ByteSink = (chunk: Buffer) => void | Promise<void>;
+
+/** An uncompressed layer: chunks to iterate, or a producer that pushes them into a sink and resolves when done. */
+export type LayerChunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ((sink: ByteSink) => Promise<unknown>);
+
+/** Calls `fn` on every chunk of `chunks` in order, waiting for each returned promise. */
+export async function forEachChunk(chunks: LayerChunks, fn: ByteSink): Promise<void> {
+  if (typeof chunks === 'function') {
+    await chunks(fn);
+    return;
+  }
+  for await (const c of chunks as AsyncIterable<Uint8Array>) {
+    await fn(Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  }
+}
+
