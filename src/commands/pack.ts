@@ -102,6 +102,8 @@ export interface PackPlan {
   opts: PackOptions;
   tree: FileTree;
   result: PackResult;
+  /** The loads behind the tree (the program's, then each included or dlopen'd ELF file's): the SBOM's graph. */
+  loads: ProgramLoad[];
 }
 
 export interface PackResult {
@@ -314,7 +316,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
       ...(traced.emulator ? { emulator: traced.emulator } : {}),
     };
   }
-  return { opts, tree: b.tree, result };
+  return { opts, tree: b.tree, result, loads };
 }
 
 /** How many of `paths` are `dir` or lie under it. */
