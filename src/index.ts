@@ -60,6 +60,7 @@ export * from './oci/layer.js';
 export * from './oci/image.js';
 export * from './oci/reference.js';
 export * from './oci/archive-writer.js';
+export { compressLayer, layerEncoder, LAYER_MEDIA_TYPES, type CompressLayerOptions, type LayerDescriptorInfo } from './oci/compress-layer.js';
 export * from './escape.js';
 export * from './closure/gconv.js';
 export * from './closure/ca-bundle-rule.js';

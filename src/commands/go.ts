@@ -10,7 +10,7 @@ import { tempNameFor } from '../temp-files.js';
 import type { Platform } from '../oci/platform.js';
 import { HostRoot } from '../root/host-root.js';
 import { imageNameFor, preparePack, type PackOptions, type PackPlan, type PackResult } from './pack.js';
-import { sinksOf, writePlans } from './pack-output.js';
+import { prepareLayerOutput, sinksOf, writePlans } from './pack-output.js';
 import { archiveSink } from '../sinks/archive.js';
 import type { PushResult } from '../sinks/registry.js';
 import { checkSinks } from '../sinks/sink.js';
@@ -123,6 +123,7 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
   const at = opts.as ?? `/${progName}`;
   const tag = opts.tag ?? `${progName}:latest`;
   if (!sinks.length) sinks.push(archiveSink(join(opts.cwd, `${progName}.tar`)));
+  const layers = await prepareLayerOutput(opts.compression, sinks);
   // Named as temp-files names its temporaries: a killed run's build directory goes with the next run.
   const work = tempNameFor(join(tmpdir(), 'elfpack-go'));
   // A traced run's sandbox user (uid 65534 outside, when elfpack runs as root) must reach the program.
@@ -150,7 +151,7 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
     const result: GoResult = { images: plans.map((p) => p.result), tag: plans[0].result.tag };
     // docker load takes manifest.json's one image: the host's when it was built.
     const hostIndex = Math.max(0, platforms.findIndex((p) => `linux/${p.goarch}` === host));
-    const { report, indexDigest } = await writePlans(plans, sinks, hostIndex);
+    const { report, indexDigest } = await writePlans(plans, sinks, layers, hostIndex);
     Object.assign(result, {
       ...(indexDigest ? { indexDigest } : {}), ...(report.out ? { out: report.out } : {}),
       ...(report.pushed ? { pushed: report.pushed } : {}), ...(report.verified ? { verified: report.verified } : {}),

@@ -2,8 +2,10 @@
 // built into an Image value (or an index of several) when a sink takes it, and handed to the
 // sinks — the archive tar (--out), the directory (--rootfs) and those the caller adds (engine,
 // registry) — in one sequence (sinks/sink.ts). pack and go both write through here.
+import { layerEncoder, LAYER_MEDIA_TYPES, type LayerCompression } from '../oci/compress-layer.js';
 import { withDefaultPath } from '../oci/config.js';
 import { imagesOf, isImageIndex, type Image, type ImageIndex } from '../oci/image.js';
+import type { LayerEncoder } from '../oci/layer.js';
 import { buildImages, type ImageSpec } from '../image/build-image.js';
 import { archiveSink } from '../sinks/archive.js';
 import { rootfsSink } from '../sinks/rootfs-dir.js';
@@ -15,19 +17,42 @@ export function sinksOf(opts: { out?: string; rootfs?: string; sinks?: Sink[] })
   return [...(opts.rootfs ? [rootfsSink(opts.rootfs)] : []), ...(opts.out ? [archiveSink(opts.out)] : []), ...(opts.sinks ?? [])];
 }
 
+/** How the layers are stored, and how to write them (layerEncoder). */
+export interface LayerOutput {
+  compression: LayerCompression;
+  encodeLayer: LayerEncoder;
+}
+
+/**
+ * The layers' compression: as asked, else gzip when the image leaves the machine (a tar, a
+ * registry: 39 MB where the tar is 104 MB for node), else none (only the engine here, or a
+ * directory: the daemon would unpack at once what was just packed; the image ID, the config's
+ * digest, is the same either way). Checked before any packing: this Node writes it, and every
+ * sink takes it (zstd into an old engine).
+ */
+export async function prepareLayerOutput(asked: LayerCompression | undefined, sinks: Sink[]): Promise<LayerOutput> {
+  const compression = asked ?? (sinks.some((s) => s.kind === 'archive' || s.kind === 'registry') ? 'gzip' : 'none');
+  const encodeLayer = layerEncoder(compression);
+  for (const s of sinks) await s.acceptsLayers?.(LAYER_MEDIA_TYPES[compression]);
+  return { compression, encodeLayer };
+}
+
 /**
  * Hands the plans' image (several plans: one index; `loadPlatform` is the one docker load gets)
  * to the sinks, and fills in each plan's result: digest and image ID when it was built, out, rootfs.
  */
-export async function writePlans(plans: PackPlan[], sinks: Sink[], loadPlatform = 0): Promise<{ report: SinkReport; indexDigest?: string }> {
+export async function writePlans(plans: PackPlan[], sinks: Sink[], layers: LayerOutput, loadPlatform = 0): Promise<{ report: SinkReport; indexDigest?: string }> {
   const { report, image } = await writeToSinks({
     tag: plans[0].result.tag,
     mtime: plans[0].opts.epoch ?? 0,
     loadPlatform,
     trees: plans.map((p) => p.tree),
-    build: (store) => buildImages(plans.map(imageSpecOf), store),
+    build: (store) => buildImages(plans.map((p) => ({ ...imageSpecOf(p), encodeLayer: layers.encodeLayer })), store),
   }, sinks);
-  if (image) recordDigests(plans, image);
+  if (image) {
+    recordDigests(plans, image);
+    for (const p of plans) p.result.compression = layers.compression;
+  }
   if (report.out) for (const p of plans) p.result.out = report.out;
   if (report.rootfs) plans[0].result.rootfs = report.rootfs;
   return { report, indexDigest: image && indexDigestOf(image) };
@@ -64,9 +89,13 @@ export function imageSpecOf(plan: PackPlan): ImageSpec {
   };
 }
 
-/** Each plan's result gets its image's digest (the manifest's) and ID (the config's digest). */
+/** Each plan's result gets its image's digest (the manifest's), ID (the config's digest) and stored layer bytes. */
 function recordDigests(plans: PackPlan[], built: Image | ImageIndex): void {
-  imagesOf(built).forEach((img, i) => Object.assign(plans[i].result, { digest: img.manifest.descriptor.digest, imageId: img.config.descriptor.digest }));
+  imagesOf(built).forEach((img, i) => Object.assign(plans[i].result, {
+    digest: img.manifest.descriptor.digest,
+    imageId: img.config.descriptor.digest,
+    layerBytes: img.layers.reduce((n, l) => n + l.descriptor.size, 0),
+  }));
 }
 
 /** The index's digest, when several platforms made one. */

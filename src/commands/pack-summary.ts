@@ -22,7 +22,7 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   for (const a of r.added) lines.push(`  added ${escapeControls(a)}`);
   for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
   for (const w of r.warnings) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
-  if (r.digest) lines.push(`  digest ${r.digest}`);
+  if (r.digest) lines.push(`  digest ${r.digest}${r.compression ? ` (layers: ${r.compression === 'none' ? 'uncompressed' : r.compression}, ${mb(r.layerBytes ?? 0)})` : ''}`);
   if (r.verified) lines.push(`  verified: exited ${r.verified.exitCode} in ${r.verified.seconds.toFixed(1)} s`);
   return lines;
 }
@@ -56,6 +56,8 @@ export function packToJson(r: PackResult): object {
     dlopen: r.dlopen ?? [],
     digest: r.digest ?? null,
     imageId: r.imageId ?? null,
+    compression: r.compression ?? null,
+    layerBytes: r.layerBytes ?? null,
     out: r.out ?? null,
     rootfs: r.rootfs ?? null,
     pushed: r.pushed ?? null,

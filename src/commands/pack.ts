@@ -18,6 +18,7 @@ import { loaderConfigFor } from '../image/loader-config.js';
 import { selfCheck } from '../image/self-check.js';
 import { indexLibraries, missingIncludedError, openedByRun, splitLoadedByPath } from '../image/loaded-by-path.js';
 import type { FileTree } from '../image/file-tree.js';
+import type { LayerCompression } from '../oci/compress-layer.js';
 import { platformOf, type Platform } from '../oci/platform.js';
 import { parseTag } from '../oci/reference.js';
 import type { PushResult } from '../sinks/registry.js';
@@ -26,7 +27,7 @@ import type { TraceResult } from '../closure/trace.js';
 import { addTracedFiles, type TracedAddition } from '../image/traced-files.js';
 import { addPackageMetadata, type ImagePackages } from '../image/package-metadata.js';
 import type { TraceSettings } from './trace-setup.js';
-import { sinksOf, writePlans } from './pack-output.js';
+import { prepareLayerOutput, sinksOf, writePlans } from './pack-output.js';
 
 /** Run settings (cmd, env, user, workdir, ports, labels) go into the image's config; the entrypoint is the program. */
 export interface PackOptions {
@@ -95,6 +96,8 @@ export interface PackOptions {
   loadedByPath?: Set<string>;
   /** Write the owning packages' metadata for scanners (status.d, apk db, os-release); default true. */
   packageMetadata?: boolean;
+  /** How layers are stored (default gzip when a tar or a registry gets the image, else none: pack-output.ts). */
+  compression?: LayerCompression;
 }
 
 /** What pack decided, before anything is written: the file tree and the summary. */
@@ -127,6 +130,9 @@ export interface PackResult {
   /** Set when a tar was written: the manifest digest (the image's digest), the config digest (the engine's image ID). */
   digest?: string;
   imageId?: string;
+  /** Set when the image was built: how its layers are stored, and their stored size. */
+  compression?: LayerCompression;
+  layerBytes?: number;
   out?: string;
   rootfs?: string;
   /** Set by --push: where it went. */
@@ -150,8 +156,9 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   const sinks = sinksOf(opts);
   if (!sinks.length) throw new ElfpackError('USAGE', 'nothing to write: give an output tar or a rootfs directory');
   await checkSinks(sinks);
+  const layers = await prepareLayerOutput(opts.compression, sinks);
   const plan = await preparePack(opts);
-  const { report } = await writePlans([plan], sinks);
+  const { report } = await writePlans([plan], sinks, layers);
   if (report.pushed) plan.result.pushed = report.pushed;
   if (report.verified) plan.result.verified = report.verified;
   return plan.result;

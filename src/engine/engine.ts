@@ -29,3 +29,13 @@ export async function pingEngine(engine?: Docker): Promise<void> {
     throw engineError(err, '--load');
   }
 }
+
+/** The engine's version ("20.10.24"), as it reports it. */
+export async function engineVersion(engine?: Docker): Promise<string> {
+  try {
+    const docker = engine ?? await connectEngine();
+    return String((await docker.version()).Version ?? '');
+  } catch (err) {
+    throw engineError(err, 'docker version');
+  }
+}

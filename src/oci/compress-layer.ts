@@ -6,17 +6,21 @@ import { createHash } from 'node:crypto';
 import { ElfpackError } from '../errors.js';
 import { gzipLayer, type GzipLayerOptions, type LayerDigests } from './gzip-layer.js';
 import { forEachChunk, type ByteSink, type LayerChunks } from './layer-chunks.js';
-import { zstdLayer } from './zstd-layer.js';
+import type { LayerEncoder } from './layer.js';
+import { MEDIA, parseCompression, type LayerCompression } from './media-types.js';
+
+export { parseCompression, type LayerCompression };
+import { uncompressedLayer } from './layer.js';
+import { canWriteZstd, zstdLayer } from './zstd-layer.js';
 
 export type { ByteSink, LayerChunks } from './layer-chunks.js';
 
-export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
 /** image-spec media-types.md / layer.md. */
 export const LAYER_MEDIA_TYPES: Readonly<Record<LayerCompression, string>> = {
-  none: 'application/vnd.oci.image.layer.v1.tar',
-  gzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  zstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+  none: MEDIA.layer,
+  gzip: MEDIA.layerGzip,
+  zstd: MEDIA.layerZstd,
 };
 
 /** A layer's descriptor fields (mediaType, digest, size) and its diff_id. */
@@ -49,4 +53,17 @@ export async function compressLayer(kind: LayerCompression, chunks: LayerChunks,
   });
   const digest = `sha256:${hash.digest('hex')}`;
   return { mediaType, digest, size, diffId: digest, uncompressedSize: size };
+}
+
+/**
+ * How image/build-image.ts turns each layer tar into its blob, for `kind`. Fails at once (before
+ * any packing) when this Node cannot write it (zstd before 22.15).
+ */
+export function layerEncoder(kind: LayerCompression, opts: CompressLayerOptions = {}): LayerEncoder {
+  parseCompression(kind);
+  if (kind === 'none') return uncompressedLayer; // the tar writer hashes it already
+  if (kind === 'zstd' && !canWriteZstd()) {
+    throw new ElfpackError('USAGE', `--compression zstd needs Node 22.15 or later to write zstd (this is ${process.version}); use gzip`);
+  }
+  return (tar, sink) => compressLayer(kind, tar, sink, opts);
 }

@@ -1,12 +1,9 @@
 // How a layer's bytes reach a compressor and leave it: as chunks pushed into a ByteSink (what the
 // tar writer produces) or pulled from an iterable (a file's read stream), and out into a ByteSink.
-// Same shape as image/tar-writer.ts's ByteSink, defined here so that oci/ imports nothing downstream.
 
-/**
- * Receives bytes in order. It may keep a chunk until the promise it returns settles (the caller
- * then reuses that buffer); without a promise it must be done with the chunk on return.
- */
-export type ByteSink = (chunk: Buffer) => void | Promise<void>;
+import type { ByteSink } from './blob.js';
+
+export type { ByteSink };
 
 /** An uncompressed layer: chunks to iterate, or a producer that pushes them into a sink and resolves when done. */
 export type LayerChunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ((sink: ByteSink) => Promise<unknown>);

@@ -3,7 +3,8 @@
 import type Docker from 'dockerode';
 import { createReadStream } from 'node:fs';
 import { ElfpackError } from '../errors.js';
-import { connectEngine, engineError, pingEngine } from '../engine/engine.js';
+import { connectEngine, engineError, engineVersion, pingEngine } from '../engine/engine.js';
+import { MEDIA } from '../oci/media-types.js';
 import { archiveStream } from '../oci/archive-writer.js';
 import type { Sink, SinkReport } from './sink.js';
 import { checkVerifyTimeout, verifyImage, type VerifyOptions } from './verify.js';
@@ -26,6 +27,15 @@ export function engineSink(opts: EngineSinkOptions): Sink {
     async check() {
       if (opts.verify) checkVerifyTimeout(opts.verify.timeoutSeconds);
       await pingEngine(docker);
+    },
+    // docker load reads manifest.json's layers through moby's own unpacker: Docker 20.10's takes
+    // gzip but not zstd ("archive/tar: invalid tar header", tested here); Docker 25's does.
+    async acceptsLayers(mediaType) {
+      if (mediaType !== MEDIA.layerZstd) return;
+      const v = await engineVersion(docker);
+      if (Number(v.split('.')[0]) < 25) {
+        throw new ElfpackError('USAGE', `--compression zstd: this Docker engine (${v || 'unknown version'}) cannot load zstd layers (Docker 25 or later can); use --compression gzip or none with --load and --verify`);
+      }
     },
     async write(input) {
       const image = await input.image();

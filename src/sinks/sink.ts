@@ -48,6 +48,8 @@ export interface Sink {
   readonly gate?: boolean;
   /** Fails before any work when the sink cannot take an image: no engine, a bad reference, a directory in the way. */
   check?(): Promise<void>;
+  /** Fails before any work when this sink cannot take layers of this media type (zstd into an old engine). */
+  acceptsLayers?(mediaType: string): Promise<void>;
   /** The file blobs are built into when this sink keeps them (the archive): they are written once, there. */
   blobStore?(mtime: number): BlobStore;
   write(input: SinkInput): Promise<SinkReport>;

@@ -1,11 +1,11 @@
 // compressLayer, the one call the sinks make: media types as image-spec gives them, the diff_id of
-// the uncompressed tar, and layers the real readers take. An elfpack archive whose layer went
-// through it is loaded by docker and run, read by skopeo through both transports and copied (which
-// checks every digest), unpacked by umoci, loaded by podman, imported and run by containerd, and
-// read back by elfpack itself.
+// the uncompressed tar, and layers the real readers take. An elfpack archive written with gzip
+// layers (pack's default for a tar) is loaded by docker and run, read by skopeo through both
+// transports and copied (which checks every digest), unpacked by umoci, loaded by podman, imported
+// and run by containerd, and read back by elfpack itself; --compression picks the kind.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
@@ -13,7 +13,6 @@ import { compressLayer, LAYER_MEDIA_TYPES } from '../../src/oci/compress-layer.j
 import { canWriteZstd } from '../../src/oci/zstd-layer.js';
 import { dockerLoad, dockerRmi, dockerRun, needEngine, needImageTools, run, skopeoInspect, umociUnpack } from '../support/engine.js';
 import { fixture, haveCommand, runCli, skipOrFail } from '../support/helpers.js';
-import { recompressArchive } from '../support/recompress.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -85,13 +84,26 @@ describe('oci/compress-layer: gzip layers the real readers take', function () {
     needImageTools(this);
     if (!haveCommand('ctr')) skipOrFail(this, 'ctr (containerd) is not installed');
     const tag = `elfpack-test-gzip:${process.pid}`;
+    const packTo = async (out: string, ...flags: string[]) => {
+      const made = await runCli([fixture(this, 'cxx/hello-cxx'), '--as', '/usr/local/bin/app', '--bare', '--out', out, '--tag', tag, '--json', ...flags]);
+      expect(made.code, made.stderr).to.equal(0);
+      return JSON.parse(made.stdout) as { compression: string; layerBytes: number; imageId: string };
+    };
     const plain = join(dir, 'plain.tar');
-    const made = await runCli([fixture(this, 'cxx/hello-cxx'), '--as', '/usr/local/bin/app', '--bare', '--out', plain, '--tag', tag]);
-    expect(made.code, made.stderr).to.equal(0);
     const gz = join(dir, 'gz.tar');
-    const [layer] = await recompressArchive(plain, gz, 'gzip');
+    const plainJson = await packTo(plain, '--compression', 'none');
+    const gzJson = await packTo(gz);
+    expect([plainJson.compression, gzJson.compression]).to.deep.equal(['none', 'gzip']);
+    // The config (the image ID) is the same: it names the uncompressed tar by its diff_id.
+    expect(gzJson.imageId).to.equal(plainJson.imageId);
+    const manifestOf = (t: string) => JSON.parse(run('skopeo', ['inspect', '--raw', `oci-archive:${t}`]).stdout) as { layers: { mediaType: string; digest: string; size: number }[] };
+    const [plainLayer] = manifestOf(plain).layers;
+    const [gzLayer] = manifestOf(gz).layers;
+    const layer = { ...gzLayer, diffId: plainLayer.digest };
+    expect(plainLayer.mediaType).to.equal('application/vnd.oci.image.layer.v1.tar');
     expect(layer.mediaType).to.equal('application/vnd.oci.image.layer.v1.tar+gzip');
-    expect(layer.size).to.be.below(layer.uncompressedSize / 1.5);
+    expect(layer.size).to.equal(gzJson.layerBytes);
+    expect(layer.size).to.be.below(plainLayer.size / 1.5);
 
     // skopeo names a docker-archive's layers by diff_id and an OCI archive's by blob digest.
     expect(skopeoInspect('docker-archive', gz).Layers).to.deep.equal([layer.diffId]);
@@ -127,5 +139,59 @@ describe('oci/compress-layer: gzip layers the real readers take', function () {
     const l = await runCli(['ldd', '--root', gz, '/usr/local/bin/app'], { env: { XDG_CACHE_HOME: join(dir, 'cache') } });
     expect(l.code, l.stderr).to.equal(0);
     expect(l.stdout).to.match(/libstdc\+\+\.so\.6 => /);
+  });
+});
+
+describe('--compression: what pack writes', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'elfpack-compression-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a kind it does not know, in one line, before anything is written', async function () {
+    const out = join(dir, 'x.tar');
+    const r = await runCli([fixture(this, 'glibc/hello'), '--out', out, '--compression', 'lz4']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr.trim().split('\n')).to.have.length(1);
+    expect(r.stderr).to.match(/--compression lz4: want gzip, zstd or none/);
+    expect(existsSync(out)).to.equal(false);
+  });
+
+  it('zstd: written on Node 22.15+, else one line before any packing; gzip twice gives the same digest', async function () {
+    const out = join(dir, 'z.tar');
+    const r = await runCli([fixture(this, 'glibc/hello'), '--out', out, '--compression', 'zstd', '--json']);
+    if (!canWriteZstd()) {
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(/--compression zstd needs Node 22\.15 or later/);
+      expect(existsSync(out)).to.equal(false);
+    } else {
+      expect(r.code, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout).compression).to.equal('zstd');
+      const m = JSON.parse(run('skopeo', ['inspect', '--raw', `oci-archive:${out}`]).stdout);
+      expect(m.layers[0].mediaType).to.equal('application/vnd.oci.image.layer.v1.tar+zstd');
+    }
+    const digests: string[] = [];
+    for (const name of ['a.tar', 'b.tar']) {
+      const g = await runCli([fixture(this, 'glibc/hello'), '--out', join(dir, name), '--json']);
+      expect(g.code, g.stderr).to.equal(0);
+      digests.push(JSON.parse(g.stdout).digest);
+    }
+    expect(digests[0]).to.equal(digests[1]);
+  });
+
+  it('--rootfs alone builds no layer; --load alone stores it uncompressed (nothing leaves the machine)', async function () {
+    const r = await runCli([fixture(this, 'glibc/hello'), '--rootfs', join(dir, 'fs'), '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout).compression).to.equal(null);
+    needEngine(this);
+    const tag = `elfpack-test-compression-load:${process.pid}`;
+    try {
+      const l = await runCli([fixture(this, 'glibc/hello'), '--load', '--tag', tag, '--json']);
+      expect(l.code, l.stderr).to.equal(0);
+      expect(JSON.parse(l.stdout).compression).to.equal('none');
+      expect(dockerRun(tag).status).to.equal(0);
+    } finally {
+      dockerRmi(tag);
+    }
   });
 });

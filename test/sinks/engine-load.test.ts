@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadIntoEngine } from '../../src/sinks/engine-load.js';
+import { engineSink, loadIntoEngine } from '../../src/sinks/engine-load.js';
+import { engineVersion } from '../../src/engine/engine.js';
+import { MEDIA } from '../../src/oci/media-types.js';
 import { ElfpackError } from '../../src/errors.js';
 import { needEngine, run } from '../support/engine.js';
 
@@ -26,5 +28,18 @@ describe('sinks/engine-load: load', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('zstd layers are refused before packing by an engine older than 25 (20.10 cannot unpack them); gzip and plain pass', async function () {
+    needEngine(this);
+    const sink = engineSink({ load: true });
+    await sink.acceptsLayers!(MEDIA.layerGzip);
+    await sink.acceptsLayers!(MEDIA.layer);
+    const v = await engineVersion();
+    const err = await sink.acceptsLayers!(MEDIA.layerZstd).then(() => undefined, (e: Error) => e);
+    if (Number(v.split('.')[0]) < 25) {
+      expect(err).to.be.instanceOf(ElfpackError);
+      expect(err!.message).to.equal(`--compression zstd: this Docker engine (${v}) cannot load zstd layers (Docker 25 or later can); use --compression gzip or none with --load and --verify`);
+    } else expect(err).to.equal(undefined);
   });
 });

@@ -71,7 +71,11 @@ export function validateImage(tar: string, tag: string, arch = 'amd64'): string 
   const viaDocker = skopeoInspect('docker-archive', tar);
   const viaOci = skopeoInspect('oci-archive', tar);
   if (viaDocker.Architecture !== arch || viaOci.Architecture !== arch) throw new Error(`architecture: ${viaDocker.Architecture} / ${viaOci.Architecture}, want ${arch}`);
-  if (JSON.stringify(viaDocker.Layers) !== JSON.stringify(viaOci.Layers)) throw new Error('skopeo sees different layers through the two transports');
+  // docker-archive names each layer by its diff_id (the uncompressed tar's digest), oci-archive by
+  // its blob's digest: the same with --compression none, the config's diff_ids otherwise.
+  const diffIds = (JSON.parse(must('skopeo', ['inspect', '--config', `oci-archive:${tar}`])) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+  if (JSON.stringify(viaDocker.Layers) !== JSON.stringify(diffIds)) throw new Error(`skopeo docker-archive: sees layers ${JSON.stringify(viaDocker.Layers)}, the config's diff_ids are ${JSON.stringify(diffIds)}`);
+  if (viaOci.Layers.length !== diffIds.length) throw new Error('skopeo sees a different number of layers through the two transports');
   const u = umociUnpack(tar, tag.slice(tag.lastIndexOf(':') + 1));
   u.cleanup();
   // podman loads it too (it names a bare "name:tag" localhost/name:tag); its own store, removed after.
