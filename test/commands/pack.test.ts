@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture, needCommand, runCli } from '../support/helpers.js';
+import { fixture, needCommand, runCli, skipOrFail } from '../support/helpers.js';
 import { dockerRmi, dockerRun, needEngine, needImageTools, validateImage } from '../support/engine.js';
 
 describe('pack: images that run in the engine', function () {
@@ -155,7 +155,7 @@ describe('pack: images that run in the engine', function () {
   });
 
   it("Debian's python3 with --include /usr/lib/python3.11 imports ssl, sqlite3 and ctypes", async function () {
-    if (!existsSync('/usr/lib/python3.11/os.py') || !existsSync('/usr/bin/python3.11')) this.skip();
+    if (!existsSync('/usr/lib/python3.11/os.py') || !existsSync('/usr/bin/python3.11')) skipOrFail(this, 'python3.11 is not installed (make deps installs python3)');
     const { tag } = await packAndLoad('python', ['/usr/bin/python3', '--include', '/usr/lib/python3.11',
       '--exclude', '**/test/**', '--exclude', '**/__pycache__/**', '--exclude', '**/tkinter/**', '--exclude', '**/idlelib/**', '--exclude', '**/_tkinter*']);
     const r = dockerRun(tag, ['-c', 'import ssl, sqlite3, ctypes; print(ssl.OPENSSL_VERSION.split()[0], sqlite3.sqlite_version_info[0], ctypes.sizeof(ctypes.c_long))']);

@@ -44,6 +44,10 @@ describe('sinks/registry: push to a real registry', function () {
     expect(r.stderr).to.match(/\(\d+ blobs uploaded, 0 already there, 0 mounted\)/);
     const raw = run('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${ref}`]).stdout;
     expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).to.equal(digest);
+    // A tar's layers are gzip by default, and stay so pushed; skopeo copy checks every digest and diff_id.
+    expect(JSON.parse(raw).layers.map((l: { mediaType: string }) => l.mediaType)).to.deep.equal(['application/vnd.oci.image.layer.v1.tar+gzip']);
+    const copied = run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${join(dir, 'copied')}:1`]);
+    expect(copied.status, copied.stderr).to.equal(0);
     expect(run('docker', ['pull', ref]).status).to.equal(0);
     const ran = dockerRun(ref);
     expect([ran.status, ran.stdout.toString()], ran.stderr).to.deep.equal([0, 'hello from glibc-dynamic\n']);
