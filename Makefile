@@ -4,7 +4,7 @@ FIXTURES ?= build/fixtures
 NODE_BIN := node_modules/.bin
 export FIXTURES
 
-.PHONY: all install build deps test test-only bench demo clean fixtures fuzz
+.PHONY: all install build deps test test-only bench demo clean fixtures fuzz image
 
 all: build
 
@@ -67,6 +67,31 @@ demo: deps build
 	@echo
 	@echo '$$ elfpack ldd --tree $(FIXTURES)/cxx/hello-cxx $(FIXTURES)/musl/hello-musl $(FIXTURES)/go/gostatic'
 	@./bin/elfpack ldd --tree $(FIXTURES)/cxx/hello-cxx $(FIXTURES)/musl/hello-musl $(FIXTURES)/go/gostatic
+
+# elfpack's own image, packed by elfpack on scratch: node (the one running this), the CLI bundle and
+# the packages it loads at run time (npm ci --omit=dev from the lock file), the CA bundle; nothing
+# else (no shell, no env). /usr/local/bin/elfpack is the ENTRYPOINT, a link to the CLI whose #!
+# names node by its absolute path, so `RUN ["elfpack", …]` works in exec form. The same sources
+# give the same digest. Loaded as elfpack:VERSION and elfpack:latest when the engine answers.
+IMAGE_NODE ?= $(shell readlink -f "$$(command -v node)")
+IMAGE_DIR := build/image
+IMAGE_TAR ?= build/elfpack-image.tar
+VERSION = $(shell node -p 'require("./package.json").version')
+image: build
+	@rm -rf $(IMAGE_DIR) && mkdir -p $(IMAGE_DIR)/stage/lib $(IMAGE_DIR)/stage/bin
+	@npm pack --silent --pack-destination $(IMAGE_DIR) >/dev/null
+	@tar -xzf $(IMAGE_DIR)/elfpack-$(VERSION).tgz -C $(IMAGE_DIR) && mv $(IMAGE_DIR)/package $(IMAGE_DIR)/stage/lib/elfpack
+	@cp package-lock.json $(IMAGE_DIR)/stage/lib/elfpack/
+	@cd $(IMAGE_DIR)/stage/lib/elfpack && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --silent
+	@# The library (dist/src) is not run; the code cache matches only the flags of bin/elfpack's #! line.
+	@cd $(IMAGE_DIR)/stage/lib/elfpack && rm -rf dist/src dist/elfpack.cjs.v8cache package-lock.json && sed -i '1s|.*|#!$(IMAGE_NODE)|' bin/elfpack
+	@ln -s ../lib/elfpack/bin/elfpack $(IMAGE_DIR)/stage/bin/elfpack
+	@echo '$$ elfpack $(IMAGE_NODE) --entrypoint /usr/local/bin/elfpack --add …:/usr/local/lib/elfpack --add …:/usr/local/bin --ca-certs --out $(IMAGE_TAR)'
+	@./bin/elfpack $(IMAGE_NODE) --entrypoint /usr/local/bin/elfpack --ca-certs \
+	  --add $(IMAGE_DIR)/stage/lib/elfpack:/usr/local/lib/elfpack --add $(IMAGE_DIR)/stage/bin:/usr/local/bin \
+	  --tag elfpack:$(VERSION) --out $(IMAGE_TAR) $$(docker info >/dev/null 2>&1 && echo --load)
+	@if docker info >/dev/null 2>&1; then docker tag elfpack:$(VERSION) elfpack:latest && echo "elfpack: tagged elfpack:$(VERSION) and elfpack:latest"; \
+	  else echo "elfpack: no Docker engine here: load it with docker load -i $(IMAGE_TAR)"; fi
 
 clean:
 	rm -rf dist build

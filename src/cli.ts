@@ -3,9 +3,10 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type * as Picocolors from 'picocolors';
-import { fstatSync, statSync, writeSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve as resolveHostPath } from 'node:path';
+import { dirname, join, resolve as resolveHostPath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
 import { escapeControls } from './escape.js';
@@ -89,7 +90,7 @@ interface PackFlags {
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
   push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean; dlopen?: DlopenLevel;
   trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
-  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; compression?: LayerCompression;
+  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; compression?: LayerCompression; entrypoint?: string;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -215,12 +216,30 @@ class LineBuffer {
   }
 }
 
+/**
+ * The version in elfpack's package.json: beside dist/ in the bundle (dist/elfpack.cjs) and two
+ * levels up from dist/src/cli.js; "unknown" when neither is there.
+ */
+function packageVersion(): string {
+  const here = fileURLToPath(import.meta.url.startsWith('file:') ? import.meta.url : pathToFileURL(import.meta.url).href);
+  for (const up of ['..', '../..']) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dirname(here), up, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'elfpack' && pkg.version) return pkg.version;
+    } catch {
+      // not there: try the next level
+    }
+  }
+  return 'unknown';
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let code = 0;
   let debug = argv.includes('--debug');
   const program = new Command('elfpack')
     .description('Turn a Linux program into the smallest container image that still runs it')
+    .version(packageVersion(), '-V, --version', 'print elfpack\'s version')
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -393,9 +412,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--library-path <path>', 'LD_LIBRARY_PATH for the search')
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
     .option('--max-layer-size <size>', maxLayerSizeHelp, parseSize)
+    .option('--entrypoint <path>', 'the image\'s ENTRYPOINT when it is not BIN: a path in the image (an --add\'ed script BIN runs; checked like BIN)')
     .action(async (bin: string, args: string[], o: PackFlags) => {
       const { imageNameFor, pack, packToJson, renderPackSummary } = await packCommand();
-      const name = imageNameFor(o.as ?? bin);
+      const name = imageNameFor(o.entrypoint ?? o.as ?? bin);
       const sinks = await extraSinks(o);
       const root = await openRoot(io, o.root, o.fromImage, o.maxLayerSize);
       const inRoot = !!(o.root || o.fromImage);
@@ -416,6 +436,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         gconv: splitList(o.gconv ?? []),
         libraryPath: o.libraryPath,
         useLdSoCache: o.ldSoCache,
+        entrypoint: o.entrypoint,
       });
       if (result.pushed) sayPushed(result.pushed);
       if (o.json) io.stdout(JSON.stringify(packToJson(result), null, 2) + '\n');

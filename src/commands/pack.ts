@@ -96,6 +96,11 @@ export interface PackOptions {
   loadedByPath?: Set<string>;
   /** Write the owning packages' metadata for scanners (status.d, apk db, os-release); default true. */
   packageMetadata?: boolean;
+  /**
+   * The image's ENTRYPOINT, an image path, when it is not the program (a script run by the
+   * program, `--add`ed): checked like the program (it must be in the image, its #! interpreter too).
+   */
+  entrypoint?: string;
   /** How layers are stored (default gzip when a tar or a registry gets the image, else none: pack-output.ts). */
   compression?: LayerCompression;
 }
@@ -162,6 +167,12 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   if (report.pushed) plan.result.pushed = report.pushed;
   if (report.verified) plan.result.verified = report.verified;
   return plan.result;
+}
+
+/** --entrypoint: an absolute image path, normalized. */
+function checkEntrypoint(p: string): string {
+  if (!p.startsWith('/') || p.length > 4096 || p.includes('\0')) throw new ElfpackError('USAGE', `--entrypoint ${p.slice(0, 80)}: want an absolute path in the image`);
+  return posix.normalize(p);
 }
 
 /** planPack, after a traced run of the program when `opts.trace` asks for one. */
@@ -298,16 +309,18 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const libraryPath = env.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
   // With --trace, the trace decides whether a library assumed loaded by path was loaded.
   const loadedByPath = opts.loadedByPath ?? (traced ? openedByRun(resolver.root, traced.used) : undefined);
-  const { problems, warnings } = selfCheck(b.tree, [at, ...extraElfs.map((p) => b.placeInTree(p))], { libraryPath, workdir: opts.workdir, loadedByPath });
+  const entrypoint = opts.entrypoint === undefined ? at : checkEntrypoint(opts.entrypoint);
+  const checked = [...(entrypoint === at ? [] : [entrypoint]), at, ...extraElfs.map((p) => b.placeInTree(p))];
+  const { problems, warnings } = selfCheck(b.tree, checked, { libraryPath, workdir: opts.workdir, loadedByPath });
   const checkWarnings = [...b.danglingLinkWarnings(), ...warnings];
   if (problems.length) {
     throw new ElfpackError('IMAGE_CHECK', `the image would not start, so it was not written: ${problems.join('; ')}`, { path: opts.program, step: 'self-check' });
   }
 
-  const tag = parseTag(opts.tag ?? `${imageNameFor(at)}:latest`).full;
+  const tag = parseTag(opts.tag ?? `${imageNameFor(entrypoint)}:latest`).full;
   const files = [...b.files.values()];
   const result: PackResult = {
-    program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [at], cmd: opts.cmd ?? [], files,
+    program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [entrypoint], cmd: opts.cmd ?? [], files,
     totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: [...dlopen.warnings, ...checkWarnings, ...(meta?.warnings ?? [])], notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
     ...(meta ? { packages: meta.packages } : {}),
   };
