@@ -4,7 +4,7 @@ FIXTURES ?= build/fixtures
 NODE_BIN := node_modules/.bin
 export FIXTURES
 
-.PHONY: all install build deps test test-only bench demo clean fixtures fuzz image
+.PHONY: all install build deps test test-only bench demo clean fixtures fuzz image image-pack
 
 all: build
 
@@ -74,10 +74,15 @@ demo: deps build
 # names node by its absolute path, so `RUN ["elfpack", …]` works in exec form. The same sources
 # give the same digest. Loaded as elfpack:VERSION and elfpack:latest when the engine answers.
 IMAGE_NODE ?= $(shell readlink -f "$$(command -v node)")
-IMAGE_DIR := build/image
+IMAGE_DIR ?= build/image
 IMAGE_TAR ?= build/elfpack-image.tar
+IMAGE_NAME ?= elfpack
 VERSION = $(shell node -p 'require("./package.json").version')
 image: build
+	@$(MAKE) --no-print-directory image-pack
+
+# The packing part of `make image`, from what `make build` made (the tests call it: test/examples).
+image-pack:
 	@rm -rf $(IMAGE_DIR) && mkdir -p $(IMAGE_DIR)/stage/lib $(IMAGE_DIR)/stage/bin
 	@npm pack --silent --pack-destination $(IMAGE_DIR) >/dev/null
 	@tar -xzf $(IMAGE_DIR)/elfpack-$(VERSION).tgz -C $(IMAGE_DIR) && mv $(IMAGE_DIR)/package $(IMAGE_DIR)/stage/lib/elfpack
@@ -89,8 +94,8 @@ image: build
 	@echo '$$ elfpack $(IMAGE_NODE) --entrypoint /usr/local/bin/elfpack --add …:/usr/local/lib/elfpack --add …:/usr/local/bin --ca-certs --out $(IMAGE_TAR)'
 	@./bin/elfpack $(IMAGE_NODE) --entrypoint /usr/local/bin/elfpack --ca-certs \
 	  --add $(IMAGE_DIR)/stage/lib/elfpack:/usr/local/lib/elfpack --add $(IMAGE_DIR)/stage/bin:/usr/local/bin \
-	  --tag elfpack:$(VERSION) --out $(IMAGE_TAR) $$(docker info >/dev/null 2>&1 && echo --load)
-	@if docker info >/dev/null 2>&1; then docker tag elfpack:$(VERSION) elfpack:latest && echo "elfpack: tagged elfpack:$(VERSION) and elfpack:latest"; \
+	  --tag $(IMAGE_NAME):$(VERSION) --out $(IMAGE_TAR) $$(docker info >/dev/null 2>&1 && echo --load)
+	@if docker info >/dev/null 2>&1; then docker tag $(IMAGE_NAME):$(VERSION) $(IMAGE_NAME):latest && echo "elfpack: tagged $(IMAGE_NAME):$(VERSION) and $(IMAGE_NAME):latest"; \
 	  else echo "elfpack: no Docker engine here: load it with docker load -i $(IMAGE_TAR)"; fi
 
 clean:

@@ -9,7 +9,7 @@ PACKAGES=(
   musl-tools                   # musl fixtures
   golang-go                    # Go fixtures
   pax-utils python3-pyelftools libtree time  # lddtree, libtree, /usr/bin/time: make bench
-  docker.io skopeo umoci podman  # the engine images are loaded into and run by; three validators
+  docker.io skopeo umoci podman buildah  # the engine images are loaded into and run by; validators; a second Dockerfile engine
   zstd                         # zstd frames for the tests of reading zstd layers
   python3 curl ca-certificates libc-bin coreutils tzdata  # Debian programs and data the pack tests put on scratch
   qemu-user-static binfmt-support  # arm64 images run here too (elfpack go --platform linux/arm64)
