@@ -57,10 +57,12 @@ describe('sbom: SPDX 2.3 and CycloneDX 1.5 of a packed image', function () {
 
   it('CycloneDX passes the CycloneDX library\'s strict 1.5 schema validation, with files, hashes and the loader\'s graph', async () => {
     const cdx = require('@cyclonedx/cyclonedx-library');
-    const doc: any = buildCycloneDx(inputOf(plan, { distro: { id: 'debian', versionId: '12' }, packages: [{ name: 'curl', version: '7.88.1-10+deb12u14', arch: 'amd64', purl: 'pkg:deb/debian/curl@7.88.1-10%2Bdeb12u14?arch=amd64&distro=debian-12', license: 'curl', files: [CURL] }] }));
+    const doc: any = buildCycloneDx(inputOf(plan, { distro: { id: 'debian', versionId: '12' }, packages: [{ name: 'curl', version: '7.88.1-10+deb12u14', arch: 'amd64', purl: 'pkg:deb/debian/curl@7.88.1-10%2Bdeb12u14?arch=amd64&distro=debian-12', licenses: ['curl', 'ISC', 'BSD-3-clause', 'GPL-2+ with Autoconf-data exception'], files: [CURL] }] }));
     const errors = await new cdx.Validation.JsonStrictValidator(cdx.Spec.Version.v1dot5).validate(JSON.stringify(doc));
     expect(errors, JSON.stringify(errors)).to.equal(null);
     const curl = doc.components.find((c: any) => c.name === 'curl');
+    // Listed SPDX ids as ids (spelt as the list spells them), any other name as it is stated.
+    expect(curl.licenses).to.deep.equal([{ license: { id: 'curl' } }, { license: { id: 'ISC' } }, { license: { id: 'BSD-3-Clause' } }, { license: { name: 'GPL-2+ with Autoconf-data exception' } }]);
     expect(curl.components.map((c: any) => c.name)).to.deep.equal([CURL]);
     const libcurl = doc.components.find((c: any) => c.type === 'file' && /libcurl\.so\.4/.test(c.name));
     expect(libcurl.hashes.map((h: any) => h.alg)).to.deep.equal(['SHA-1', 'SHA-256']);
@@ -71,7 +73,7 @@ describe('sbom: SPDX 2.3 and CycloneDX 1.5 of a packed image', function () {
   });
 
   it('SPDX follows the 2.3 rules: ids, SHA1 and SHA256 per file, CONTAINS and DEPENDS_ON between known elements', () => {
-    const doc: any = buildSpdx(inputOf(plan, { packages: [{ name: 'curl', version: '7.88.1', arch: 'amd64', purl: 'pkg:deb/debian/curl@7.88.1?arch=amd64', license: 'curl', files: [CURL] }] }));
+    const doc: any = buildSpdx(inputOf(plan, { packages: [{ name: 'curl', version: '7.88.1', arch: 'amd64', purl: 'pkg:deb/debian/curl@7.88.1?arch=amd64', licenses: ['curl', 'GPL-2+', 'MIT OR Apache-2.0'], files: [CURL] }] }));
     expect(spdxProblems(doc)).to.deep.equal([]);
     const byName = new Map(doc.files.map((f: any) => [f.fileName, f.SPDXID]));
     const curlId = byName.get(`.${CURL}`);
@@ -81,7 +83,9 @@ describe('sbom: SPDX 2.3 and CycloneDX 1.5 of a packed image', function () {
     expect(doc.relationships).to.deep.include({ spdxElementId: pkg.SPDXID, relationshipType: 'CONTAINS', relatedSpdxElement: curlId });
     // A file no package owns belongs to the image itself.
     expect(doc.relationships).to.deep.include({ spdxElementId: 'SPDXRef-Image', relationshipType: 'CONTAINS', relatedSpdxElement: libcurl.SPDXID });
-    expect(pkg.licenseDeclared).to.match(/^LicenseRef-curl-[0-9a-f]{8}$/);
+    // SPDX ids and expressions stay; a name that is none becomes a LicenseRef with its text; all ANDed.
+    expect(pkg.licenseDeclared).to.match(/^curl AND LicenseRef-GPL-2-[0-9a-f]{8} AND \(MIT OR Apache-2\.0\)$/);
+    expect(doc.hasExtractedLicensingInfos.map((l: any) => l.name)).to.deep.equal(['GPL-2+']);
   });
 
   it('the same image gives the same bytes, whatever order its parts came in', () => {
