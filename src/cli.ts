@@ -12,6 +12,7 @@ import { escapeControls } from './escape.js';
 import { HostRoot } from './root/host-root.js';
 import type { Painter } from './commands/ldd.js';
 import type { DlopenLevel } from './closure/dlopen-notes.js';
+import type { SbomChoice } from './commands/pack-sbom.js';
 import type { PushOptions, PushResult } from './sinks/registry.js';
 import type { Sink } from './sinks/sink.js';
 
@@ -88,7 +89,7 @@ interface PackFlags {
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
   push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean; dlopen?: DlopenLevel;
   trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
-  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean;
+  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; sbom: SbomChoice; sbomOut?: string;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -183,6 +184,12 @@ function parseSize(v: string): number {
 function parseDlopenLevel(v: string): DlopenLevel {
   if (!['none', 'required', 'recommended', 'suggested'].includes(v)) throw new ElfpackError('USAGE', `--dlopen ${v}: want required, recommended, suggested or none`);
   return v as DlopenLevel;
+}
+
+/** --sbom: which SBOMs are attached (the names are checked here, before any work). */
+function parseSbomChoice(v: string): SbomChoice {
+  if (!['spdx', 'cyclonedx', 'both', 'none'].includes(v)) throw new ElfpackError('USAGE', `--sbom ${v}: want spdx, cyclonedx, both or none`);
+  return v as SbomChoice;
 }
 
 const maxLayerSizeHelp = 'bytes a gzip layer of an image root may unpack to (default 8x its compressed size + 256M)';
@@ -312,6 +319,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
     .option('--ca-certs', 'add the root\'s CA bundle (by default it goes in only when the program can do TLS)')
     .option('--no-package-metadata', 'no package metadata for scanners (status.d, apk db, os-release) in the image')
+    .option('--sbom <kind>', 'attach SBOMs as BuildKit attestations: spdx, cyclonedx, both or none (none: no image index around the image)', parseSbomChoice, 'both')
+    .option('--sbom-out <dir>', 'also write the SBOMs into this directory (NAME.spdx.json, NAME.cdx.json)')
     .option('--dlopen <level>', 'add what the closure\'s .note.dlopen declares, down to this priority: required, recommended (default), suggested or none', parseDlopenLevel)
     .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
     .option('--trace', 'run the program once in a sandbox (bubblewrap + strace) and pack every file it used')
@@ -336,6 +345,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     caCerts: o.caCerts,
     dlopen: o.dlopen,
     packageMetadata: o.packageMetadata,
+    sbom: o.sbom,
+    sbomOut: o.sbomOut && resolveHostPath(io.cwd, o.sbomOut),
     epoch: sourceDateEpoch(io.env),
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
     trace: traceSettings(o, io),
@@ -449,7 +460,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (o.json) io.stdout(JSON.stringify(goToJson(result, packToJson), null, 2) + '\n');
       else {
         for (const r of result.images) for (const line of renderPackSummary(r, painter(io))) io.stderr(line + '\n');
-        if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platforms) → ${result.out}\n`);
+        if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platform${result.images.length === 1 ? '' : 's'}${result.images[0].sbom ? ', with SBOM attestations' : ''})${result.out ? ` → ${result.out}` : ''}\n`);
         if (result.verified) io.stderr(`verified: exited ${result.verified.exitCode} in ${result.verified.seconds.toFixed(1)} s\n`);
       }
     });

@@ -23,6 +23,7 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
   for (const w of r.warnings) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
+  if (r.sbom) lines.push(`  sbom: ${r.sbom.formats.map((f) => (f === 'spdx' ? 'SPDX 2.3' : 'CycloneDX 1.5')).join(' and ')} attested (${r.sbom.attestation}) in index ${r.indexDigest}${r.sbom.files.length ? `; written to ${r.sbom.files.map(escapeName).join(', ')}` : ''}`);
   if (r.verified) lines.push(`  verified: exited ${r.verified.exitCode} in ${r.verified.seconds.toFixed(1)} s`);
   return lines;
 }
@@ -56,6 +57,8 @@ export function packToJson(r: PackResult): object {
     dlopen: r.dlopen ?? [],
     digest: r.digest ?? null,
     imageId: r.imageId ?? null,
+    indexDigest: r.indexDigest ?? null,
+    sbom: r.sbom ?? null,
     out: r.out ?? null,
     rootfs: r.rootfs ?? null,
     pushed: r.pushed ?? null,

@@ -26,6 +26,7 @@ import type { TraceResult } from '../closure/trace.js';
 import { addTracedFiles, type TracedAddition } from '../image/traced-files.js';
 import { addPackageMetadata, type ImagePackages } from '../image/package-metadata.js';
 import type { TraceSettings } from './trace-setup.js';
+import type { SbomChoice, SbomFormat } from './pack-sbom.js';
 import { sinksOf, writePlans } from './pack-output.js';
 
 /** Run settings (cmd, env, user, workdir, ports, labels) go into the image's config; the entrypoint is the program. */
@@ -95,6 +96,10 @@ export interface PackOptions {
   loadedByPath?: Set<string>;
   /** Write the owning packages' metadata for scanners (status.d, apk db, os-release); default true. */
   packageMetadata?: boolean;
+  /** Which SBOMs to attach to each image as BuildKit attests (pack-sbom.ts); default "both". */
+  sbom?: SbomChoice;
+  /** Also write the SBOMs into this host directory (sinks/sbom-files.ts). */
+  sbomOut?: string;
 }
 
 /** What pack decided, before anything is written: the file tree and the summary. */
@@ -127,6 +132,10 @@ export interface PackResult {
   /** Set when a tar was written: the manifest digest (the image's digest), the config digest (the engine's image ID). */
   digest?: string;
   imageId?: string;
+  /** The index the tag names, when there is one: several platforms, or SBOMs attached beside the image. */
+  indexDigest?: string;
+  /** The SBOMs attached (unset with sbom "none", or when no image was built). */
+  sbom?: PackSbom;
   out?: string;
   rootfs?: string;
   /** Set by --push: where it went. */
@@ -137,6 +146,14 @@ export interface PackResult {
   verified?: { exitCode: number; seconds: number };
   /** The packages owning the image's files, and the files no package owns (unset with packageMetadata false). */
   packages?: ImagePackages;
+}
+
+export interface PackSbom {
+  formats: SbomFormat[];
+  /** The digest of the attestation manifest holding them. */
+  attestation: string;
+  /** The files --sbom-out wrote for this image, one per format. */
+  files: string[];
 }
 
 export interface PackTrace {
