@@ -27,10 +27,14 @@ export function sbomFormats(choice: SbomChoice = 'both'): SbomFormat[] {
   return choice === 'both' ? ['spdx', 'cyclonedx'] : choice === 'none' ? [] : [choice];
 }
 
-/** The --sbom-out sink, when asked for; refused with --sbom none (there would be nothing to write). */
+/**
+ * The --sbom-out sink, when asked for; refused with --sbom none (there would be nothing to
+ * write). Called with pack's sinks, before any work: a bad `sbom` of a library call stops there.
+ */
 export function sbomSinks(opts: { sbom?: SbomChoice; sbomOut?: string }): Sink[] {
+  const formats = sbomFormats(opts.sbom);
   if (!opts.sbomOut) return [];
-  if (!sbomFormats(opts.sbom).length) throw new ElfpackError('USAGE', '--sbom-out with --sbom none: there is no SBOM to write');
+  if (!formats.length) throw new ElfpackError('USAGE', '--sbom-out with --sbom none: there is no SBOM to write');
   return [sbomFilesSink(opts.sbomOut)];
 }
 
