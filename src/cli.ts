@@ -3,17 +3,18 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type * as Picocolors from 'picocolors';
-import { fstatSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve as resolveHostPath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve as resolveHostPath } from 'node:path';
 import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
 import { escapeControls } from './escape.js';
+import { ELFPACK_VERSION } from './version.js';
 import { HostRoot } from './root/host-root.js';
 import type { Painter } from './commands/ldd.js';
 import type { DlopenLevel } from './closure/dlopen-notes.js';
 import { parseCompression, type LayerCompression } from './oci/media-types.js';
+import type { SbomChoice } from './commands/pack-sbom.js';
 import type { PushOptions, PushResult } from './sinks/registry.js';
 import type { Sink } from './sinks/sink.js';
 
@@ -90,7 +91,7 @@ interface PackFlags {
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
   push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean; dlopen?: DlopenLevel;
   trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
-  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; compression?: LayerCompression; entrypoint?: string;
+  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; compression?: LayerCompression; entrypoint?: string; sbom: SbomChoice; sbomOut?: string;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -187,6 +188,12 @@ function parseDlopenLevel(v: string): DlopenLevel {
   return v as DlopenLevel;
 }
 
+/** --sbom: which SBOMs are attached (the names are checked here, before any work). */
+function parseSbomChoice(v: string): SbomChoice {
+  if (!['spdx', 'cyclonedx', 'both', 'none'].includes(v)) throw new ElfpackError('USAGE', `--sbom ${v}: want spdx, cyclonedx, both or none`);
+  return v as SbomChoice;
+}
+
 const maxLayerSizeHelp = 'bytes a gzip layer of an image root may unpack to (default 8x its compressed size + 256M)';
 
 /** --root: a directory, or an image (docker save tar, OCI archive or layout); --from-image: a builder image in the engine; else the host. */
@@ -216,30 +223,13 @@ class LineBuffer {
   }
 }
 
-/**
- * The version in elfpack's package.json: beside dist/ in the bundle (dist/elfpack.cjs) and two
- * levels up from dist/src/cli.js; "unknown" when neither is there.
- */
-function packageVersion(): string {
-  const here = fileURLToPath(import.meta.url.startsWith('file:') ? import.meta.url : pathToFileURL(import.meta.url).href);
-  for (const up of ['..', '../..']) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dirname(here), up, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'elfpack' && pkg.version) return pkg.version;
-    } catch {
-      // not there: try the next level
-    }
-  }
-  return 'unknown';
-}
-
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let code = 0;
   let debug = argv.includes('--debug');
   const program = new Command('elfpack')
     .description('Turn a Linux program into the smallest container image that still runs it')
-    .version(packageVersion(), '-V, --version', 'print elfpack\'s version')
+    .version(ELFPACK_VERSION, '-V, --version', 'print elfpack\'s version')
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -332,6 +322,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--bare', 'no /etc/passwd, /etc/group, /tmp or CA bundle')
     .option('--ca-certs', 'add the root\'s CA bundle (by default it goes in only when the program can do TLS)')
     .option('--no-package-metadata', 'no package metadata for scanners (status.d, apk db, os-release) in the image')
+    .option('--sbom <kind>', 'attach SBOMs as BuildKit attestations: spdx, cyclonedx, both or none (none: no image index around the image)', parseSbomChoice, 'both')
+    .option('--sbom-out <dir>', 'also write the SBOMs into this directory (NAME.spdx.json, NAME.cdx.json)')
     .option('--dlopen <level>', 'add what the closure\'s .note.dlopen declares, down to this priority: required, recommended (default), suggested or none', parseDlopenLevel)
     .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
     .option('--compression <kind>', 'how layers are stored: gzip, zstd or none (default gzip for a tar or a push, none for the engine alone)', parseCompression)
@@ -358,6 +350,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     dlopen: o.dlopen,
     packageMetadata: o.packageMetadata,
     compression: o.compression,
+    sbom: o.sbom,
+    sbomOut: o.sbomOut && resolveHostPath(io.cwd, o.sbomOut),
     epoch: sourceDateEpoch(io.env),
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
     trace: traceSettings(o, io),
@@ -473,7 +467,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (o.json) io.stdout(JSON.stringify(goToJson(result, packToJson), null, 2) + '\n');
       else {
         for (const r of result.images) for (const line of renderPackSummary(r, painter(io))) io.stderr(line + '\n');
-        if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platforms) → ${result.out}\n`);
+        if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platform${result.images.length === 1 ? '' : 's'}${result.images[0].sbom ? ', with SBOM attestations' : ''})${result.out ? ` → ${result.out}` : ''}\n`);
         if (result.verified) io.stderr(`verified: exited ${result.verified.exitCode} in ${result.verified.seconds.toFixed(1)} s\n`);
       }
     });

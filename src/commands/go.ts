@@ -36,7 +36,7 @@ export interface GoOptions extends Omit<PackOptions, 'root' | 'program' | 'platf
 
 export interface GoResult {
   images: PackResult[];
-  /** The image index's digest, for several platforms. */
+  /** The image index's digest: for several platforms, or with SBOMs attached. */
   indexDigest?: string;
   out?: string;
   tag: string;
@@ -122,7 +122,8 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
   const progName = imageNameFor(importPath === 'command-line-arguments' ? dir : importPath);
   const at = opts.as ?? `/${progName}`;
   const tag = opts.tag ?? `${progName}:latest`;
-  if (!sinks.length) sinks.push(archiveSink(join(opts.cwd, `${progName}.tar`)));
+  // Without an image output (--sbom-out alone is not one), ./NAME.tar.
+  if (!sinks.some((s) => s.kind !== 'sbom')) sinks.push(archiveSink(join(opts.cwd, `${progName}.tar`)));
   const layers = await prepareLayerOutput(opts.compression, sinks);
   // Named as temp-files names its temporaries: a killed run's build directory goes with the next run.
   const work = tempNameFor(join(tmpdir(), 'elfpack-go'));

@@ -11,10 +11,11 @@ import { archiveSink } from '../sinks/archive.js';
 import { rootfsSink } from '../sinks/rootfs-dir.js';
 import { writeToSinks, type Sink, type SinkReport } from '../sinks/sink.js';
 import type { PackPlan } from './pack.js';
+import { attachSboms, recordSboms, sbomSinks } from './pack-sbom.js';
 
-/** The sinks of pack's options: --rootfs and --out given as paths, the others as sinks. */
-export function sinksOf(opts: { out?: string; rootfs?: string; sinks?: Sink[] }): Sink[] {
-  return [...(opts.rootfs ? [rootfsSink(opts.rootfs)] : []), ...(opts.out ? [archiveSink(opts.out)] : []), ...(opts.sinks ?? [])];
+/** The sinks of pack's options: --rootfs, --out and --sbom-out given as paths, the others as sinks. */
+export function sinksOf(opts: { out?: string; rootfs?: string; sinks?: Sink[]; sbom?: PackPlan['opts']['sbom']; sbomOut?: string }): Sink[] {
+  return [...(opts.rootfs ? [rootfsSink(opts.rootfs)] : []), ...(opts.out ? [archiveSink(opts.out)] : []), ...sbomSinks(opts), ...(opts.sinks ?? [])];
 }
 
 /** How the layers are stored, and how to write them (layerEncoder). */
@@ -47,11 +48,12 @@ export async function writePlans(plans: PackPlan[], sinks: Sink[], layers: Layer
     mtime: plans[0].opts.epoch ?? 0,
     loadPlatform,
     trees: plans.map((p) => p.tree),
-    build: (store) => buildImages(plans.map((p) => ({ ...imageSpecOf(p), encodeLayer: layers.encodeLayer })), store),
+    build: async (store) => attachSboms(await buildImages(plans.map((p) => ({ ...imageSpecOf(p), encodeLayer: layers.encodeLayer })), store), plans),
   }, sinks);
   if (image) {
     recordDigests(plans, image);
     for (const p of plans) p.result.compression = layers.compression;
+    recordSboms(plans, image, report);
   }
   if (report.out) for (const p of plans) p.result.out = report.out;
   if (report.rootfs) plans[0].result.rootfs = report.rootfs;
@@ -98,7 +100,7 @@ function recordDigests(plans: PackPlan[], built: Image | ImageIndex): void {
   }));
 }
 
-/** The index's digest, when several platforms made one. */
+/** The index's digest, when several platforms or SBOMs made one. */
 function indexDigestOf(built: Image | ImageIndex): string | undefined {
   return isImageIndex(built) ? built.index.descriptor.digest : undefined;
 }

@@ -23,6 +23,8 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
   for (const w of r.warnings) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
   if (r.digest) lines.push(`  digest ${r.digest}${r.compression ? ` (layers: ${r.compression === 'none' ? 'uncompressed' : r.compression}, ${mb(r.layerBytes ?? 0)})` : ''}`);
+  if (r.digest) lines.push(`  digest ${r.digest}`);
+  if (r.sbom) lines.push(`  sbom: ${r.sbom.formats.map((f) => (f === 'spdx' ? 'SPDX 2.3' : 'CycloneDX 1.5')).join(' and ')} attested (${r.sbom.attestation}) in index ${r.indexDigest}${r.sbom.files.length ? `; written to ${r.sbom.files.map(escapeName).join(', ')}` : ''}`);
   if (r.verified) lines.push(`  verified: exited ${r.verified.exitCode} in ${r.verified.seconds.toFixed(1)} s`);
   return lines;
 }
@@ -58,6 +60,8 @@ export function packToJson(r: PackResult): object {
     imageId: r.imageId ?? null,
     compression: r.compression ?? null,
     layerBytes: r.layerBytes ?? null,
+    indexDigest: r.indexDigest ?? null,
+    sbom: r.sbom ?? null,
     out: r.out ?? null,
     rootfs: r.rootfs ?? null,
     pushed: r.pushed ?? null,

@@ -27,6 +27,7 @@ import type { TraceResult } from '../closure/trace.js';
 import { addTracedFiles, type TracedAddition } from '../image/traced-files.js';
 import { addPackageMetadata, type ImagePackages } from '../image/package-metadata.js';
 import type { TraceSettings } from './trace-setup.js';
+import type { SbomChoice, SbomFormat } from './pack-sbom.js';
 import { prepareLayerOutput, sinksOf, writePlans } from './pack-output.js';
 
 /** Run settings (cmd, env, user, workdir, ports, labels) go into the image's config; the entrypoint is the program. */
@@ -103,6 +104,10 @@ export interface PackOptions {
   entrypoint?: string;
   /** How layers are stored (default gzip when a tar or a registry gets the image, else none: pack-output.ts). */
   compression?: LayerCompression;
+  /** Which SBOMs to attach to each image as BuildKit attests (pack-sbom.ts); default "both". */
+  sbom?: SbomChoice;
+  /** Also write the SBOMs into this host directory (sinks/sbom-files.ts). */
+  sbomOut?: string;
 }
 
 /** What pack decided, before anything is written: the file tree and the summary. */
@@ -138,6 +143,10 @@ export interface PackResult {
   /** Set when the image was built: how its layers are stored, and their stored size. */
   compression?: LayerCompression;
   layerBytes?: number;
+  /** The index the tag names, when there is one: several platforms, or SBOMs attached beside the image. */
+  indexDigest?: string;
+  /** The SBOMs attached (unset with sbom "none", or when no image was built). */
+  sbom?: PackSbom;
   out?: string;
   rootfs?: string;
   /** Set by --push: where it went. */
@@ -148,6 +157,14 @@ export interface PackResult {
   verified?: { exitCode: number; seconds: number };
   /** The packages owning the image's files, and the files no package owns (unset with packageMetadata false). */
   packages?: ImagePackages;
+}
+
+export interface PackSbom {
+  formats: SbomFormat[];
+  /** The digest of the attestation manifest holding them. */
+  attestation: string;
+  /** The files --sbom-out wrote for this image, one per format. */
+  files: string[];
 }
 
 export interface PackTrace {

@@ -5,14 +5,10 @@ import { createHash } from 'node:crypto';
 import { mergePrograms } from '../closure/closure.js';
 import type { ProgramLoad } from '../closure/load-program.js';
 import type { FileTree, TreeSource } from './file-tree.js';
+import type { ImagePackages } from './package-metadata.js';
 import type { SbomInput, SbomPackage } from './sbom.js';
 
 const CHUNK = 1 << 20;
-
-export interface OwnedPackage extends Omit<SbomPackage, 'key'> {
-  /** Image paths of the package's files in the image. */
-  files: string[];
-}
 
 export interface SbomSources {
   name: string;
@@ -20,7 +16,8 @@ export interface SbomSources {
   platform: SbomInput['platform'];
   tree: FileTree;
   loads: ProgramLoad[];
-  packages?: { distro?: SbomInput['distro']; packages: OwnedPackage[] };
+  /** The package model (package-metadata.ts); without it, every file is listed as owned by no package. */
+  packages?: Pick<ImagePackages, 'distro' | 'packages'>;
   tool: SbomInput['tool'];
   digest?: string;
 }
@@ -29,8 +26,8 @@ export function sbomInputOf(src: SbomSources): SbomInput {
   const owner = new Map<string, string>();
   const packages: SbomPackage[] = [];
   for (const p of src.packages?.packages ?? []) {
-    const key = `${p.purl}`;
-    packages.push({ key, name: p.name, version: p.version, arch: p.arch, purl: p.purl, license: p.license, source: p.source });
+    const key = p.purl;
+    packages.push({ key, name: p.name, version: p.version, arch: p.arch, purl: p.purl, ...(p.licenses ? { licenses: p.licenses } : {}), ...(p.source ? { source: p.source } : {}) });
     for (const f of p.files) if (!owner.has(f)) owner.set(f, key);
   }
   // Root path → image path: a file may sit elsewhere in the image (--as, $ORIGIN moves).

@@ -4,6 +4,7 @@
 // files alone. Both are deterministic: the same image gives the same bytes (no clock, no random
 // UUID: the namespace and serial number are derived from the content).
 import { createHash } from 'node:crypto';
+import { isCompound, spdxExpression } from './spdx-license.js';
 
 export interface SbomPackage {
   /** Unique within the image, e.g. "deb:libc6:amd64". */
@@ -12,8 +13,11 @@ export interface SbomPackage {
   version: string;
   arch?: string;
   purl: string;
-  /** An SPDX license expression or a plain name, as the package states it; absent when unknown. */
-  license?: string;
+  /**
+   * The package's licenses as it states them (package-metadata.ts: apk's L: expression, or a
+   * Debian copyright file's License names), all applying at once; absent or empty when unknown.
+   */
+  licenses?: string[];
   /** The source package, when it differs. */
   source?: string;
 }
@@ -31,7 +35,7 @@ export interface SbomFile {
 export interface SbomInput {
   /** NAME:TAG of the image. */
   name: string;
-  /** The manifest digest, when known before the SBOM is written (it cannot be for an attached SBOM). */
+  /** The image manifest's digest: known, since an attached SBOM lies beside the image, not in it. */
   digest?: string;
   /** SOURCE_DATE_EPOCH, as the image's `created`. */
   epoch: number;
@@ -52,7 +56,8 @@ export function buildSpdx(input: SbomInput): object {
   const fileId = new Map(s.files.map((f, i) => [f.path, `SPDXRef-File-${i + 1}`]));
   const pkgId = new Map(s.packages.map((p, i) => [p.key, `SPDXRef-Package-${i + 1}-${spdxIdPart(p.name)}`]));
   const image = 'SPDXRef-Image';
-  const stated = new Set(s.packages.flatMap((p) => (p.license ? [p.license] : [])));
+  // Stated names that are no SPDX expression, each declared once as a LicenseRef with its text.
+  const stated = new Set(s.packages.flatMap((p) => (p.licenses ?? []).filter((l) => !spdxExpression(l))));
   const relationships: object[] = [{ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: image }];
   for (const p of s.packages) relationships.push({ spdxElementId: image, relationshipType: 'CONTAINS', relatedSpdxElement: pkgId.get(p.key) });
   for (const f of s.files) {
@@ -83,7 +88,7 @@ export function buildSpdx(input: SbomInput): object {
       ...s.packages.map((p) => ({
         SPDXID: pkgId.get(p.key), name: p.name, versionInfo: p.version, downloadLocation: NOASSERTION, filesAnalyzed: false,
         primaryPackagePurpose: 'LIBRARY', supplier: NOASSERTION,
-        licenseConcluded: NOASSERTION, licenseDeclared: p.license ? licenseRef(p.license) : NOASSERTION, copyrightText: NOASSERTION,
+        licenseConcluded: NOASSERTION, licenseDeclared: spdxDeclared(p.licenses), copyrightText: NOASSERTION,
         ...(p.source && p.source !== p.name ? { sourceInfo: `built from source package ${p.source}` } : {}),
         externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p.purl }],
       })),
@@ -94,9 +99,9 @@ export function buildSpdx(input: SbomInput): object {
       licenseConcluded: NOASSERTION, copyrightText: NOASSERTION,
     })),
     relationships,
-    // A package's stated license (a Debian copyright file's "License:" names, not always SPDX IDs)
-    // is kept as a LicenseRef with its text, which SPDX allows for any name.
-    ...(stated.size ? { hasExtractedLicensingInfos: [...stated].sort().map((l) => ({ licenseId: licenseRef(l), name: l, extractedText: `License as the package's copyright file states it: ${l}` })) } : {}),
+    // A stated license that is no SPDX expression (a Debian copyright file's "License:" names are
+    // often not) is kept as a LicenseRef with its text, which SPDX allows for any name.
+    ...(stated.size ? { hasExtractedLicensingInfos: [...stated].sort().map((l) => ({ licenseId: licenseRef(l), name: l, extractedText: `License as the package states it (its copyright file or package database): ${l}` })) } : {}),
   };
   // A URI unique to this document that the same image always gets: its content's digest.
   doc.documentNamespace = `https://elfpack.dev/spdx/${encodeURIComponent(input.name)}-${digestOf(doc)}`;
@@ -124,7 +129,7 @@ export function buildCycloneDx(input: SbomInput): object {
   for (const p of s.packages) {
     components.push({
       type: 'library', 'bom-ref': p.purl, name: p.name, version: p.version, purl: p.purl,
-      ...(p.license ? { licenses: [{ license: { name: p.license } }] } : {}),
+      ...(p.licenses?.length ? { licenses: cdxLicenses(p.licenses) } : {}),
       properties: [...(p.arch ? [{ name: 'elfpack:package:arch', value: p.arch }] : []), ...(p.source ? [{ name: 'elfpack:package:source', value: p.source }] : [])],
       components: (owned.get(p.key) ?? []).map(fileComponent),
     });
@@ -166,6 +171,32 @@ function sorted(input: SbomInput): Pick<SbomInput, 'files' | 'packages' | 'needs
 /** SPDX IDs allow letters, digits, "." and "-". */
 function spdxIdPart(s: string): string {
   return s.replace(/[^A-Za-z0-9.-]+/g, '-').slice(0, 64) || 'x';
+}
+
+/**
+ * A package's licenses as one SPDX expression: each stated license kept when it is an SPDX
+ * expression, else its LicenseRef; several joined by AND (a Debian copyright file names the
+ * licenses of the package's files, all of which apply to the package as a whole).
+ */
+function spdxDeclared(licenses: string[] | undefined): string {
+  const parts = [...new Set(licenses ?? [])].map((l) => spdxExpression(l) ?? licenseRef(l));
+  if (!parts.length) return NOASSERTION;
+  return parts.length === 1 ? parts[0] : parts.map((p) => (isCompound(p) ? `(${p})` : p)).join(' AND ');
+}
+
+/**
+ * CycloneDX 1.5 licenses: one SPDX expression stated alone is an `expression`; otherwise each
+ * license is an SPDX `id` when it is one listed id (no "+": the schema's id list has none), else a
+ * `name` as stated (the schema does not allow an expression beside other entries).
+ */
+function cdxLicenses(licenses: string[]): object[] {
+  const list = [...new Set(licenses)];
+  const only = list.length === 1 ? spdxExpression(list[0]) : undefined;
+  if (only && (isCompound(only) || only.endsWith('+'))) return [{ expression: only }];
+  return list.map((l) => {
+    const id = spdxExpression(l);
+    return id && !isCompound(id) && !id.endsWith('+') ? { license: { id } } : { license: { name: l } };
+  });
 }
 
 /** A stated license name as an SPDX LicenseRef (letters, digits, "." and "-"; the same name, the same ref). */

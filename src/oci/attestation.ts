@@ -2,61 +2,58 @@
 // storage"): an in-toto statement per document, as the layers of an attestation manifest that the
 // image index lists beside the image, for platform unknown/unknown, annotated with the image
 // manifest's digest. Registries, `docker buildx imagetools` and scanners find them there.
-import { createHash } from 'node:crypto';
+import { jsonBlob } from './blob.js';
+import { buildIndex, imagesOf, type Image, type ImageIndex } from './image.js';
+import type { Layer } from './layer.js';
+import { MEDIA } from './media-types.js';
+import { platformName, type Platform } from './platform.js';
 
 export const IN_TOTO = 'application/vnd.in-toto+json';
 export const PREDICATE_SPDX = 'https://spdx.dev/Document';
 export const PREDICATE_CYCLONEDX = 'https://cyclonedx.org/bom';
+export const PREDICATE_TYPE = 'in-toto.io/predicate-type';
 export const REFERENCE_TYPE = 'vnd.docker.reference.type';
 export const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+/** What an attestation manifest's index entry says it runs on: nothing (BuildKit's choice, so no runtime picks it). */
+export const ATTESTATION_PLATFORM: Platform = { architecture: 'unknown', os: 'unknown' };
 
-export interface AttestationBlob {
-  mediaType: string;
-  digest: string;
-  size: number;
-  bytes: Buffer;
-  annotations?: Record<string, string>;
-}
-
-export interface Attestation {
-  /** The attestation manifest's descriptor, as the image index lists it. */
-  descriptor: { mediaType: string; digest: string; size: number; platform: { architecture: string; os: string }; annotations: Record<string, string> };
-  /** Every blob it needs (manifest, config, statements), to be written or pushed beside the image's. */
-  blobs: AttestationBlob[];
-}
-
-function blob(mediaType: string, value: unknown, annotations?: Record<string, string>): AttestationBlob {
-  const bytes = Buffer.from(JSON.stringify(value));
-  return { mediaType, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length, bytes, ...(annotations ? { annotations } : {}) };
+export interface AttestedDocument {
+  predicateType: string;
+  predicate: object;
 }
 
 /**
- * The attestation manifest for one platform's image. `subjectName` is a purl of the image
- * (pkg:docker/NAME@TAG?platform=…), `manifestDigest` the image manifest's digest.
+ * The attestation manifest of one image, as an Image value the index lists beside it.
+ * `subjectName` is a purl of the image (imagePurl), `image` the image the statements are about.
  */
-export function buildAttestation(subjectName: string, manifestDigest: string, documents: { predicateType: string; predicate: object }[]): Attestation {
+export function buildAttestation(subjectName: string, image: Image, documents: AttestedDocument[]): Image {
+  const manifestDigest = image.manifest.descriptor.digest;
   const subject = [{ name: subjectName, digest: { sha256: manifestDigest.replace(/^sha256:/, '') } }];
-  const layers = documents.map((d) => blob(IN_TOTO, { _type: 'https://in-toto.io/Statement/v0.1', predicateType: d.predicateType, subject, predicate: d.predicate }, { 'in-toto.io/predicate-type': d.predicateType }));
-  // A valid config, ignored by readers: BuildKit writes one for registries that require it.
-  const config = blob(OCI_CONFIG, { architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } });
-  const manifest = blob(OCI_MANIFEST, {
-    schemaVersion: 2, mediaType: OCI_MANIFEST,
-    config: { mediaType: OCI_CONFIG, digest: config.digest, size: config.size },
-    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, annotations: l.annotations })),
+  const layers: Layer[] = documents.map((d) => {
+    const b = jsonBlob(IN_TOTO, { _type: 'https://in-toto.io/Statement/v0.1', predicateType: d.predicateType, subject, predicate: d.predicate });
+    return { descriptor: { ...b.descriptor, annotations: { [PREDICATE_TYPE]: d.predicateType } }, content: b.content };
   });
+  // A valid config, ignored by readers: BuildKit writes one for registries that require it.
+  const config = jsonBlob(MEDIA.config, { architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.descriptor.digest) } });
+  const manifest = jsonBlob(MEDIA.manifest, { schemaVersion: 2, mediaType: MEDIA.manifest, config: config.descriptor, layers: layers.map((l) => l.descriptor) });
   return {
-    descriptor: {
-      mediaType: OCI_MANIFEST, digest: manifest.digest, size: manifest.size, platform: { architecture: 'unknown', os: 'unknown' },
-      annotations: { [REFERENCE_DIGEST]: manifestDigest, [REFERENCE_TYPE]: 'attestation-manifest' },
-    },
-    blobs: [manifest, config, ...layers],
+    platform: ATTESTATION_PLATFORM,
+    annotations: { [REFERENCE_DIGEST]: manifestDigest, [REFERENCE_TYPE]: 'attestation-manifest' },
+    manifest, config, layers,
   };
 }
 
+/**
+ * The index BuildKit would push: every image (with its platform) first, then each image's
+ * attestation manifest in the same order. `documentsOf` gives an image's documents (by its place).
+ */
+export function attachAttestations(built: Image | ImageIndex, tag: { name: string; tag: string }, documentsOf: (image: Image, i: number) => AttestedDocument[]): ImageIndex {
+  const images = imagesOf(built);
+  const attestations = images.map((img, i) => buildAttestation(imagePurl(tag.name, tag.tag, img.platform ?? { os: 'linux', architecture: 'unknown' }), img, documentsOf(img, i)));
+  return buildIndex([...images, ...attestations]);
+}
+
 /** The image as a purl, BuildKit's subject name: pkg:docker/NAME@TAG?platform=OS%2FARCH[%2FVARIANT]. */
-export function imagePurl(name: string, tag: string, platform: { os: string; architecture: string; variant?: string }): string {
-  const p = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
-  return `pkg:docker/${name}@${encodeURIComponent(tag)}?platform=${encodeURIComponent(p)}`;
+export function imagePurl(name: string, tag: string, platform: Platform): string {
+  return `pkg:docker/${name}@${encodeURIComponent(tag)}?platform=${encodeURIComponent(platformName(platform))}`;
 }

@@ -72,7 +72,15 @@ export function manifestsBottomUp(v: Image | ImageIndex): (Image | ImageIndex)[]
   return out;
 }
 
-/** The images (not indexes) under `v`, in order. */
+/**
+ * Whether an image of an index is an attestation manifest (oci/attestation.ts: BuildKit's
+ * annotation, or its platform unknown/unknown), which holds statements about an image, not files.
+ */
+export function isAttestationManifest(m: Image): boolean {
+  return m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || (m.platform?.os === 'unknown' && m.platform?.architecture === 'unknown');
+}
+
+/** The runnable images under `v` (not indexes, not attestation manifests), in order. */
 export function imagesOf(v: Image | ImageIndex): Image[] {
-  return manifestsBottomUp(v).filter((m): m is Image => !isImageIndex(m));
+  return manifestsBottomUp(v).filter((m): m is Image => !isImageIndex(m) && !isAttestationManifest(m));
 }

@@ -226,6 +226,11 @@ function blobOf(source: BlobSource, d: Descriptor, what: string): Blob {
   return { descriptor: { mediaType: d.mediaType ?? 'application/octet-stream', digest: digestString(d.digest), size: d.size }, content: { region: blobRegion(source, d, what) } };
 }
 
+/** An index entry's annotations (strings, as image-spec asks; anything else is left out). */
+function stringValues(a: Json): Record<string, string> {
+  return Object.fromEntries(Object.entries(a).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 function platformIn(d: Descriptor): Platform | undefined {
   return d.platform ? platformFromFields(d.platform.os, d.platform.architecture, d.platform.variant) : undefined;
 }
@@ -268,6 +273,7 @@ export function readImage(source: BlobSource): Image | ImageIndex {
     if (!config) throw malformed(source, `manifest ${m.key} names no config`);
     done.push({
       platform: platformIn(p.d),
+      ...(p.d.annotations ? { annotations: stringValues(p.d.annotations) } : {}),
       manifest: { descriptor: { mediaType, digest: m.key, size: p.d.size }, content: { bytes: m.bytes } },
       config: blobOf(source, config, 'blob'),
       layers: layers.map((l) => blobOf(source, l, 'blob')),

@@ -12,9 +12,9 @@ import type { Image, ImageIndex } from '../oci/image.js';
 import type { FileTree } from '../image/file-tree.js';
 import type { PushResult } from './registry.js';
 
-/** The sinks, in the order they run: files first, then the archive, then the engine, then the registry. */
-export type SinkKind = 'rootfs' | 'archive' | 'engine' | 'registry';
-const ORDER: Record<SinkKind, number> = { rootfs: 0, archive: 1, engine: 2, registry: 3 };
+/** The sinks, in the order they run: files first, then the archive and the SBOM files, then the engine, then the registry. */
+export type SinkKind = 'rootfs' | 'archive' | 'sbom' | 'engine' | 'registry';
+const ORDER: Record<SinkKind, number> = { rootfs: 0, archive: 1, sbom: 2, engine: 3, registry: 4 };
 
 /** What every sink takes. */
 export interface SinkInput {
@@ -40,6 +40,8 @@ export interface SinkReport {
   verified?: { exitCode: number; seconds: number };
   /** --push: where it went. */
   pushed?: PushResult;
+  /** --sbom-out: the documents written (sinks/sbom-files.ts). */
+  sbomFiles?: { path: string; format: 'spdx' | 'cyclonedx'; subject: string }[];
 }
 
 export interface Sink {

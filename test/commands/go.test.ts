@@ -39,9 +39,14 @@ describe('commands/go: static Go builds on scratch', function () {
     needRegistry(this);
     const tar = join(dir, 'multi.tar');
     const args = ['go', SERVER, '--platform', 'linux/amd64,linux/arm64', '--tag', tags[0], '--cmd', '-version', '--json'];
-    const r = await runCli([...args, '--out', tar], { env: goEnv() });
+    const sboms = join(dir, 'sboms');
+    mkdirSync(sboms);
+    const r = await runCli([...args, '--out', tar, '--sbom-out', sboms], { env: goEnv() });
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout);
+    // One attestation per platform, and its files named with the platform.
+    expect(readdirSync(sboms).sort()).to.deep.equal(['elfpack-test-go-multi.linux-amd64.cdx.json', 'elfpack-test-go-multi.linux-amd64.spdx.json', 'elfpack-test-go-multi.linux-arm64-v8.cdx.json', 'elfpack-test-go-multi.linux-arm64-v8.spdx.json']);
+    expect(JSON.parse(readFileSync(join(sboms, 'elfpack-test-go-multi.linux-arm64-v8.spdx.json'), 'utf8')).packages[0].versionInfo).to.equal(out.images[1].digest);
     expect(out.schema).to.equal('elfpack.go/v1');
     expect(out.images.map((i: { platform: object; linkage: string }) => [i.platform, i.linkage])).to.deep.equal([
       [{ os: 'linux', architecture: 'amd64' }, 'not a dynamic executable'],
@@ -49,7 +54,10 @@ describe('commands/go: static Go builds on scratch', function () {
     ]);
     const raw = run('skopeo', ['inspect', '--raw', `oci-archive:${tar}`]).stdout;
     expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).to.equal(out.indexDigest);
-    expect(JSON.parse(raw).manifests.map((m: { digest: string }) => m.digest)).to.deep.equal(out.images.map((i: { digest: string }) => i.digest));
+    // The images, then each one's attestation manifest (BuildKit's order).
+    const entries = JSON.parse(raw).manifests as { digest: string; annotations?: Record<string, string> }[];
+    expect(entries.map((m) => m.digest)).to.deep.equal([...out.images.map((i: { digest: string }) => i.digest), ...out.images.map((i: { sbom: { attestation: string } }) => i.sbom.attestation)]);
+    expect(entries.slice(2).map((m) => m.annotations?.['vnd.docker.reference.digest'])).to.deep.equal(out.images.map((i: { digest: string }) => i.digest));
     for (const arch of ['amd64', 'arm64']) {
       const i = JSON.parse(run('skopeo', ['inspect', '--override-arch', arch, `oci-archive:${tar}`]).stdout);
       expect(i.Architecture).to.equal(arch);

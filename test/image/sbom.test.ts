@@ -7,6 +7,7 @@ import { planPack, type PackPlan } from '../../src/commands/pack.js';
 import { HostRoot } from '../../src/root/host-root.js';
 import { buildCycloneDx, buildSpdx, type SbomInput } from '../../src/image/sbom.js';
 import { sbomInputOf } from '../../src/image/sbom-input.js';
+import { spdxProblems } from '../support/spdx-rules.js';
 
 const require = createRequire(import.meta.url);
 const CURL = '/usr/bin/curl';
@@ -16,34 +17,6 @@ function inputOf(plan: PackPlan, packages?: Parameters<typeof sbomInputOf>[0]['p
     name: plan.result.tag, epoch: 0, platform: plan.result.platform, tree: plan.tree, loads: plan.loads, packages,
     tool: { name: 'elfpack', version: '0.1.0' },
   });
-}
-
-/** SPDX 2.3's rules for what this document uses (spdx.github.io/spdx-spec/v2.3): ids, required fields, references. */
-function spdxProblems(doc: any): string[] {
-  const p: string[] = [];
-  const id = /^SPDXRef-[A-Za-z0-9.-]+$/;
-  if (doc.spdxVersion !== 'SPDX-2.3' || doc.dataLicense !== 'CC0-1.0' || doc.SPDXID !== 'SPDXRef-DOCUMENT') p.push('document header');
-  if (!/^[a-z][a-z0-9+.-]*:[^#\s]+$/.test(doc.documentNamespace)) p.push('documentNamespace is not a URI without "#"');
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(doc.creationInfo?.created) || !doc.creationInfo.creators?.every((c: string) => /^(Tool|Organization|Person): /.test(c))) p.push('creationInfo');
-  const ids = new Set<string>(['SPDXRef-DOCUMENT']);
-  for (const pkg of doc.packages) {
-    if (!id.test(pkg.SPDXID) || ids.has(pkg.SPDXID)) p.push(`package id ${pkg.SPDXID}`);
-    ids.add(pkg.SPDXID);
-    for (const k of ['name', 'downloadLocation', 'copyrightText']) if (typeof pkg[k] !== 'string' || !pkg[k]) p.push(`package ${pkg.SPDXID} lacks ${k}`);
-    if (pkg.filesAnalyzed !== false && !pkg.packageVerificationCode) p.push(`package ${pkg.SPDXID}: files analyzed without a verification code`);
-    for (const r of pkg.externalRefs ?? []) if (r.referenceType === 'purl' && !/^pkg:[a-z]+\/.+@.+/.test(r.referenceLocator)) p.push(`purl ${r.referenceLocator}`);
-  }
-  for (const f of doc.files) {
-    if (!id.test(f.SPDXID) || ids.has(f.SPDXID)) p.push(`file id ${f.SPDXID}`);
-    ids.add(f.SPDXID);
-    if (!f.fileName.startsWith('./')) p.push(`fileName ${f.fileName}`);
-    // SPDX 2.3 §8.4: a file's checksums include SHA1.
-    if (!f.checksums.some((c: any) => c.algorithm === 'SHA1' && /^[0-9a-f]{40}$/.test(c.checksumValue))) p.push(`file ${f.fileName} has no SHA1`);
-  }
-  const refs = new Set(doc.hasExtractedLicensingInfos?.map((l: any) => l.licenseId) ?? []);
-  for (const pkg of doc.packages) for (const l of [pkg.licenseDeclared, pkg.licenseConcluded]) if (l.startsWith('LicenseRef-') && !refs.has(l)) p.push(`undeclared ${l}`);
-  for (const r of doc.relationships) if (!ids.has(r.spdxElementId) || !ids.has(r.relatedSpdxElement)) p.push(`relationship to an unknown element: ${JSON.stringify(r)}`);
-  return p;
 }
 
 describe('sbom: SPDX 2.3 and CycloneDX 1.5 of a packed image', function () {
@@ -57,10 +30,12 @@ describe('sbom: SPDX 2.3 and CycloneDX 1.5 of a packed image', function () {
 
   it('CycloneDX passes the CycloneDX library\'s strict 1.5 schema validation, with files, hashes and the loader\'s graph', async () => {
     const cdx = require('@cyclonedx/cyclonedx-library');
-    const doc: any = buildCycloneDx(inputOf(plan, { distro: { id: 'debian', versionId: '12' }, packages: [{ name: 'curl', version: '7.88.1-10+deb12u14', arch: 'amd64', purl: 'pkg:deb/debian/curl@7.88.1-10%2Bdeb12u14?arch=amd64&distro=debian-12', license: 'curl', files: [CURL] }] }));
+    const doc: any = buildCycloneDx(inputOf(plan, { distro: { id: 'debian', versionId: '12' }, packages: [{ name: 'curl', version: '7.88.1-10+deb12u14', arch: 'amd64', purl: 'pkg:deb/debian/curl@7.88.1-10%2Bdeb12u14?arch=amd64&distro=debian-12', licenses: ['curl', 'ISC', 'BSD-3-clause', 'GPL-2+ with Autoconf-data exception'], files: [CURL] }] }));
     const errors = await new cdx.Validation.JsonStrictValidator(cdx.Spec.Version.v1dot5).validate(JSON.stringify(doc));
     expect(errors, JSON.stringify(errors)).to.equal(null);
     const curl = doc.components.find((c: any) => c.name === 'curl');
+    // Listed SPDX ids as ids (spelt as the list spells them), any other name as it is stated.
+    expect(curl.licenses).to.deep.equal([{ license: { id: 'curl' } }, { license: { id: 'ISC' } }, { license: { id: 'BSD-3-Clause' } }, { license: { name: 'GPL-2+ with Autoconf-data exception' } }]);
     expect(curl.components.map((c: any) => c.name)).to.deep.equal([CURL]);
     const libcurl = doc.components.find((c: any) => c.type === 'file' && /libcurl\.so\.4/.test(c.name));
     expect(libcurl.hashes.map((h: any) => h.alg)).to.deep.equal(['SHA-1', 'SHA-256']);
@@ -71,7 +46,7 @@ describe('sbom: SPDX 2.3 and CycloneDX 1.5 of a packed image', function () {
   });
 
   it('SPDX follows the 2.3 rules: ids, SHA1 and SHA256 per file, CONTAINS and DEPENDS_ON between known elements', () => {
-    const doc: any = buildSpdx(inputOf(plan, { packages: [{ name: 'curl', version: '7.88.1', arch: 'amd64', purl: 'pkg:deb/debian/curl@7.88.1?arch=amd64', license: 'curl', files: [CURL] }] }));
+    const doc: any = buildSpdx(inputOf(plan, { packages: [{ name: 'curl', version: '7.88.1', arch: 'amd64', purl: 'pkg:deb/debian/curl@7.88.1?arch=amd64', licenses: ['curl', 'GPL-2+', 'MIT OR Apache-2.0'], files: [CURL] }] }));
     expect(spdxProblems(doc)).to.deep.equal([]);
     const byName = new Map(doc.files.map((f: any) => [f.fileName, f.SPDXID]));
     const curlId = byName.get(`.${CURL}`);
@@ -81,7 +56,9 @@ describe('sbom: SPDX 2.3 and CycloneDX 1.5 of a packed image', function () {
     expect(doc.relationships).to.deep.include({ spdxElementId: pkg.SPDXID, relationshipType: 'CONTAINS', relatedSpdxElement: curlId });
     // A file no package owns belongs to the image itself.
     expect(doc.relationships).to.deep.include({ spdxElementId: 'SPDXRef-Image', relationshipType: 'CONTAINS', relatedSpdxElement: libcurl.SPDXID });
-    expect(pkg.licenseDeclared).to.match(/^LicenseRef-curl-[0-9a-f]{8}$/);
+    // SPDX ids and expressions stay; a name that is none becomes a LicenseRef with its text; all ANDed.
+    expect(pkg.licenseDeclared).to.match(/^curl AND LicenseRef-GPL-2-[0-9a-f]{8} AND \(MIT OR Apache-2\.0\)$/);
+    expect(doc.hasExtractedLicensingInfos.map((l: any) => l.name)).to.deep.equal(['GPL-2+']);
   });
 
   it('the same image gives the same bytes, whatever order its parts came in', () => {

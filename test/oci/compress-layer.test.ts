@@ -85,7 +85,7 @@ describe('oci/compress-layer: gzip layers the real readers take', function () {
     if (!haveCommand('ctr')) skipOrFail(this, 'ctr (containerd) is not installed');
     const tag = `elfpack-test-gzip:${process.pid}`;
     const packTo = async (out: string, ...flags: string[]) => {
-      const made = await runCli([fixture(this, 'cxx/hello-cxx'), '--as', '/usr/local/bin/app', '--bare', '--out', out, '--tag', tag, '--json', ...flags]);
+      const made = await runCli([fixture(this, 'cxx/hello-cxx'), '--as', '/usr/local/bin/app', '--bare', '--sbom', 'none', '--out', out, '--tag', tag, '--json', ...flags]);
       expect(made.code, made.stderr).to.equal(0);
       return JSON.parse(made.stdout) as { compression: string; layerBytes: number; imageId: string };
     };

@@ -26,8 +26,9 @@ describe('sinks/registry: push to a real registry', function () {
     dir = mkdtempSync(join(tmpdir(), 'elfpack-push-'));
     tar = join(dir, 'hello.tar');
     // A file of this run only: every blob is new to the registry, so the counts below are exact.
+    // One image, no SBOM index: the digests and blob counts below are the image's (pack-sbom.test.ts pushes SBOMs).
     writeFileSync(join(dir, 'run-id'), uniq);
-    const p = await runCli([fixture(this, 'glibc/hello'), '--out', tar, '--tag', 'hello:1', '--add', `${join(dir, 'run-id')}:/run-id`, '--json']);
+    const p = await runCli([fixture(this, 'glibc/hello'), '--out', tar, '--tag', 'hello:1', '--add', `${join(dir, 'run-id')}:/run-id`, '--sbom', 'none', '--json']);
     expect(p.code, p.stderr).to.equal(0);
     digest = JSON.parse(p.stdout).digest;
   });
@@ -61,7 +62,7 @@ describe('sinks/registry: push to a real registry', function () {
   it('pack --push without --out pushes and keeps no file', async function () {
     const work = join(dir, 'work');
     mkdirSync(work);
-    const r = await runCli([fixture(this, 'static/hello-static'), '--push', `${PLAIN_REGISTRY}/elfpack-test/static-${uniq}:1`, '--json'], { env: env(), cwd: work });
+    const r = await runCli([fixture(this, 'static/hello-static'), '--push', `${PLAIN_REGISTRY}/elfpack-test/static-${uniq}:1`, '--sbom', 'none', '--json'], { env: env(), cwd: work });
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout);
     expect(out.pushed.digest).to.equal(out.digest);

@@ -1,7 +1,7 @@
 // The real parts an image test checks against: the Docker engine (load, run with --network none),
 // skopeo (docker-archive: and oci-archive:), umoci (unpack of the OCI layout), podman (load).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveCommand, skipOrFail } from './helpers.js';
@@ -59,8 +59,24 @@ export function skopeoInspect(transport: 'docker-archive' | 'oci-archive', tar: 
 export function umociUnpack(tar: string, ref = 'latest'): { bundle: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'elfpack-umoci-'));
   must('tar', ['-C', dir, '-xf', tar]);
+  pointAtImage(dir, ref);
   must('umoci', ['unpack', '--image', `${dir}:${ref}`, join(dir, 'bundle')]);
   return { bundle: join(dir, 'bundle'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * umoci 0.4.7 refuses a tag naming an index of more than one manifest ("tag is ambiguous"), as
+ * buildx's own images with attestations are: the layout's index.json is pointed at the image
+ * (the index's first entry whose platform is not unknown/unknown), which umoci then unpacks.
+ */
+function pointAtImage(dir: string, ref: string): void {
+  const indexJson = join(dir, 'index.json');
+  const top = JSON.parse(readFileSync(indexJson, 'utf8')).manifests[0];
+  if (top?.mediaType !== 'application/vnd.oci.image.index.v1+json') return;
+  const inner = JSON.parse(readFileSync(join(dir, 'blobs/sha256', top.digest.slice(7)), 'utf8')).manifests;
+  if (inner.length < 2) return;
+  const image = inner.find((m: any) => m.platform?.os !== 'unknown');
+  writeFileSync(indexJson, JSON.stringify({ schemaVersion: 2, manifests: [{ ...image, annotations: { 'org.opencontainers.image.ref.name': ref } }] }));
 }
 
 /**
