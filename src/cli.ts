@@ -440,21 +440,26 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   imageOptions(program
     .command('go')
     .description('build a Go main package static (CGO_ENABLED=0) for each platform and pack it on scratch')
-    .argument('[pkg]', 'the package to build, as go build takes it', '.')
+    .argument('[pkg]', 'the package to build, as go build takes it; a pattern (./cmd/...) packs each main package as NAME:TAG', '.')
     .argument('[goflags...]', 'after "--": more go build flags'))
     .option('--platform <list>', 'OS/ARCH[/VARIANT], comma-separated or repeated: several make one multi-platform image (default: the host\'s)', collect, [])
     .option('--cgo', 'build with cgo and pack the libraries it needs (host platform only)')
     .option('--tzdata', 'embed the time zone database (-tags timetzdata)')
     .option('--cmd <arg>', 'an argument of the image\'s CMD (repeat for several)', collect, [])
     .action(async (pkg: string, goflags: string[], o: PackFlags & { platform: string[]; cgo?: boolean; cmd: string[] }) => {
-      const [{ goPack, goToJson }, { packToJson, renderPackSummary }] = await Promise.all([import('./commands/go.js'), packCommand()]);
-      const sinks = await extraSinks(o);
-      const result = await goPack({
+      const [{ goToJson }, { goPackMany, isGoPattern }, { packToJson, renderPackSummary }] = await Promise.all([import('./commands/go.js'), import('./commands/go-many.js'), packCommand()]);
+      // A pattern packs each main package as REPO/NAME:TAG: its sinks are made per image, and
+      // checked once first (the engine answers, the repository parses).
+      const many = isGoPattern(pkg);
+      const sinksOfImage = (name: string, tag: string) => extraSinks({ ...o, push: o.push && `${o.push}/${name}:${tag.slice(tag.lastIndexOf(':') + 1)}` });
+      const sinks = many ? (await sinksOfImage('x', 'x:latest'), []) : await extraSinks(o);
+      const results = await goPackMany({
         ...imageSettings(o),
         pkg,
         cwd: io.cwd,
         out: o.out && resolveHostPath(io.cwd, o.out),
         sinks,
+        ...(many ? { sinksFor: sinksOfImage } : {}),
         platforms: o.platform.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean),
         cgo: o.cgo,
         tzdata: o.tzdata,
@@ -463,12 +468,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         goEnv: io.env,
         onGoOutput: (t) => io.stderr(t),
       });
-      if (result.pushed) sayPushed(result.pushed);
-      if (o.json) io.stdout(JSON.stringify(goToJson(result, packToJson), null, 2) + '\n');
-      else {
-        for (const r of result.images) for (const line of renderPackSummary(r, painter(io))) io.stderr(line + '\n');
-        if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platform${result.images.length === 1 ? '' : 's'}${result.images[0].sbom ? ', with SBOM attestations' : ''})${result.out ? ` → ${result.out}` : ''}\n`);
-        if (result.verified) io.stderr(`verified: exited ${result.verified.exitCode} in ${result.verified.seconds.toFixed(1)} s\n`);
+      for (const result of results) if (result.pushed) sayPushed(result.pushed);
+      if (o.json) {
+        const docs = results.map((r) => goToJson(r, packToJson));
+        io.stdout(JSON.stringify(many ? { schema: 'elfpack.go-many/v1', programs: docs } : docs[0], null, 2) + '\n');
+      } else {
+        for (const result of results) {
+          for (const r of result.images) for (const line of renderPackSummary(r, painter(io))) io.stderr(line + '\n');
+          if (result.indexDigest) io.stderr(`image index ${result.indexDigest} (${result.images.length} platform${result.images.length === 1 ? '' : 's'}${result.images[0].sbom ? ', with SBOM attestations' : ''})${result.out ? ` → ${result.out}` : ''}\n`);
+          if (result.verified) io.stderr(`verified: exited ${result.verified.exitCode} in ${result.verified.seconds.toFixed(1)} s\n`);
+        }
       }
     });
 

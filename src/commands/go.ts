@@ -94,6 +94,26 @@ function runGo(opts: GoOptions, cwd: string, args: string[], env: NodeJS.Process
   });
 }
 
+/** Nothing is ever downloaded behind the user's back: the local toolchain, as it is. */
+function goBaseEnv(opts: GoOptions): NodeJS.ProcessEnv {
+  return { GOTOOLCHAIN: 'local', ...opts.goEnv, GOOS: 'linux', GOFLAGS: opts.goEnv.GOFLAGS ?? '' };
+}
+
+/** At most this many packages from one `go list` (a pattern over a large tree). */
+const MAX_LISTED = 10_000;
+
+/** `go list` of a package or pattern, run in `cwd`: each package's name, import path and directory. */
+export async function listGoPackages(opts: GoOptions, cwd: string, pkg: string, shown: string): Promise<{ name: string; importPath: string; dir: string }[]> {
+  const list = await runGo(opts, cwd, ['list', '-f', '{{.Name}}\t{{.ImportPath}}\t{{.Dir}}', pkg], goBaseEnv(opts), false);
+  if (list.code !== 0) throw new ElfpackError('USAGE', `go list: ${firstLines(list.stderr)}`, { path: shown, step: 'go' });
+  const lines = list.stdout.split('\n').filter(Boolean);
+  if (lines.length > MAX_LISTED) throw new ElfpackError('USAGE', `names more than ${MAX_LISTED} packages: narrow the pattern`, { path: shown, step: 'go' });
+  return lines.map((l) => {
+    const [name, importPath, dir] = l.split('\t');
+    return { name, importPath, dir };
+  });
+}
+
 export async function goPack(opts: GoOptions): Promise<GoResult> {
   const sinks = sinksOf(opts);
   await checkSinks(sinks);
@@ -104,13 +124,10 @@ export async function goPack(opts: GoOptions): Promise<GoResult> {
   const inDir = !!asDir && !!statSync(asDir, { throwIfNoEntry: false })?.isDirectory();
   const buildCwd = inDir ? asDir! : opts.cwd;
   const pkg = inDir ? '.' : shownPkg;
-  // Nothing is ever downloaded behind the user's back: the local toolchain, as it is.
-  const baseEnv: NodeJS.ProcessEnv = { GOTOOLCHAIN: 'local', ...opts.goEnv, GOOS: 'linux', GOFLAGS: opts.goEnv.GOFLAGS ?? '' };
-  const list = await runGo(opts, buildCwd, ['list', '-f', '{{.Name}}\t{{.ImportPath}}\t{{.Dir}}', pkg], baseEnv, false);
-  if (list.code !== 0) throw new ElfpackError('USAGE', `go list: ${firstLines(list.stderr)}`, { path: shownPkg, step: 'go' });
-  const lines = list.stdout.trim().split('\n');
-  if (lines.length !== 1) throw new ElfpackError('USAGE', `names ${lines.length} packages: give one main package`, { path: shownPkg, step: 'go' });
-  const [name, importPath, dir] = lines[0].split('\t');
+  const baseEnv = goBaseEnv(opts);
+  const listed = await listGoPackages(opts, buildCwd, pkg, shownPkg);
+  if (listed.length !== 1) throw new ElfpackError('USAGE', `names ${listed.length} packages: give one main package (a pattern with ... packs each main package)`, { path: shownPkg, step: 'go' });
+  const { name, importPath, dir } = listed[0];
   if (name !== 'main') throw new ElfpackError('USAGE', `is package ${name}, not main: there is no program to build`, { path: shownPkg, step: 'go' });
   const known = new Set((await runGo(opts, buildCwd, ['tool', 'dist', 'list'], baseEnv, false)).stdout.split('\n').map((l) => l.trim()));
   const platforms = (opts.platforms?.length ? opts.platforms : [hostPlatform()]).map((p) => parseGoPlatform(p, known));

@@ -3,7 +3,8 @@
 // Their builders are made here as a user without a registry would: elfpack --trace of gcc and go
 // compiling the example, which packs exactly what that compile reads.
 import { expect } from 'chai';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { extract } from 'tar-stream';
@@ -73,12 +74,12 @@ describe('elfpack as a Dockerfile stage: examples/ built by the classic builder 
     expect(dockerRun(`${self}:latest`, [], { flags: ['--entrypoint', '/bin/sh'] }).status).to.not.equal(0);
   });
 
-  it('make image is reproducible: packing it again gives the same digest', function () {
+  it('make image is reproducible: packing it again gives the same tar, byte for byte', function () {
     const again = join(dir, 'again.tar');
     const made = run('make', ['--no-print-directory', '-C', REPO, 'image-pack', `IMAGE_NAME=${self}`, `IMAGE_TAR=${again}`, `IMAGE_DIR=${join(dir, 'stage2')}`]);
     expect(made.status, made.stderr).to.equal(0);
-    const digest = (t: string) => JSON.parse(run('skopeo', ['inspect', '--raw', `oci-archive:${t}`]).stdout).config.digest;
-    expect(digest(again)).to.equal(digest(selfTar()));
+    const sha = (t: string) => createHash('sha256').update(readFileSync(t)).digest('hex');
+    expect(sha(again)).to.equal(sha(selfTar()));
   });
 
   const examples = [
