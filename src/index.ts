@@ -65,3 +65,4 @@ export * from './closure/gconv.js';
 export * from './closure/ca-bundle-rule.js';
 export * from './elf/go-functions.js';
 export * from './image/package-metadata.js';
+export * from './image/layers.js';
