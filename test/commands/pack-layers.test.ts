@@ -47,6 +47,19 @@ describe('pack --layers: layers images share, with the engine, a registry, skope
     expect(packed['curl-one'].layers.map((l) => l.kind)).to.deep.equal(['all']);
   });
 
+  it('--layers on pack and go: a bad value is one usage line (exit 2) before anything is packed; 1 and auto are said in the summary', async () => {
+    for (const cmd of [[], ['go']]) {
+      const r = await runCli([...cmd, ...(cmd.length ? [] : ['/usr/bin/jq']), '--layers', '0', '--out', '/nonexistent/x.tar'], { env: env() });
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr).to.equal('elfpack: --layers 0: want auto, or a number of layers from 1 to 127\n');
+    }
+    const one = await runCli(['/usr/bin/jq', '--layers', '1', '--rootfs', join(dir, 'jq-rootfs')], { env: env() });
+    expect(one.code, one.stderr).to.equal(0);
+    expect(one.stderr).to.not.match(/layers:/);
+    const auto = await runCli(['/usr/bin/jq', '--rootfs', join(dir, 'jq-rootfs-auto')], { env: env() });
+    expect(auto.stderr).to.match(/\n {2}\d+ layers: base \(\d+ files, [\d.]+ MB\); .*libjq1 .*; program \(\d+ files/);
+  });
+
   it('both images load into the engine and run (no network, no pull)', function () {
     needEngine(this);
     for (const [name, want] of [['jq', /^jq-1\./], ['curl', /^curl \d/]] as const) {
