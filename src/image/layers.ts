@@ -70,7 +70,8 @@ export function splitLayers(tree: FileTree, facts: LayerFacts, maxLayers = DEFAU
   const big = groups.filter((g) => g.bytes >= MIN_GROUP_BYTES);
   const someSmall = big.length < groups.length;
   const own = room === 0 ? [] : big.length + (someSmall ? 1 : 0) <= room ? big : big.slice(0, room - 1);
-  const rest = groups.filter((g) => !own.includes(g));
+  const owning = new Set(own);
+  const rest = groups.filter((g) => !owning.has(g));
   const restLayer = rest.length > 0 && room > 0;
   const order = [...(hasBase ? [BASE] : []), ...own.map((g) => g.key), ...(restLayer ? [REST] : []), TOP];
   if (order.length === 1) return whole;
