@@ -101,7 +101,7 @@ describe('image/layers: the split into layers images share', () => {
     expect(layers.map((l) => l.holds)).to.deep.equal([['base'], [`${LIB}/`], ['/opt/vendor/lib/'], ['program']]);
   });
 
-  it('the cap is respected: the smallest groups join the others, then the libraries the top, then the base', () => {
+  it('the cap is respected: past it the smallest groups join the other libraries; at 2 layers the libraries go in the top', () => {
     const t = new FileTree();
     const libraries: string[] = [];
     for (let i = 0; i < 40; i++) {
