@@ -10,6 +10,7 @@ import type { Root } from './root/root.js';
 import { ElfpackError } from './errors.js';
 import { escapeControls } from './escape.js';
 import { ELFPACK_VERSION } from './version.js';
+import { parseLayers } from './image/layers.js';
 import { HostRoot } from './root/host-root.js';
 import type { Painter } from './commands/ldd.js';
 import type { DlopenLevel } from './closure/dlopen-notes.js';
@@ -91,7 +92,7 @@ interface PackFlags {
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
   push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean; dlopen?: DlopenLevel;
   trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
-  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; compression?: LayerCompression; entrypoint?: string; sbom: SbomChoice; sbomOut?: string;
+  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; compression?: LayerCompression; entrypoint?: string; sbom: SbomChoice; sbomOut?: string; layers?: number;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -327,6 +328,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--dlopen <level>', 'add what the closure\'s .note.dlopen declares, down to this priority: required, recommended (default), suggested or none', parseDlopenLevel)
     .option('--rootfs <dir>', 'write the image\'s files to this new directory (without --out: instead of a tar)')
     .option('--compression <kind>', 'how layers are stored: gzip, zstd or none (default gzip for a tar or a push, none for the engine alone)', parseCompression)
+    .option('--layers <auto|n>', 'auto (default): a base of the loader and libc, the libraries by package, then the program, so images share layers; N: at most N layers (1: one layer)', parseLayers)
     .option('--trace', 'run the program once in a sandbox (bubblewrap + strace) and pack every file it used')
     .option('--trace-run <args>', 'with --trace: arguments of a run (quoted as in a shell; repeat for several runs; default the CMD)', collect, [])
     .option('--trace-env <k=v>', 'with --trace: an environment variable of the traced run only', collect, [])
@@ -352,6 +354,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     compression: o.compression,
     sbom: o.sbom,
     sbomOut: o.sbomOut && resolveHostPath(io.cwd, o.sbomOut),
+    layers: o.layers,
     epoch: sourceDateEpoch(io.env),
     onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
     trace: traceSettings(o, io),

@@ -73,3 +73,4 @@ export * from './image/spdx-license.js';
 export * from './commands/pack-sbom.js';
 export * from './sinks/sbom-files.js';
 export * from './version.js';
+export * from './image/layers.js';

@@ -60,7 +60,7 @@ export async function writePlans(plans: PackPlan[], sinks: Sink[], layers: Layer
   return { report, indexDigest: image && indexDigestOf(image) };
 }
 
-/** The image a plan describes: its run settings as the config's, and its tree as one layer. */
+/** The image a plan describes: its run settings as the config's, and its layers' trees. */
 export function imageSpecOf(plan: PackPlan): ImageSpec {
   const { opts, result } = plan;
   const epoch = opts.epoch ?? 0;
@@ -77,8 +77,8 @@ export function imageSpecOf(plan: PackPlan): ImageSpec {
       ports: opts.ports ?? [],
       labels: opts.labels ?? {},
     },
-    // The split into several layers (shared bases) plugs in here: one tree per layer, lowest first.
-    layers: [plan.tree],
+    // One tree per layer, lowest first (image/layers.ts).
+    layers: plan.layers.map((l) => l.tree),
     history: { created: new Date(epoch * 1000), createdBy: opts.createdBy ?? `elfpack ${opts.program}` },
     mtime: epoch,
     onFile: (_p, bytes) => {
@@ -91,13 +91,16 @@ export function imageSpecOf(plan: PackPlan): ImageSpec {
   };
 }
 
-/** Each plan's result gets its image's digest (the manifest's), ID (the config's digest) and stored layer bytes. */
+/** Each plan's result gets its image's digest (the manifest's), ID (the config's digest), stored layer bytes and layer digests. */
 function recordDigests(plans: PackPlan[], built: Image | ImageIndex): void {
-  imagesOf(built).forEach((img, i) => Object.assign(plans[i].result, {
-    digest: img.manifest.descriptor.digest,
-    imageId: img.config.descriptor.digest,
-    layerBytes: img.layers.reduce((n, l) => n + l.descriptor.size, 0),
-  }));
+  imagesOf(built).forEach((img, i) => {
+    Object.assign(plans[i].result, {
+      digest: img.manifest.descriptor.digest,
+      imageId: img.config.descriptor.digest,
+      layerBytes: img.layers.reduce((n, l) => n + l.descriptor.size, 0),
+    });
+    plans[i].result.layers.forEach((l, j) => { l.digest = img.layers[j]?.descriptor.digest; });
+  });
 }
 
 /** The index's digest, when several platforms or SBOMs made one. */

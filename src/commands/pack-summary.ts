@@ -2,7 +2,7 @@
 import { escapeControls, escapeName } from '../escape.js';
 import { platformName } from '../oci/platform.js';
 import { plain, type Painter } from './ldd.js';
-import type { PackResult, PackTrace } from './pack.js';
+import type { LayerSummary, PackResult, PackTrace } from './pack.js';
 
 function mb(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
@@ -22,11 +22,18 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   for (const a of r.added) lines.push(`  added ${escapeControls(a)}`);
   for (const n of r.notes) lines.push(`  note: ${escapeControls(n)}`);
   for (const w of r.warnings) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
+  if (r.layers.length > 1) lines.push(`  ${r.layers.length} layers: ${r.layers.map(layerLine).join('; ')}`);
   if (r.digest) lines.push(`  digest ${r.digest}${r.compression ? ` (layers: ${r.compression === 'none' ? 'uncompressed' : r.compression}, ${mb(r.layerBytes ?? 0)})` : ''}`);
   if (r.digest) lines.push(`  digest ${r.digest}`);
   if (r.sbom) lines.push(`  sbom: ${r.sbom.formats.map((f) => (f === 'spdx' ? 'SPDX 2.3' : 'CycloneDX 1.5')).join(' and ')} attested (${r.sbom.attestation}) in index ${r.indexDigest}${r.sbom.files.length ? `; written to ${r.sbom.files.map(escapeName).join(', ')}` : ''}`);
   if (r.verified) lines.push(`  verified: exited ${r.verified.exitCode} in ${r.verified.seconds.toFixed(1)} s`);
   return lines;
+}
+
+/** "libssl3 (2 files, 5.4 MB)"; the other libraries by their count. */
+function layerLine(l: LayerSummary): string {
+  const what = l.kind === 'libraries' && l.holds.length > 1 ? `${l.holds.length} more library groups` : l.holds.map(escapeName).join(', ');
+  return `${what} (${l.files} file${l.files === 1 ? '' : 's'}, ${mb(l.bytes)})`;
 }
 
 /** What the traced runs did and what they added, by directory (the largest 12, then a count). */
@@ -68,5 +75,6 @@ export function packToJson(r: PackResult): object {
     trace: r.trace ?? null,
     verified: r.verified ?? null,
     packages: r.packages ?? null,
+    layers: r.layers,
   };
 }

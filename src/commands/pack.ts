@@ -19,6 +19,8 @@ import { selfCheck } from '../image/self-check.js';
 import { indexLibraries, missingIncludedError, openedByRun, splitLoadedByPath } from '../image/loaded-by-path.js';
 import type { FileTree } from '../image/file-tree.js';
 import type { LayerCompression } from '../oci/compress-layer.js';
+import { DEFAULT_MAX_LAYERS, splitLayers, type ImageLayer, type LayerKind } from '../image/layers.js';
+import { layerFactsOf } from '../image/layer-facts.js';
 import { platformOf, type Platform } from '../oci/platform.js';
 import { parseTag } from '../oci/reference.js';
 import type { PushResult } from '../sinks/registry.js';
@@ -108,6 +110,11 @@ export interface PackOptions {
   sbom?: SbomChoice;
   /** Also write the SBOMs into this host directory (sinks/sbom-files.ts). */
   sbomOut?: string;
+  /**
+   * At most this many layers: "auto" (default, DEFAULT_MAX_LAYERS) splits the image into a base
+   * (loader, libc), library layers and the top (image/layers.ts); 1 keeps one layer.
+   */
+  layers?: 'auto' | number;
 }
 
 /** What pack decided, before anything is written: the file tree and the summary. */
@@ -117,6 +124,17 @@ export interface PackPlan {
   result: PackResult;
   /** The loads behind the tree (the program's, then each included or dlopen'd ELF file's): the SBOM's graph. */
   loads: ProgramLoad[];
+  /** The tree split into layers, lowest first (one: the tree). */
+  layers: ImageLayer[];
+}
+
+/** A layer as the result says it: what it holds, its files and bytes, and its digest once built. */
+export interface LayerSummary {
+  kind: LayerKind;
+  holds: string[];
+  files: number;
+  bytes: number;
+  digest?: string;
 }
 
 export interface PackResult {
@@ -157,6 +175,8 @@ export interface PackResult {
   verified?: { exitCode: number; seconds: number };
   /** The packages owning the image's files, and the files no package owns (unset with packageMetadata false). */
   packages?: ImagePackages;
+  /** The image's layers, lowest first. */
+  layers: LayerSummary[];
 }
 
 export interface PackSbom {
@@ -245,6 +265,8 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const notes: string[] = [];
   const onNote = (line: string) => notes.push(line);
   const extraElfs: string[] = [];
+  // Shared libraries beyond the loads' objects, for the layer split: what glibc loads unasked.
+  const moreLibraries: string[] = [];
   // The probe is remembered: the closure walk below reads each of these files no second time.
   const collectElf = (p: string) => {
     if (resolver.probe(p).elf) extraElfs.push(p);
@@ -262,7 +284,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
       }
       if (!paths.length && !files.length) continue;
       added.push(dep.reason);
-      for (const p of paths) b.addRootPath(p, 'runtime', { onFile: collectElf });
+      for (const p of paths) moreLibraries.push(b.addRootPath(p, 'runtime', { onFile: collectElf }));
       for (const [p, content] of files) b.addContent(p, Buffer.from(content), 0o644, 'runtime');
     }
   }
@@ -302,6 +324,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const dlopen = findDlopenDeps(resolver, loads, opts.dlopen ?? 'recommended');
   addDlopenDeps(b, dlopen.deps, load, relocate, extraElfs, loads);
   added.push(...dlopen.deps.flatMap((d) => (d.reason ? [d.reason] : [])));
+  moreLibraries.push(...dlopen.deps.map((d) => d.library.realPath));
   for (const a of opts.add ?? []) {
     if (!opts.hostRoot) throw new ElfpackError('USAGE', '--add needs the host root');
     b.addPath(opts.hostRoot, a.src, posix.resolve('/', a.dest), 'add');
@@ -335,11 +358,13 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   }
 
   const tag = parseTag(opts.tag ?? `${imageNameFor(entrypoint)}:latest`).full;
+  const layers = splitLayers(b.tree, layerFactsOf(b.tree, loads, moreLibraries, meta?.packages), opts.layers === 'auto' || opts.layers === undefined ? DEFAULT_MAX_LAYERS : opts.layers);
   const files = [...b.files.values()];
   const result: PackResult = {
     program: opts.program, linkage, platform: opts.platform ?? platformOf(machine), tag, entrypoint: [entrypoint], cmd: opts.cmd ?? [], files,
     totalBytes: files.reduce((n, f) => n + f.size, 0), added, warnings: [...dlopen.warnings, ...checkWarnings, ...(meta?.warnings ?? [])], notes: [...notes, ...dlopen.notes], dlopen: dlopen.outcomes,
     ...(meta ? { packages: meta.packages } : {}),
+    layers: layers.map((l) => ({ kind: l.kind, holds: l.holds, files: l.files, bytes: l.bytes })),
   };
   if (traced?.readOnlyDenied.length) {
     const d = traced.readOnlyDenied;
@@ -353,7 +378,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
       ...(traced.emulator ? { emulator: traced.emulator } : {}),
     };
   }
-  return { opts, tree: b.tree, result, loads };
+  return { opts, tree: b.tree, result, loads, layers };
 }
 
 /** How many of `paths` are `dir` or lie under it. */

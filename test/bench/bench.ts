@@ -1,7 +1,7 @@
 // make bench: elfpack ldd against ldd, lddtree and libtree on the same files, one process per tool
 // where the tool takes many files. Prints each time, the ratios, elfpack's peak memory, and the goals.
 // Not a test: figures depend on the machine; nothing here fails a build.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { listMembers } from '../../src/oci/blob-source.js';
 import { canWriteZstd } from '../../src/oci/zstd-layer.js';
 import { FileByteSource } from '../../src/elf/byte-source.js';
 import { readElf } from '../../src/elf/read-elf.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
+import { PLAIN_REGISTRY } from '../support/registry.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 // Node reads NODE_EXTRA_CA_CERTS at start-up (tens of ms here); it has nothing to do with the work measured.
@@ -271,11 +273,64 @@ async function compressBench(): Promise<void> {
   }
 }
 
-// BENCH_ONLY=ldd, pack, trace or compress runs one part.
+/** Runs a command without blocking this process (the counting proxy lives in it); resolves to its exit status. */
+function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env, stdio: 'ignore' });
+    child.on('error', () => resolve(-1));
+    child.on('close', (code) => resolve(code ?? -1));
+  });
+}
+
+/**
+ * Layers images share: jq then curl pushed to one repository of the local registry, the bytes
+ * each push sent counted at a proxy in front of it; with --layers auto curl's push skips the base
+ * jq's sent, with --layers 1 nothing is shared.
+ */
+async function layersBench(): Promise<void> {
+  const progs = ['/usr/bin/jq', '/usr/bin/curl'];
+  const up = await fetch(`http://${PLAIN_REGISTRY}/v2/`).then(() => true, () => false);
+  if (!progs.every((p) => existsSync(p)) || !up) {
+    console.log(`\nlayers: skipped (needs ${progs.join(' and ')} and the registry on ${PLAIN_REGISTRY}: make deps)`);
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'elfpack-bench-layers-'));
+  // Its own record of pushed blobs: a mount from an earlier run's repository would hide the upload.
+  const env = { ...ENV, XDG_CACHE_HOME: join(work, 'cache') };
+  const proxy = await startFaultProxy(PLAIN_REGISTRY);
+  try {
+    console.log('\nlayers: bytes pushed for jq, then for curl into the same repository (the base is the loader and libc)');
+    console.log(row(['--layers', 'jq MB', 'curl MB', 'layers', 'curl s']));
+    for (const mode of ['auto', '1']) {
+      const repo = `${proxy.host}/elfpack-bench/layers-${mode}-${process.pid}-${Date.now()}`;
+      const sent: number[] = [];
+      let seconds = 0;
+      let count = 0;
+      for (const prog of progs) {
+        const name = prog.split('/').pop()!;
+        const from = proxy.requests.length;
+        const t0 = process.hrtime.bigint();
+        const code = await runAsync(join(REPO, 'bin/elfpack'), [prog, '--layers', mode, '--push', `${repo}:${name}`, '--', '--version'], env);
+        seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        if (code !== 0) throw new Error(`elfpack ${prog} --push failed (exit ${code})`);
+        const reqs = proxy.requests.slice(from);
+        sent.push(reqs.reduce((n, q) => n + q.bytesIn, 0));
+        count = reqs.filter((q) => q.method === 'HEAD' && q.url.includes('/blobs/')).length - 1; // the config's HEAD aside
+      }
+      console.log(row([mode, (sent[0] / 1e6).toFixed(2), (sent[1] / 1e6).toFixed(2), String(count), seconds.toFixed(3)]));
+    }
+  } finally {
+    await proxy.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// BENCH_ONLY=ldd, pack, trace, compress or layers runs one part.
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'ldd') lddBench();
 if (!only || only === 'pack') packBench();
 if (!only || only === 'trace') traceBench();
 if (!only || only === 'compress') await compressBench();
+if (!only || only === 'layers') await layersBench();
 const startup = time([process.execPath, '-e', '0'], []);
 console.log(`\nfor scale: node itself starts in ${startup.seconds.toFixed(3)} s here`);

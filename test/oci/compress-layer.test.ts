@@ -94,20 +94,23 @@ describe('oci/compress-layer: gzip layers the real readers take', function () {
     const plainJson = await packTo(plain, '--compression', 'none');
     const gzJson = await packTo(gz);
     expect([plainJson.compression, gzJson.compression]).to.deep.equal(['none', 'gzip']);
-    // The config (the image ID) is the same: it names the uncompressed tar by its diff_id.
+    // The config (the image ID) is the same: it names the uncompressed tars by their diff_ids.
     expect(gzJson.imageId).to.equal(plainJson.imageId);
     const manifestOf = (t: string) => JSON.parse(run('skopeo', ['inspect', '--raw', `oci-archive:${t}`]).stdout) as { layers: { mediaType: string; digest: string; size: number }[] };
-    const [plainLayer] = manifestOf(plain).layers;
-    const [gzLayer] = manifestOf(gz).layers;
-    const layer = { ...gzLayer, diffId: plainLayer.digest };
-    expect(plainLayer.mediaType).to.equal('application/vnd.oci.image.layer.v1.tar');
-    expect(layer.mediaType).to.equal('application/vnd.oci.image.layer.v1.tar+gzip');
-    expect(layer.size).to.equal(gzJson.layerBytes);
-    expect(layer.size).to.be.below(plainLayer.size / 1.5);
+    // Each of the image's layers (the base, the libraries, the program: image/layers.ts) is compressed.
+    const plainLayers = manifestOf(plain).layers;
+    const layers = manifestOf(gz).layers.map((l, i) => ({ ...l, diffId: plainLayers[i].digest, uncompressedSize: plainLayers[i].size }));
+    expect(layers.length).to.be.above(1);
+    expect(layers.length).to.equal(plainLayers.length);
+    for (const l of plainLayers) expect(l.mediaType).to.equal('application/vnd.oci.image.layer.v1.tar');
+    for (const layer of layers) expect(layer.mediaType).to.equal('application/vnd.oci.image.layer.v1.tar+gzip');
+    const total = (key: 'size' | 'uncompressedSize') => layers.reduce((n, l) => n + l[key], 0);
+    expect(total('size')).to.equal(gzJson.layerBytes);
+    expect(total('size')).to.be.below(total('uncompressedSize') / 1.5);
 
     // skopeo names a docker-archive's layers by diff_id and an OCI archive's by blob digest.
-    expect(skopeoInspect('docker-archive', gz).Layers).to.deep.equal([layer.diffId]);
-    expect(skopeoInspect('oci-archive', gz).Layers).to.deep.equal([layer.digest]);
+    expect(skopeoInspect('docker-archive', gz).Layers).to.deep.equal(layers.map((l) => l.diffId));
+    expect(skopeoInspect('oci-archive', gz).Layers).to.deep.equal(layers.map((l) => l.digest));
     // skopeo copy checks each blob against its digest, and the layer against its diff_id, as it goes.
     for (const src of [`oci-archive:${gz}`, `docker-archive:${gz}`]) {
       const copy = run('skopeo', ['copy', '-q', src, `oci:${join(dir, 'copy')}:1`]);
@@ -127,7 +130,8 @@ describe('oci/compress-layer: gzip layers the real readers take', function () {
     try {
       const imp = run('ctr', [...ctr, 'images', 'import', gz]);
       expect(imp.status, imp.stderr).to.equal(0);
-      expect(run('ctr', [...ctr, 'images', 'check']).stdout).to.match(/complete \(2\/2\).*true/);
+      // Complete: the config and every layer.
+      expect(run('ctr', [...ctr, 'images', 'check']).stdout).to.match(new RegExp(`complete \\(${layers.length + 1}/${layers.length + 1}\\).*true`));
       const ran = run('ctr', [...ctr, 'run', '--rm', tag, `elfpack-test-${process.pid}`]);
       expect(ran.stdout, ran.stderr).to.equal('hello from c++ (caught)\n');
     } finally {

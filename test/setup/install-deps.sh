@@ -11,7 +11,7 @@ PACKAGES=(
   pax-utils python3-pyelftools libtree time  # lddtree, libtree, /usr/bin/time: make bench
   docker.io skopeo umoci podman buildah  # the engine images are loaded into and run by; validators; a second Dockerfile engine
   zstd                         # zstd frames for the tests of reading zstd layers
-  python3 curl ca-certificates libc-bin coreutils tzdata  # Debian programs and data the pack tests put on scratch
+  python3 curl jq ca-certificates libc-bin coreutils tzdata  # Debian programs and data the pack tests put on scratch (jq and curl: layers they share)
   qemu-user-static binfmt-support  # arm64 images run here too (elfpack go --platform linux/arm64)
   docker-registry apache2-utils openssl  # a local registry, htpasswd and a self-signed cert for the push tests
   bubblewrap strace            # --trace: the sandbox and the tracer
