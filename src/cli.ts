@@ -92,7 +92,7 @@ interface PackFlags {
   runtimeDeps: boolean; rootfs?: string; libraryPath?: string; ldSoCache: boolean; json?: boolean;
   push?: string; insecure?: boolean; caFile?: string; maxLayerSize?: number; gconv?: string[]; caCerts?: boolean; dlopen?: DlopenLevel;
   trace?: boolean; traceRun: string[]; traceEnv: string[]; traceTimeout?: number; includeAll: string[];
-  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; compression?: LayerCompression; entrypoint?: string; sbom: SbomChoice; sbomOut?: string; layers?: number;
+  verify?: boolean; verifyTimeout?: number; packageMetadata: boolean; compression?: LayerCompression; entrypoint?: string; also: string[]; sbom: SbomChoice; sbomOut?: string; layers?: number;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -409,6 +409,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--library-path <path>', 'LD_LIBRARY_PATH for the search')
     .option('--no-ld-so-cache', 'ignore the root\'s /etc/ld.so.cache')
     .option('--max-layer-size <size>', maxLayerSizeHelp, parseSize)
+    .option('--also <bin>', 'another program of the root, at its own path with its libraries (repeat for a tool set; one closure for all)', collect, [])
     .option('--entrypoint <path>', 'the image\'s ENTRYPOINT when it is not BIN: a path in the image (an --add\'ed script BIN runs; checked like BIN)')
     .action(async (bin: string, args: string[], o: PackFlags) => {
       const { imageNameFor, pack, packToJson, renderPackSummary } = await packCommand();
@@ -434,6 +435,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         libraryPath: o.libraryPath,
         useLdSoCache: o.ldSoCache,
         entrypoint: o.entrypoint,
+        also: o.also,
       });
       if (result.pushed) sayPushed(result.pushed);
       if (o.json) io.stdout(JSON.stringify(packToJson(result), null, 2) + '\n');
@@ -505,6 +507,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .argument('[target]', 'an image tar (docker save, OCI archive), an OCI layout, an image of the Docker engine, or a directory with --entrypoint')
     .argument('[args...]', 'after "--": the arguments (CMD) to check instead of the image\'s')
     .option('--from-image <image>', 'examine this image of the Docker engine (instead of TARGET)')
+    .option('--also <bin>', 'another program of the root, at its own path with its libraries (repeat for a tool set; one closure for all)', collect, [])
     .option('--entrypoint <path>', 'the program to check, as docker run --entrypoint (required for a directory)')
     .option('--platform <os/arch>', 'the platform the image is for (default: the image\'s own; none for a directory)')
     .option('--json', 'print the findings as JSON (schema elfpack.doctor/v1)')

@@ -60,6 +60,8 @@ export interface PackOptions {
   tag?: string;
   /** Paths of the root copied as they are; ELF files inside get their closures too. */
   include?: string[];
+  /** More programs of the root, each at its own path with its libraries (one closure for all). */
+  also?: string[];
   /** Paths of the root copied whole even with `trace` (without it, `include` does the same). */
   includeAll?: string[];
   /** Run the program in a sandbox first and pack what the run used (see trace-setup.ts). */
@@ -206,6 +208,18 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   return plan.result;
 }
 
+/** At most this many --also programs. */
+const MAX_ALSO = 256;
+
+/** A program to pack (BIN or --also): an executable ELF file, not a script. */
+function inspectProgram(resolver: Resolver, program: string): ReturnType<typeof inspectEntry> {
+  const entry = inspectEntry(resolver, program);
+  if (entry.script) throw new ElfpackError('USAGE', `is a script (#!${entry.script.interpreter}): pack its interpreter and --add the script`, { path: program });
+  const st = resolver.root.lstat(entry.realPath);
+  if (!st || (st.mode & 0o111) === 0) throw new ElfpackError('USAGE', 'is not executable (chmod +x it)', { path: program });
+  return entry;
+}
+
 /** --entrypoint: an absolute image path, normalized. */
 function checkEntrypoint(p: string): string {
   if (!p.startsWith('/') || p.length > 4096 || p.includes('\0')) throw new ElfpackError('USAGE', `--entrypoint ${p.slice(0, 80)}: want an absolute path in the image`);
@@ -242,11 +256,8 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const cwd = opts.cwd ?? '/';
   const resolver = new Resolver(opts.root, { libraryPath: opts.libraryPath, hwcaps: [], cwd, useLdSoCache: opts.useLdSoCache });
   const programPath = posix.resolve(cwd, opts.program);
-  const entry = inspectEntry(resolver, opts.program);
-  if (entry.script) throw new ElfpackError('USAGE', `is a script (#!${entry.script.interpreter}): pack its interpreter and --add the script`, { path: opts.program });
+  const entry = inspectProgram(resolver, opts.program);
   const elf = entry.elf!;
-  const st = resolver.root.lstat(entry.realPath);
-  if (!st || (st.mode & 0o111) === 0) throw new ElfpackError('USAGE', 'is not executable (chmod +x it)', { path: opts.program });
   const load = loadProgram(resolver, entry);
   failOnMissing(load);
   const machine = elf.machineInfo;
@@ -260,6 +271,19 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   const relocate = originRelocation(dirName(entry.realPath), dirName(at));
   const loads: ProgramLoad[] = [load];
   addObjects(b, load.objects.filter((o) => o !== load.main), relocate);
+  // --also: more programs of the same root, each at its own path with its closure (one tree:
+  // a library two programs need goes in once); glibc's unasked loads below count their symbols too.
+  const also = [...new Set((opts.also ?? []).map((p) => posix.resolve(cwd, p)))].filter((p) => p !== programPath);
+  if (also.length > MAX_ALSO) throw new ElfpackError('USAGE', `--also names ${also.length} programs, more than ${MAX_ALSO}`);
+  for (const p of also) {
+    const e = inspectProgram(resolver, p);
+    const l = loadProgram(resolver, e);
+    failOnMissing(l);
+    b.addSymlinks(e.links);
+    b.addRootFile(e.realPath, 'program', e.realPath);
+    addObjects(b, l.objects.filter((o) => o !== l.main), () => undefined);
+    loads.push(l);
+  }
 
   const added: string[] = [];
   const notes: string[] = [];
@@ -275,7 +299,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   // With a trace, a guessed file goes in only if the run used it: the run is the evidence.
   const usedByRun = (p: string) => !fromTrace || fromTrace.realPaths.has(resolveInRoot(resolver.root, p).path);
   if (load.main && load.profile && opts.runtimeDeps !== false) {
-    for (const dep of findRuntimeDeps(resolver, load.profile, load.main, mergePrograms([load]).nodes, { gconv: !!opts.gconv?.length || !!traced, onNote })) {
+    for (const dep of findRuntimeDeps(resolver, load.profile, load.main, mergePrograms(loads).nodes, { gconv: !!opts.gconv?.length || !!traced, onNote })) {
       const paths = dep.paths.filter(usedByRun);
       const files = Object.entries(dep.files ?? {});
       for (const p of dep.paths.filter((x) => !paths.includes(x))) {
@@ -331,7 +355,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   }
   const caBundle = caBundleRule(resolver.root, {
     bare: opts.bare, caCerts: opts.caCerts, objects: loads.flatMap((l) => l.objects),
-    programs: [{ path: entry.realPath, shown: at }, ...rootElfs.map((p) => ({ path: p, shown: b.placeInTree(p) }))],
+    programs: [{ path: entry.realPath, shown: at }, ...[...also, ...rootElfs].map((p) => ({ path: p, shown: b.placeInTree(p) }))],
   });
   added.push(...addExtras(b, { users: !opts.bare, caBundle, caBundleRequired: opts.caCerts, tzdata: opts.tzdata, onNote }));
   if (load.profile) {
@@ -350,7 +374,7 @@ export function planPack(opts: PackOptions, traced?: TraceResult): PackPlan {
   // With --trace, the trace decides whether a library assumed loaded by path was loaded.
   const loadedByPath = opts.loadedByPath ?? (traced ? openedByRun(resolver.root, traced.used) : undefined);
   const entrypoint = opts.entrypoint === undefined ? at : checkEntrypoint(opts.entrypoint);
-  const checked = [...(entrypoint === at ? [] : [entrypoint]), at, ...extraElfs.map((p) => b.placeInTree(p))];
+  const checked = [...(entrypoint === at ? [] : [entrypoint]), at, ...also, ...extraElfs.map((p) => b.placeInTree(p))];
   const { problems, warnings } = selfCheck(b.tree, checked, { libraryPath, workdir: opts.workdir, loadedByPath });
   const checkWarnings = [...b.danglingLinkWarnings(), ...warnings];
   if (problems.length) {

@@ -27,7 +27,7 @@ describe('pack --layers: layers images share, with the engine, a registry, skope
     for (const [name, extra] of [['jq', []], ['curl', []], ['curl-one', ['--layers', '1']]] as const) {
       const tar = join(dir, `${name}.tar`);
       const tag = `elfpack-layers-${name}:${process.pid}`;
-      const r = await runCli([`/usr/bin/${name.replace('-one', '')}`, ...extra, '--out', tar, '--tag', tag, '--json', '--', '--version'], { env: env() });
+      const r = await runCli([`/usr/bin/${name.replace('-one', '')}`, ...extra, '--sbom', 'none', '--out', tar, '--tag', tag, '--json', '--', '--version'], { env: env() });
       expect(r.code, r.stderr).to.equal(0);
       packed[name] = { tar, tag, layers: JSON.parse(r.stdout).layers };
     }
