@@ -299,7 +299,7 @@ async function layersBench(): Promise<void> {
   const env = { ...ENV, XDG_CACHE_HOME: join(work, 'cache') };
   const proxy = await startFaultProxy(PLAIN_REGISTRY);
   try {
-    console.log('\nlayers: bytes pushed for jq, then for curl into the same repository (the base is the loader and libc)');
+    console.log('\nlayers: bytes pushed for jq, then for curl into the same repository (the base is the loader and libc; gzip layers, --sbom none)');
     console.log(row(['--layers', 'jq MB', 'curl MB', 'layers', 'curl s']));
     for (const mode of ['auto', '1']) {
       const repo = `${proxy.host}/elfpack-bench/layers-${mode}-${process.pid}-${Date.now()}`;
@@ -310,7 +310,7 @@ async function layersBench(): Promise<void> {
         const name = prog.split('/').pop()!;
         const from = proxy.requests.length;
         const t0 = process.hrtime.bigint();
-        const code = await runAsync(join(REPO, 'bin/elfpack'), [prog, '--layers', mode, '--push', `${repo}:${name}`, '--', '--version'], env);
+        const code = await runAsync(join(REPO, 'bin/elfpack'), [prog, '--layers', mode, '--sbom', 'none', '--push', `${repo}:${name}`, '--', '--version'], env);
         seconds = Number(process.hrtime.bigint() - t0) / 1e9;
         if (code !== 0) throw new Error(`elfpack ${prog} --push failed (exit ${code})`);
         const reqs = proxy.requests.slice(from);
