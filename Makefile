@@ -60,13 +60,11 @@ fuzz: build
 bench: deps build
 	node dist/test/bench/bench.js
 
+# The main job on a fresh machine: pack a C program and a Go service, run them, and let doctor
+# explain a broken image (examples/demo.sh prints each step as the command a user would type).
 demo: deps build
 	@$(MAKE) --no-print-directory -j2 fixtures >/dev/null
-	@echo '$$ elfpack ldd $(FIXTURES)/origin/bin/app'
-	@./bin/elfpack ldd $(FIXTURES)/origin/bin/app
-	@echo
-	@echo '$$ elfpack ldd --tree $(FIXTURES)/cxx/hello-cxx $(FIXTURES)/musl/hello-musl $(FIXTURES)/go/gostatic'
-	@./bin/elfpack ldd --tree $(FIXTURES)/cxx/hello-cxx $(FIXTURES)/musl/hello-musl $(FIXTURES)/go/gostatic
+	@bash examples/demo.sh
 
 # elfpack's own image, packed by elfpack on scratch: node (the one running this), the CLI bundle and
 # the packages it loads at run time (npm ci --omit=dev from the lock file), the CA bundle; nothing

@@ -24,7 +24,6 @@ export function renderPackSummary(r: PackResult, paint: Painter = plain): string
   for (const w of r.warnings) lines.push(`  ${paint.red('warning:')} ${escapeControls(w)}`);
   if (r.layers.length > 1) lines.push(`  ${r.layers.length} layers: ${r.layers.map(layerLine).join('; ')}`);
   if (r.digest) lines.push(`  digest ${r.digest}${r.compression ? ` (layers: ${r.compression === 'none' ? 'uncompressed' : r.compression}, ${mb(r.layerBytes ?? 0)})` : ''}`);
-  if (r.digest) lines.push(`  digest ${r.digest}`);
   if (r.sbom) lines.push(`  sbom: ${r.sbom.formats.map((f) => (f === 'spdx' ? 'SPDX 2.3' : 'CycloneDX 1.5')).join(' and ')} attested (${r.sbom.attestation}) in index ${r.indexDigest}${r.sbom.files.length ? `; written to ${r.sbom.files.map(escapeName).join(', ')}` : ''}`);
   if (r.verified) lines.push(`  verified: exited ${r.verified.exitCode} in ${r.verified.seconds.toFixed(1)} s`);
   return lines;
