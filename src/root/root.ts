@@ -1,5 +1,6 @@
 // The Root interface: a filesystem seen from inside, so that the resolver never touches the host
-// directly. A host directory stands behind it today; an image's file index can later.
+// directly. Behind it: a host directory (host-root.ts), an image's file index (image-root.ts), a
+// builder image of the engine (container-root.ts), and an image's planned tree (image/tree-root.ts).
 import type { ByteSource } from '../elf/byte-source.js';
 
 export type FileType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'other';
