@@ -82,7 +82,7 @@ image: build
 # The packing part of `make image`, from what `make build` made (the tests call it: test/examples).
 image-pack:
 	@rm -rf $(IMAGE_DIR) && mkdir -p $(IMAGE_DIR)/stage/lib $(IMAGE_DIR)/stage/bin
-	@npm pack --silent --pack-destination $(IMAGE_DIR) >/dev/null
+	@npm pack --ignore-scripts --silent --pack-destination $(IMAGE_DIR) >/dev/null
 	@tar -xzf $(IMAGE_DIR)/elfpack-$(VERSION).tgz -C $(IMAGE_DIR) && mv $(IMAGE_DIR)/package $(IMAGE_DIR)/stage/lib/elfpack
 	@cp package-lock.json $(IMAGE_DIR)/stage/lib/elfpack/
 	@cd $(IMAGE_DIR)/stage/lib/elfpack && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --silent
