@@ -4,7 +4,7 @@
 // compiling the example, which packs exactly what that compile reads.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { extract } from 'tar-stream';
@@ -86,12 +86,12 @@ describe('elfpack as a Dockerfile stage: examples/ built by the classic builder 
     {
       name: 'c-program', output: 'hello from glibc-dynamic\n', args: [] as string[],
       // gcc traced compiling the example: cc1, as, ld, the crt files, libc's headers and linker script.
-      builder: ['/usr/bin/gcc', '--trace', '--workdir', join(REPO, 'examples/c-program'), '--trace-run', '-O2 -o /tmp/hello hello.c'],
+      builder: (src: string) => ['/usr/bin/gcc', '--trace', '--workdir', src, '--trace-run', '-O2 -o /tmp/hello hello.c'],
     },
     {
       name: 'go-service', output: 'server linux/amd64\n', args: ['-version'],
       // go traced building the example with the Dockerfile's flags (-trimpath rebuilds the standard library).
-      builder: ['/usr/bin/go', '--trace', '--workdir', join(REPO, 'examples/go-service'), '--trace-env', 'CGO_ENABLED=0', '--trace-env', 'GOCACHE=/tmp/gocache',
+      builder: (src: string) => ['/usr/bin/go', '--trace', '--workdir', src, '--trace-env', 'CGO_ENABLED=0', '--trace-env', 'GOCACHE=/tmp/gocache',
         '--trace-env', 'GOFLAGS=-buildvcs=false', '--trace-run', "build -trimpath '-ldflags=-s -w' -o /tmp/server ."],
     },
   ];
@@ -100,7 +100,16 @@ describe('elfpack as a Dockerfile stage: examples/ built by the classic builder 
     it(`${ex.name}: docker build (classic) and buildah bud give images that run and hold the same files`, async function () {
       const builderTag = `elfpack-test-builder-${ex.name}:${uniq}`;
       const builderTar = join(dir, `builder-${ex.name}.tar`);
-      const b = run(join(REPO, 'bin/elfpack'), [...ex.builder, '--tag', builderTag, '--out', builderTar, '--load']);
+      // The traced compile reads the example from a copy under /var/tmp: the sandbox hides /tmp, /run
+      // and the home directories, where a checkout may be.
+      const src = mkdtempSync('/var/tmp/elfpack-stage-src-');
+      let b;
+      try {
+        cpSync(join(REPO, 'examples', ex.name), src, { recursive: true });
+        b = run(join(REPO, 'bin/elfpack'), [...ex.builder(src), '--tag', builderTag, '--out', builderTar, '--load']);
+      } finally {
+        rmSync(src, { recursive: true, force: true });
+      }
       if (b.status !== 0) skipOrFail(this, `the traced ${ex.name} builder could not be made: ${b.stderr.trim().split('\n').pop()}`);
       images.push(builderTag);
       const ctx = join(REPO, 'examples', ex.name);
