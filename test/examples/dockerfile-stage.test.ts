@@ -4,7 +4,7 @@
 // compiling the example, which packs exactly what that compile reads.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { extract } from 'tar-stream';
@@ -101,11 +101,12 @@ describe('elfpack as a Dockerfile stage: examples/ built by the classic builder 
       const builderTag = `elfpack-test-builder-${ex.name}:${uniq}`;
       const builderTar = join(dir, `builder-${ex.name}.tar`);
       // The traced compile reads the example from a copy under /var/tmp: the sandbox hides /tmp, /run
-      // and the home directories, where a checkout may be.
+      // and the home directories, where a checkout may be (and the run must be able to read it).
       const src = mkdtempSync('/var/tmp/elfpack-stage-src-');
       let b;
       try {
         cpSync(join(REPO, 'examples', ex.name), src, { recursive: true });
+        chmodSync(src, 0o755); // the traced run is uid 65534 when the tests run as root
         b = run(join(REPO, 'bin/elfpack'), [...ex.builder(src), '--tag', builderTag, '--out', builderTar, '--load']);
       } finally {
         rmSync(src, { recursive: true, force: true });
