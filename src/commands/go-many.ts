@@ -1,7 +1,7 @@
 // `elfpack go ./cmd/...`: every main package a pattern names, each built for every platform and
 // packed on scratch as its own image, named as ko names them (the import path's last element).
-// Packs run in parallel up to the cores; results come back in go list's order; pushes take turns,
-// so a blob two images share is uploaded once and found there by the next (HEAD).
+// Packs run in parallel up to the cores; results come back in go list's order; pushes take turns
+// in that order, so a blob two images share is uploaded once and found (or mounted) by the next.
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { statSync } from 'node:fs';
@@ -37,11 +37,15 @@ export async function goPackMany(opts: GoManyOptions): Promise<GoResult[]> {
   const mains = await mainPackages(opts, pattern);
   const tagOnly = opts.tag ?? 'latest';
   const outDir = opts.out;
-  const turn = new Turns();
-  const packOne = async (m: { name: string; pkg: string }) => {
-    const tag = `${m.name}:${tagOnly}`;
-    const sinks = (await opts.sinksFor?.(m.name, tag) ?? []).map((s) => (s.kind === 'registry' ? turn.wrap(s) : s));
-    return goPack({ ...opts, pkg: m.pkg, tag, out: outDir && join(outDir, `${m.name}.tar`), sinks });
+  const turns = new Turns(mains.length);
+  const packOne = async (m: { name: string; pkg: string }, i: number) => {
+    try {
+      const tag = `${m.name}:${tagOnly}`;
+      const sinks = (await opts.sinksFor?.(m.name, tag) ?? []).map((s) => (s.kind === 'registry' ? turns.wrap(s, i) : s));
+      return await goPack({ ...opts, pkg: m.pkg, tag, out: outDir && join(outDir, `${m.name}.tar`), sinks });
+    } finally {
+      turns.end(i);
+    }
   };
   const settled = await inParallel(mains, availableParallelism(), packOne);
   const failed = settled.findIndex((s) => s.status === 'rejected');
@@ -91,14 +95,14 @@ function checkManyOptions(opts: GoManyOptions): void {
 }
 
 /** Runs `fn` over `items`, at most `width` at a time; results in the items' order. */
-async function inParallel<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+async function inParallel<T, R>(items: T[], width: number, fn: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
   const out: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
       try {
-        out[i] = { status: 'fulfilled', value: await fn(items[i]) };
+        out[i] = { status: 'fulfilled', value: await fn(items[i], i) };
       } catch (reason) {
         out[i] = { status: 'rejected', reason };
       }
@@ -108,17 +112,35 @@ async function inParallel<T, R>(items: T[], width: number, fn: (item: T) => Prom
   return out;
 }
 
-/** One sink write at a time across the wrapped sinks (registry pushes take turns). */
+/**
+ * Registry pushes in the programs' order, one at a time: program i pushes once every program
+ * before it has pushed or ended, so which repository a shared blob is uploaded to (and mounted
+ * from) does not depend on which build finished first.
+ */
 class Turns {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly done: Promise<void>[];
+  private readonly finish: (() => void)[] = [];
 
-  wrap(sink: Sink): Sink {
+  constructor(count: number) {
+    this.done = Array.from({ length: count }, () => new Promise<void>((ok) => this.finish.push(ok)));
+  }
+
+  /** `sink`, writing only after program `i - 1`'s turn ended; its own turn ends with its write. */
+  wrap(sink: Sink, i: number): Sink {
     return Object.assign(Object.create(sink) as Sink, {
-      write: (input: Parameters<Sink['write']>[0]) => {
-        const run = this.tail.then(() => sink.write(input));
-        this.tail = run.catch(() => undefined);
-        return run;
+      write: async (input: Parameters<Sink['write']>[0]) => {
+        if (i > 0) await this.done[i - 1];
+        try {
+          return await sink.write(input);
+        } finally {
+          this.end(i);
+        }
       },
     });
+  }
+
+  /** Program `i` will push no more (done, failed, or never pushing). */
+  end(i: number): void {
+    this.finish[i]();
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { FIXTURES, REPO, needCommand, runCli } from '../support/helpers.js';
 import { dockerLoad, dockerRmi, dockerRun, needEngine, run } from '../support/engine.js';
 import { PLAIN_REGISTRY, needRegistry } from '../support/registry.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 
 const MULTI = join(REPO, 'testdata/programs/go/multi');
 const goEnv = (): NodeJS.ProcessEnv => ({ ...process.env, GOCACHE: join(FIXTURES, '.gocache'), GOPATH: join(FIXTURES, '.gopath'), GOPROXY: 'off', GOFLAGS: '-mod=mod' });
@@ -57,6 +58,27 @@ describe('commands/go with a pattern: one image per main package', function () {
       expect(run('docker', ['pull', '-q', ref]).status).to.equal(0);
       images.push(ref);
       expect(dockerRun(ref).stdout.toString()).to.equal(`hello from ${name}\n`);
+    }
+  });
+
+  it('--cgo images of one root share their base layer: pushed in turns, the base is uploaded once and mounted by the next', async function () {
+    needRegistry(this);
+    const proxy = await startFaultProxy(PLAIN_REGISTRY);
+    try {
+      const repo = `${proxy.host}/elfpack-test-gomany-cgo-${process.pid}`;
+      const r = await runCli(['go', './cgo/...', '--cgo', '--sbom', 'none', '--push', repo, '--json'], { cwd: MULTI, env: { ...goEnv(), XDG_CACHE_HOME: join(dir, 'cache') } });
+      expect(r.code, r.stderr).to.equal(0);
+      const [one, two] = JSON.parse(r.stdout).programs.map((p: { images: { layers: { kind: string; digest: string }[] }[] }) => p.images[0].layers);
+      expect(one[0].kind).to.equal('base');
+      expect(two[0].digest).to.equal(one[0].digest);
+      const uploadsOf = (digest: string) => proxy.requests.filter((q) => q.method === 'PUT' && q.url.includes('/blobs/uploads/') && q.url.includes(encodeURIComponent(digest))).length;
+      expect(uploadsOf(one[0].digest)).to.equal(1);
+      // Each image has its repository (REPO/pidone, REPO/pidtwo): the second push mounts the base
+      // from the first's (a cross-repository mount, 201), and uploads none of its bytes.
+      const mounts = proxy.requests.filter((q) => q.method === 'POST' && q.url.includes(`mount=${encodeURIComponent(one[0].digest)}`));
+      expect(mounts.map((q) => [q.status, new URL(q.url, 'http://x').searchParams.get('from')])).to.deep.equal([[201, `elfpack-test-gomany-cgo-${process.pid}/pidone`]]);
+    } finally {
+      await proxy.stop();
     }
   });
 
