@@ -8,8 +8,9 @@ import { HostRoot } from '../../src/root/host-root.js';
 import { planPack, type PackResult } from '../../src/commands/pack.js';
 import type { DlopenLevel } from '../../src/closure/dlopen-notes.js';
 import { FIXTURES, fixture, runCli } from '../support/helpers.js';
-import { dockerRmi, dockerRun, needEngine, needImageTools, validateImage } from '../support/engine.js';
+import { dockerRmi, dockerRun, needEngine, needImageTools } from '../support/engine.js';
 import { copyDlopenFixture } from '../support/dlopen-fixture.js';
+import { packAndLoad as packAndLoadIn } from '../support/pack-and-load.js';
 
 const D = `${FIXTURES}/dlopen`;
 const PLUGINS = ['libplug.so.1', 'libplugdep.so.1', 'libdeep.so.1', 'libsuggest.so.1'];
@@ -109,15 +110,7 @@ describe('pack: .note.dlopen images that run in the engine', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function packAndLoad(name: string, args: string[]) {
-    const out = join(dir, `${name}.tar`);
-    const tag = `dlopen-notes-test-${name}:1`;
-    const r = await runCli([...args.slice(0, 1), '--out', out, '--tag', tag, ...args.slice(1)]);
-    expect(r.code, r.stderr).to.equal(0);
-    expect(validateImage(out, tag)).to.equal(tag);
-    loaded.push(tag);
-    return { tag, stderr: r.stderr };
-  }
+  const packAndLoad = (name: string, args: string[]) => packAndLoadIn({ dir, loaded, prefix: 'dlopen-notes-test', validate: true }, name, args);
 
   it('a program whose library dlopens a plug-in by soname runs, packed with no --include', async function () {
     const { tag, stderr } = await packAndLoad('default', [fixture(this, 'dlopen/bin/app')]);

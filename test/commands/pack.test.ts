@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, needCommand, runCli, skipOrFail } from '../support/helpers.js';
-import { dockerRmi, dockerRun, needEngine, needImageTools, validateImage } from '../support/engine.js';
+import { dockerRmi, dockerRun, needEngine, needImageTools } from '../support/engine.js';
+import { packAndLoad as packAndLoadIn } from '../support/pack-and-load.js';
 
 describe('pack: images that run in the engine', function () {
   this.timeout(300_000);
@@ -23,18 +24,7 @@ describe('pack: images that run in the engine', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Packs, validates with skopeo/umoci, loads; returns the tag and the CLI's output. */
-  async function packAndLoad(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    const out = join(dir, `${name}.tar`);
-    // The process id in the tag: two runs of these tests at once load different images.
-    const tag = `elfpack-test-${name}:${process.pid}`;
-    const r = await runCli([...args.slice(0, 1), '--out', out, '--tag', tag, ...args.slice(1)], { env });
-    expect(r.code, r.stderr).to.equal(0);
-    const got = validateImage(out, tag);
-    expect(got).to.equal(tag);
-    loaded.push(tag);
-    return { tag, out, stderr: r.stderr, stdout: r.stdout };
-  }
+  const packAndLoad = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) => packAndLoadIn({ dir, loaded, prefix: 'elfpack-test', validate: true }, name, args, env);
 
   it('a glibc C program runs on scratch', async function () {
     const { tag, stderr } = await packAndLoad('hello', [fixture(this, 'glibc/hello')]);

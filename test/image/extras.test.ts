@@ -9,8 +9,9 @@ import { addExtras, GROUP, PASSWD, USERS } from '../../src/image/extras.js';
 import { ImageTreeBuilder } from '../../src/image/image-tree.js';
 import { writeLayer } from '../../src/image/tar-writer.js';
 import { HostRoot } from '../../src/root/host-root.js';
-import { dockerLoad, dockerRmi, dockerRun, needEngine } from '../support/engine.js';
-import { runCli, skipOrFail } from '../support/helpers.js';
+import { dockerRmi, dockerRun, needEngine } from '../support/engine.js';
+import { skipOrFail } from '../support/helpers.js';
+import { packAndLoad as packAndLoadIn } from '../support/pack-and-load.js';
 
 describe('extras: what a scratch image lacks', () => {
   let dir: string;
@@ -94,15 +95,7 @@ describe('extras: real programs that need them, as root, in the engine', functio
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function packAndLoad(name: string, args: string[]): Promise<{ tag: string; stderr: string }> {
-    const out = join(dir, `${name}.tar`);
-    const tag = `elfpack-lean-extras-${name}:1`;
-    const r = await runCli([args[0], '--out', out, '--tag', tag, ...args.slice(1)]);
-    expect(r.code, r.stderr).to.equal(0);
-    expect(dockerLoad(out)).to.equal(tag);
-    loaded.push(tag);
-    return { tag, stderr: r.stderr };
-  }
+  const packAndLoad = (name: string, args: string[]) => packAndLoadIn({ dir, loaded, prefix: 'elfpack-lean-extras' }, name, args);
 
   it("Debian's gpg encrypts and decrypts as root: /root is there for ~/.gnupg (gpg-agent included, gpg 2 needs it)", async function () {
     if (!existsSync('/usr/bin/gpg') || !existsSync('/usr/bin/gpg-agent')) skipOrFail(this, 'gnupg is not installed (make deps installs it)');
