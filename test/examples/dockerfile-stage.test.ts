@@ -86,12 +86,13 @@ describe('elfpack as a Dockerfile stage: examples/ built by the classic builder 
     {
       name: 'c-program', output: 'hello from glibc-dynamic\n', args: [] as string[],
       // gcc traced compiling the example: cc1, as, ld, the crt files, libc's headers and linker script.
-      builder: (src: string) => ['/usr/bin/gcc', '--trace', '--workdir', src, '--trace-run', '-O2 -o /tmp/hello hello.c'],
+      builder: (src: string) => ['/usr/bin/gcc', '--trace', '--trace-timeout', '120', '--workdir', src, '--trace-run', '-O2 -o /tmp/hello hello.c'],
     },
     {
       name: 'go-service', output: 'server linux/amd64\n', args: ['-version'],
       // go traced building the example with the Dockerfile's flags (-trimpath rebuilds the standard library).
-      builder: (src: string) => ['/usr/bin/go', '--trace', '--workdir', src, '--trace-env', 'CGO_ENABLED=0', '--trace-env', 'GOCACHE=/tmp/gocache',
+      // Compiling the standard library takes a while on a busy machine: the trace waits for it.
+      builder: (src: string) => ['/usr/bin/go', '--trace', '--trace-timeout', '600', '--workdir', src, '--trace-env', 'CGO_ENABLED=0', '--trace-env', 'GOCACHE=/tmp/gocache',
         '--trace-env', 'GOFLAGS=-buildvcs=false', '--trace-run', "build -trimpath '-ldflags=-s -w' -o /tmp/server ."],
     },
   ];
@@ -107,11 +108,13 @@ describe('elfpack as a Dockerfile stage: examples/ built by the classic builder 
       try {
         cpSync(join(REPO, 'examples', ex.name), src, { recursive: true });
         chmodSync(src, 0o755); // the traced run is uid 65534 when the tests run as root
-        b = run(join(REPO, 'bin/elfpack'), [...ex.builder(src), '--tag', builderTag, '--out', builderTar, '--load']);
+        b = run(join(REPO, 'bin/elfpack'), [...ex.builder(src), '--tag', builderTag, '--out', builderTar, '--load', '--json']);
       } finally {
         rmSync(src, { recursive: true, force: true });
       }
       if (b.status !== 0) skipOrFail(this, `the traced ${ex.name} builder could not be made: ${b.stderr.trim().split('\n').pop()}`);
+      // A compile that did not finish in the sandbox would make a builder that lacks what it did not reach.
+      expect(JSON.parse(b.stdout).trace.runs.map((r: { exitCode: number; timedOut: boolean }) => [r.exitCode, r.timedOut]), b.stderr).to.deep.equal([[0, false]]);
       images.push(builderTag);
       const ctx = join(REPO, 'examples', ex.name);
 
