@@ -223,10 +223,10 @@ async function decompress(path: string, file: ReleaseFile, plain: ReleaseFile | 
 
 /** A Filename: field's URL under the mirror; a name that would leave it (absolute, "..", a scheme) is refused. */
 function debUrl(base: URL, filename: string): string {
-  if (!filename || filename.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(filename) || filename.split('/').some((s) => s === '..' || s === '.') || /[\\?#\s]/.test(filename)) {
+  if (!filename || filename.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(filename) || filename.split('/').some((s) => s === '..' || s === '.') || /[\\?#%\s]/.test(filename)) {
     throw new ElfpackError('DEB_ARCHIVE', `Filename ${JSON.stringify(filename.slice(0, 200))}: not a path inside the archive`, { path: base.toString(), step: 'deb-fetch' });
   }
-  return new URL(filename.split('/').map(encodeURIComponent).join('/'), base).toString();
+  return new URL(filename, base).toString(); // "+" (common in Debian versions) is legal in a path: sent as it is
 }
 
 function debFetcher(http: ArchiveHttp, base: URL, cacheDir: string): DebArchive['fetchDeb'] {
