@@ -26,6 +26,9 @@ export type ErrorCode =
   | 'BUILD_FAILED' // the build elfpack ran (go build) failed or made something it cannot pack
   | 'VERIFY_FAILED' // --verify ran the finished image and it did not exit 0 (or ran past its time limit)
   | 'PACKAGE_DB' // the root's package database (dpkg, apk) is past a documented bound
+  | 'DEB_ARCHIVE' // a Debian archive answered with an error, or sent an index or package that fails its size or hash
+  | 'DEB_SIGNATURE' // a Debian archive's InRelease is not signed by a key of the keyring (or not signed at all)
+  | 'DEB_UNREACHABLE' // a Debian archive could not be reached, or made no progress within its deadline
   | 'USAGE'; // bad options
 
 export class ElfpackError extends Error {

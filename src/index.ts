@@ -74,3 +74,8 @@ export * from './commands/pack-sbom.js';
 export * from './sinks/sbom-files.js';
 export * from './version.js';
 export * from './image/layers.js';
+export * from './deb/apt-sources.js';
+export * from './deb/archive.js';
+export { ArchiveHttp, HttpStatusError, type DownloadCheck } from './deb/archive-http.js';
+export * from './deb/release.js';
+export * from './deb/signature.js';

@@ -16,6 +16,7 @@ PACKAGES=(
   docker-registry apache2-utils openssl  # a local registry, htpasswd and a self-signed cert for the push tests
   bubblewrap strace            # --trace: the sandbox and the tracer
   imagemagick php-cli openjdk-17-jre-headless gnupg nginx-light  # real programs packed with --trace and the lean defaults
+  gpgv debian-archive-keyring  # elfpack deb: the archive signature checker apt runs, and the keys it checks against
 )
 
 if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then

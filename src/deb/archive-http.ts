@@ -1,0 +1,149 @@
+// GET from a Debian archive over undici, bounded: a deadline that restarts whenever bytes move,
+// at most MAX_REDIRECTS hops (never from https to http, as apt refuses), a size limit on every
+// answer; large files stream to disk through a temporary name, hashed on the way.
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { ElfpackError } from '../errors.js';
+import { describeNetError, rootCause } from '../sinks/registry-http.js';
+import { writeFileAtomically } from '../temp-files.js';
+import { ELFPACK_VERSION } from '../version.js';
+
+/** Hops after which a chain of redirects is an error (a mirror redirector needs one or two). */
+export const MAX_REDIRECTS = 5;
+/** How long a GET may go without progress by default (connecting, waiting, receiving). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+type Fetch = typeof import('undici').fetch;
+type Agent = import('undici').Agent;
+type Answer = Awaited<ReturnType<Fetch>>;
+
+export interface DownloadCheck {
+  /** The largest answer accepted. */
+  maxBytes: number;
+  /** Expected size and SHA256 (hex): the file is kept only when both match. */
+  size?: number;
+  sha256?: string;
+}
+
+export class ArchiveHttp {
+  private agent?: Agent;
+  private fetchFn?: Fetch;
+
+  constructor(private timeoutMs = DEFAULT_TIMEOUT_MS) {}
+
+  private async undici(): Promise<{ fetch: Fetch; agent: Agent }> {
+    if (!this.agent || !this.fetchFn) {
+      const { Agent, fetch } = await import('undici');
+      // Our deadline covers headers and bodies; undici's connect timeout backs it up a little later.
+      this.agent = new Agent({ connect: { timeout: this.timeoutMs + 1000 }, headersTimeout: 0, bodyTimeout: 0 });
+      this.fetchFn = fetch;
+    }
+    return { fetch: this.fetchFn, agent: this.agent };
+  }
+
+  async close(): Promise<void> {
+    await this.agent?.destroy().catch(() => undefined);
+  }
+
+  /** The whole answer of a small file (an InRelease) in memory, at most `maxBytes`. */
+  async getBytes(url: string, maxBytes: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    await this.get(url, maxBytes, async (body, tick) => {
+      let n = 0;
+      for await (const c of body) {
+        n += c.length;
+        if (n > maxBytes) throw tooLarge(url, maxBytes);
+        chunks.push(Buffer.from(c));
+        tick();
+      }
+    });
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * Streams `url` into `dest` (a temporary beside it, renamed when complete and checked): a wrong
+   * size or hash leaves nothing behind and is one error naming the URL. Returns the SHA256 (hex).
+   */
+  async download(url: string, dest: string, check: DownloadCheck): Promise<string> {
+    const limit = check.size ?? check.maxBytes;
+    if (limit > check.maxBytes) throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: its index says ${check.size} bytes, more than the ${check.maxBytes} allowed`, { path: url, step: 'deb-fetch' });
+    let hex = '';
+    await writeFileAtomically(dest, async (out) => {
+      await this.get(url, limit, async (body, tick) => {
+        const hash = createHash('sha256');
+        let n = 0;
+        for await (const c of body) {
+          n += c.length;
+          if (n > limit) throw check.size !== undefined ? mismatch(url, `more than the ${check.size} bytes its index says`) : tooLarge(url, limit);
+          hash.update(c);
+          if (!out.write(c)) await once(out, 'drain');
+          tick();
+        }
+        if (check.size !== undefined && n !== check.size) throw mismatch(url, `${n} bytes, its index says ${check.size}`);
+        hex = hash.digest('hex');
+        if (check.sha256 && hex !== check.sha256.toLowerCase()) throw mismatch(url, `SHA256 ${hex}, its index says ${check.sha256}`);
+      });
+      out.end();
+    });
+    return hex;
+  }
+
+  /** One GET with redirects followed by hand; `read` consumes the body of a 200 answer. */
+  private async get(url: string, maxBytes: number, read: (body: AsyncIterable<Uint8Array>, tick: () => void) => Promise<void>): Promise<void> {
+    const { fetch, agent } = await this.undici();
+    let at = url;
+    for (let hop = 0; ; hop++) {
+      const abort = new AbortController();
+      let stalled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const tick = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => { stalled = true; abort.abort(); }, this.timeoutMs);
+      };
+      tick();
+      let res: Answer | undefined;
+      try {
+        res = await fetch(at, { redirect: 'manual', signal: abort.signal, dispatcher: agent, headers: { 'user-agent': `elfpack/${ELFPACK_VERSION}` } });
+        const location = res.headers.get('location');
+        if ([301, 302, 303, 307, 308].includes(res.status) && location) {
+          const next = new URL(location, at);
+          if (hop >= MAX_REDIRECTS) throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: more than ${MAX_REDIRECTS} redirects`, { path: url, step: 'deb-fetch' });
+          if (new URL(at).protocol === 'https:' && next.protocol !== 'https:') throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: redirected from https to ${next.protocol.replace(':', '')} (${next.origin}), refused as apt does`, { path: url, step: 'deb-fetch' });
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: redirected to ${next.protocol} URL`, { path: url, step: 'deb-fetch' });
+          at = next.toString();
+          continue;
+        }
+        if (res.status !== 200) throw new HttpStatusError(at, res.status, res.statusText);
+        const length = Number(res.headers.get('content-length') ?? NaN);
+        if (length > maxBytes) throw tooLarge(at, maxBytes);
+        await read((res.body ?? []) as AsyncIterable<Uint8Array>, tick);
+        return;
+      } catch (err) {
+        if (stalled) throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${res ? 'the answer started, then' : 'no answer,'} no progress for ${this.timeoutMs / 1000} s`, { path: at, step: 'deb-fetch' });
+        if (err instanceof ElfpackError) throw err;
+        if (rootCause(err).code === 'UND_ERR_CONNECT_TIMEOUT') throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: no connection within ${this.timeoutMs / 1000} s`, { path: at, step: 'deb-fetch', cause: err });
+        throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${describeNetError(err)}`, { path: at, step: 'deb-fetch', cause: err });
+      } finally {
+        clearTimeout(timer);
+        // A body left unread (an error, a redirect) holds its connection: end it.
+        if (res?.body && !res.bodyUsed) await res.body.cancel().catch(() => undefined);
+        abort.abort();
+      }
+    }
+  }
+}
+
+/** An answer other than 200 (after redirects): its status, so a caller can try another URL on 404. */
+export class HttpStatusError extends ElfpackError {
+  constructor(url: string, readonly status: number, statusText: string) {
+    super('DEB_ARCHIVE', `GET ${url}: ${status}${statusText ? ` ${statusText}` : ''}`, { path: url, step: 'deb-fetch' });
+  }
+}
+
+function tooLarge(url: string, max: number): ElfpackError {
+  return new ElfpackError('DEB_ARCHIVE', `GET ${url}: an answer larger than ${max} bytes`, { path: url, step: 'deb-fetch' });
+}
+
+function mismatch(url: string, what: string): ElfpackError {
+  return new ElfpackError('DEB_ARCHIVE', `GET ${url}: ${what}: refused (a tampered or stale file)`, { path: url, step: 'deb-fetch' });
+}

@@ -1,0 +1,320 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chooseArchive, hostSourcesReader, readAptSources } from '../../src/deb/apt-sources.js';
+import { ArchiveHttp } from '../../src/deb/archive-http.js';
+import { openArchive, type OpenArchiveOptions } from '../../src/deb/archive.js';
+import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
+import { ElfpackError } from '../../src/errors.js';
+import { haveCommand, skipOrFail } from '../support/helpers.js';
+
+const SUITE = 'bookworm';
+// The archive the host's apt sources name for bookworm; deb.debian.org on a host without one.
+const REAL = (() => {
+  try {
+    return chooseArchive(readAptSources(hostSourcesReader()), SUITE, 'amd64').mirror.replace(/\/?$/, '/');
+  } catch {
+    return 'http://deb.debian.org/debian/';
+  }
+})();
+const OTHER_KEYRING = '/usr/share/keyrings/debian-archive-trixie-stable.gpg'; // does not sign bookworm
+
+/** A local archive on 127.0.0.1: `routes` answers a path, or undefined to pass the GET to the real archive. */
+async function localArchive(routes: (path: string) => { status?: number; body?: Buffer; location?: string } | undefined) {
+  const requests: string[] = [];
+  const server = http.createServer((q, a) => {
+    const path = q.url ?? '/';
+    requests.push(path);
+    const r = routes(path);
+    if (r) {
+      a.writeHead(r.status ?? 200, r.location ? { location: r.location } : {}).end(r.body ?? '');
+      return;
+    }
+    void fetch(new URL(path.replace(/^\/debian\//, ''), REAL)).then(async (real) => {
+      a.writeHead(real.status);
+      for await (const c of real.body as unknown as AsyncIterable<Uint8Array>) a.write(c);
+      a.end();
+    }, () => a.writeHead(502).end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian`;
+  return { mirror, requests, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+async function refusal(p: Promise<unknown>): Promise<ElfpackError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).to.be.instanceOf(ElfpackError);
+    expect((err as ElfpackError).describe()).not.to.include('\n');
+    return err as ElfpackError;
+  }
+  throw new Error('not refused');
+}
+
+/** jq's Filename, Size and SHA256 from a Packages text (a regex is enough here). */
+function jqEntry(text: string): { filename: string; size: number; sha256: string } {
+  const p = /(?:^|\n)Package: jq\n((?:[^\n]+\n)+)/.exec(text);
+  expect(p, 'jq in Packages').to.not.equal(null);
+  const field = (name: string) => new RegExp(`^${name}: (\\S+)$`, 'm').exec(p![1])![1];
+  return { filename: field('Filename'), size: Number(field('Size')), sha256: field('SHA256') };
+}
+
+describe('deb/archive', function () {
+  this.timeout(180_000);
+  let inRelease: Buffer | undefined;
+  let unreachable = '';
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'elfpack-deb-'));
+    dirs.push(d);
+    return d;
+  };
+  let shared: string;
+
+  before(async () => {
+    shared = tmp();
+    const h = new ArchiveHttp(15_000);
+    try {
+      inRelease = await h.getBytes(new URL(`dists/${SUITE}/InRelease`, REAL).toString(), 16 << 20);
+    } catch (err) {
+      unreachable = `${REAL} is unreachable: ${(err as Error).message}`;
+    } finally {
+      await h.close();
+    }
+  });
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  function need(ctx: Mocha.Context): void {
+    if (!inRelease) skipOrFail(ctx, unreachable);
+    if (!haveCommand('gpgv')) skipOrFail(ctx, 'gpgv is not installed');
+    if (!existsSync(DEFAULT_KEYRING)) skipOrFail(ctx, `${DEFAULT_KEYRING} is missing (debian-archive-keyring)`);
+  }
+  const base = (o: Partial<OpenArchiveOptions>): OpenArchiveOptions => ({ mirror: REAL, suite: SUITE, arch: 'amd64', cacheDir: shared, ...o });
+
+  for (const arch of ['amd64', 'arm64']) {
+    it(`opens ${SUITE} main ${arch}: the signature checked with the host keyring, jq in its Packages`, async function () {
+      need(this);
+      const a = await openArchive(base({ arch }));
+      try {
+        expect(a.signers.length).to.be.greaterThan(0);
+        expect(a.release.codename).to.equal(SUITE);
+        expect(a.packages.map((p) => p.path)).to.deep.equal([`main/binary-${arch}/Packages.gz`]);
+        const jq = jqEntry(a.packages[0].text);
+        expect(jq.filename).to.match(new RegExp(`^pool/main/j/jq/jq_.*_${arch}\\.deb$`));
+        expect(a.debUrl(jq.filename)).to.equal(new URL(jq.filename, REAL).toString());
+      } finally {
+        await a.close();
+      }
+    });
+  }
+
+  it("fetches jq's .deb once into the cache by its SHA256; with the archive gone, the cache is enough", async function () {
+    need(this);
+    const local = await localArchive(() => undefined);
+    const a = await openArchive(base({ mirror: local.mirror }));
+    const jq = jqEntry(a.packages[0].text);
+    const path = await a.fetchDeb(jq.filename, jq.sha256, jq.size);
+    expect(path).to.equal(join(shared, 'debs', 'sha256', `${jq.sha256}.deb`));
+    expect(readFileSync(path).length).to.equal(jq.size);
+    await a.close();
+    await local.close(); // nothing listens there any more
+    const notes: string[] = [];
+    const b = await openArchive(base({ mirror: local.mirror, onWarning: (l) => notes.push(l) }));
+    try {
+      expect(notes).to.have.length(1);
+      expect(notes[0]).to.match(/^note: GET http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/bookworm\/InRelease: connection refused .*; using the InRelease cached on /);
+      expect(jqEntry(b.packages[0].text)).to.deep.equal(jq);
+      expect(await b.fetchDeb(jq.filename, jq.sha256, jq.size)).to.equal(path);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a Packages.gz that differs from the signed Release is refused in one line naming it', async function () {
+    need(this);
+    const real = Buffer.from(await (await fetch(new URL(`dists/${SUITE}/non-free-firmware/binary-amd64/Packages.gz`, REAL))).arrayBuffer());
+    real[real.length - 20] ^= 1;
+    const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: inRelease } : p.includes('/binary-amd64/') ? { body: real } : { status: 404 }));
+    try {
+      const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp(), components: ['non-free-firmware'] })));
+      expect(err.code).to.equal('DEB_ARCHIVE');
+      expect(err.message).to.match(/^GET http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/bookworm\/non-free-firmware\/binary-amd64\/(by-hash\/SHA256\/[0-9a-f]{64}|Packages\.gz): SHA256 [0-9a-f]{64}, its index says [0-9a-f]{64}: refused/);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('an InRelease with one byte changed in its signed text is refused: a bad signature', async function () {
+    need(this);
+    const bent = Buffer.from(inRelease!);
+    const at = bent.indexOf('\nOrigin: Debian') + 10;
+    bent[at] ^= 0x20; // "Debian" → "debian"
+    const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: bent } : undefined));
+    try {
+      const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp() })));
+      expect(err.code).to.equal('DEB_SIGNATURE');
+      expect(err.message).to.match(/InRelease: BAD signature by key [0-9A-F]{16}: the file was changed after it was signed; refused$/);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('unsigned data outside the signed frame is refused', async function () {
+    need(this);
+    const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: Buffer.concat([inRelease!, Buffer.from('Architectures: mips\n')]) } : undefined));
+    try {
+      const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp() })));
+      expect(err.message).to.match(/InRelease: data after the signature: not a clearsigned InRelease, refused$/);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('a keyring without the signing keys is refused, naming the keys that signed', async function () {
+    need(this);
+    if (!existsSync(OTHER_KEYRING)) skipOrFail(this, `${OTHER_KEYRING} is missing (debian-archive-keyring)`);
+    const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: inRelease } : undefined));
+    try {
+      const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp(), keyring: OTHER_KEYRING })));
+      expect(err.code).to.equal('DEB_SIGNATURE');
+      expect(err.message).to.match(/InRelease: not signed by a key of the keyring: signed by [0-9A-F]{16}(, [0-9A-F]{16})*; refused/);
+      const missing = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp(), keyring: '/nonexistent/k.gpg' })));
+      expect(missing.describe()).to.equal('/nonexistent/k.gpg: keyring not found');
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('an armored keyring (.asc) works as its binary form', async function () {
+    need(this);
+    const b64 = readFileSync(DEFAULT_KEYRING).toString('base64').replace(/.{64}/g, '$&\n');
+    const asc = join(tmp(), 'debian.asc');
+    writeFileSync(asc, `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${b64}\n-----END PGP PUBLIC KEY BLOCK-----\n`);
+    const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: inRelease } : undefined));
+    try {
+      const a = await openArchive(base({ mirror: local.mirror, keyring: asc, components: ['non-free-firmware'] }));
+      expect(a.signers.length).to.be.greaterThan(0);
+      await a.close();
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('an architecture the suite does not have: one error listing those it has', async function () {
+    need(this);
+    const err = await refusal(openArchive(base({ arch: 'mips', cacheDir: tmp() })));
+    expect(err.message).to.match(/\/dists\/bookworm\/InRelease: suite bookworm has no architecture mips; it has amd64, arm64, .*s390x$/);
+    const comp = await refusal(openArchive(base({ components: ['main', 'extra'], cacheDir: tmp() })));
+    expect(comp.message).to.match(/suite bookworm has no component extra; it has main, contrib/);
+  });
+
+  it("another suite's signed InRelease is refused (no replay across suites)", async function () {
+    need(this);
+    const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: inRelease } : undefined));
+    try {
+      const err = await refusal(openArchive(base({ mirror: local.mirror, suite: 'trixie', cacheDir: tmp() })));
+      expect(err.message).to.match(/\/dists\/trixie\/InRelease: for suite \S+ \(codename bookworm\), not trixie: refused$/);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('a Release past its Valid-Until is refused unless allowed', async function () {
+    need(this);
+    const security = REAL.replace(/\/debian\/$/, '/debian-security/');
+    const err = await refusal(openArchive(base({ mirror: security, suite: `${SUITE}-security`, cacheDir: tmp(), now: new Date('2100-01-01') })));
+    expect(err.message).to.match(/InRelease: expired on .* \(Valid-Until\): a stale or replayed archive, refused$/);
+  });
+
+  it('--insecure-no-verify takes an unverified InRelease, with a loud warning', async function () {
+    need(this);
+    const bent = Buffer.from(inRelease!);
+    bent[bent.indexOf('\nOrigin: Debian') + 10] ^= 0x20;
+    const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: bent } : undefined));
+    const warnings: string[] = [];
+    try {
+      const a = await openArchive(base({ mirror: local.mirror, cacheDir: tmp(), components: ['non-free-firmware'], insecureNoVerify: true, onWarning: (l) => warnings.push(l) }));
+      expect(a.signers).to.deep.equal([]);
+      expect(a.packages[0].text).to.match(/^Package: /m);
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.match(/^WARNING: .*\/InRelease: signature NOT checked/);
+      await a.close();
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('an archive answering 404, or redirecting without end, is one line naming the URL', async () => {
+    const local = await localArchive((p) => (p.includes('loop') ? { status: 302, location: p } : { status: 404 }));
+    try {
+      const notFound = await refusal(openArchive({ mirror: local.mirror, suite: SUITE, arch: 'amd64', cacheDir: tmp() }));
+      expect(notFound.message).to.equal(`GET ${local.mirror}/dists/bookworm/InRelease: 404 Not Found`);
+      const loop = await refusal(openArchive({ mirror: `${local.mirror}/loop`, suite: SUITE, arch: 'amd64', cacheDir: tmp() }));
+      expect(loop.message).to.equal(`GET ${local.mirror}/loop/dists/bookworm/InRelease: more than 5 redirects`);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('a Filename that would leave the archive is refused', async function () {
+    need(this);
+    const a = await openArchive(base({ components: ['non-free-firmware'] }));
+    try {
+      for (const bad of ['../etc/passwd', '/pool/x.deb', 'http://evil.example/x.deb', 'pool/../../x.deb']) {
+        expect(() => a.debUrl(bad)).to.throw(ElfpackError, /not a path inside the archive/);
+      }
+      const err = await refusal(a.fetchDeb('pool/x.deb', 'nothex', 1));
+      expect(err.message).to.match(/SHA256 "nothex" is not 64 hex digits/);
+    } finally {
+      await a.close();
+    }
+  });
+});
+
+describe('deb/archive cache', function () {
+  this.timeout(120_000);
+  const REAL_MIRROR = 'http://deb.debian.org/debian';
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'elfpack-deb-cache-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a damaged index or .deb in the cache is fetched again', async function () {
+    if (!haveCommand('gpgv') || !existsSync(DEFAULT_KEYRING)) skipOrFail(this, 'gpgv or the Debian keyring is missing');
+    const opts = { mirror: REAL_MIRROR, suite: SUITE, arch: 'amd64', components: ['non-free-firmware'], cacheDir: dir };
+    let a;
+    try {
+      a = await openArchive(opts);
+    } catch (err) {
+      if ((err as ElfpackError).code === 'DEB_UNREACHABLE') skipOrFail(this, (err as Error).message);
+      throw err;
+    }
+    const entry = a.release.files.get('non-free-firmware/binary-amd64/Packages.gz')!;
+    const cached = join(dir, 'lists', 'sha256', entry.sha256);
+    const bytes = readFileSync(cached);
+    bytes[bytes.length - 5] ^= 1;
+    writeFileSync(cached, bytes);
+    const text = a.packages[0].text;
+    const p = /(?:^|\n)Package: (\S+)\n(?:[^\n]+\n)*?Filename: (\S+)\n(?:[^\n]+\n)*?Size: (\d+)\n(?:[^\n]+\n)*?SHA256: (\S+)/.exec(text)!;
+    // The first package's .deb (a few hundred KB in bookworm's non-free-firmware).
+    const deb = await a.fetchDeb(p[2], p[4], Number(p[3]));
+    await a.close();
+    writeFileSync(deb, 'damaged');
+    const b = await openArchive(opts);
+    try {
+      expect(b.packages[0].text).to.equal(text);
+      expect(createHashHex(readFileSync(cached))).to.equal(entry.sha256);
+      expect(createHashHex(readFileSync(await b.fetchDeb(p[2], p[4], Number(p[3]))))).to.equal(p[4]);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+function createHashHex(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
