@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'BUILD_FAILED' // the build elfpack ran (go build) failed or made something it cannot pack
   | 'VERIFY_FAILED' // --verify ran the finished image and it did not exit 0 (or ran past its time limit)
   | 'PACKAGE_DB' // the root's package database (dpkg, apk) is past a documented bound
+  | 'DEB_INDEX' // a Debian Packages index past a documented bound
+  | 'DEB_RESOLVE' // Debian packages that cannot be installed: unknown, unsatisfiable, not built for the architecture
   | 'USAGE'; // bad options
 
 export class ElfpackError extends Error {
