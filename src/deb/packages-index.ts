@@ -161,7 +161,8 @@ export function parseRelations(text: string, pkg = ''): DebDependencyGroup[] {
   return groups;
 }
 
-const RELATION = /^([^\s:(\[<]+)(?::([^\s(\[<]+))?\s*(?:\(\s*(<<|<=|>=|>>|=|<|>)\s*([^\s)]+)\s*\))?\s*((?:\[[^\]]*\]\s*)*)((?:<[^>]*>\s*)*)$/;
+// "<" and ">" only when not the start of a two-character relation: "(>= )" is malformed, not "> =".
+const RELATION = /^([^\s:(\[<]+)(?::([^\s(\[<]+))?\s*(?:\(\s*(<<|<=|>=|>>|=|<(?![<=])|>(?![>=]))\s*([^\s)]+)\s*\))?\s*((?:\[[^\]]*\]\s*)*)((?:<[^>]*>\s*)*)$/;
 
 function parseRelation(text: string, pkg: string): DebDependency {
   const m = RELATION.exec(text.trim());
