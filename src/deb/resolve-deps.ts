@@ -13,6 +13,8 @@ import { compareDebVersions, satisfiesRelation } from './version.js';
 
 /** Packages in one install set (a desktop is about 2,000). */
 export const MAX_INSTALL_SET = 20_000;
+/** Entries of a package's `why` before the middle is elided. */
+export const MAX_WHY = 32;
 /** Steps of the search (a dependency group looked at, a candidate tried). */
 export const MAX_RESOLVE_STEPS = 2_000_000;
 
@@ -112,14 +114,17 @@ class Resolver {
     return version !== undefined && satisfiesRelation(version, d.relation, d.version!);
   }
 
-  /** Met by a package already chosen, or by an excluded one (which counts as present, whatever its version). */
-  metBySet(d: DebDependency): 'set' | 'excluded' | undefined {
+  /**
+   * The package of the set that meets `d`, or "" when an excluded one does (it counts as
+   * present, whatever its version); undefined when none.
+   */
+  metBySet(d: DebDependency): string | undefined {
     const own = this.selected.get(d.name);
-    if (own && this.meetsByName(own, d)) return 'set';
-    if (this.excluded.has(d.name)) return 'excluded';
+    if (own && this.meetsByName(own, d)) return own.package;
+    if (this.excluded.has(d.name)) return '';
     for (const p of this.u.providers.get(d.name) ?? []) {
-      if (this.excluded.has(p.record.package) && p.record === this.candidate(p.record.package)) return 'excluded';
-      if (this.selected.get(p.record.package) === p.record && this.meetsByProvides(p.record, d, p.version)) return 'set';
+      if (this.excluded.has(p.record.package) && p.record === this.candidate(p.record.package)) return '';
+      if (this.selected.get(p.record.package) === p.record && this.meetsByProvides(p.record, d, p.version)) return p.record.package;
     }
     return undefined;
   }
@@ -146,7 +151,7 @@ class Resolver {
 
   /** apt's IsInstallOkDependenciesSatisfiableByCandidates: each Pre-Depends and Depends met by the set or by some candidate. */
   installable(r: PackageRecord): boolean {
-    return [...r.preDepends, ...r.depends].every((g) => g.some((d) => this.metBySet(d) || this.solutionsOf(d).length > 0));
+    return [...r.preDepends, ...r.depends].every((g) => g.some((d) => this.metBySet(d) !== undefined || this.solutionsOf(d).length > 0));
   }
 
   /** Why an alternative cannot be met, for the error. */
@@ -155,7 +160,8 @@ class Resolver {
     const own = this.candidate(d.name);
     if (own) {
       const tried = this.solutionsOf(d)[0];
-      if (tried) return `${formatDependency(d)}: ${tried.package} ${tried.version} cannot be installed: ${this.firstUnmet(tried)}`;
+      // The candidate is there but its own dependency is not: the chain goes on through it.
+      if (tried) return `${tried.package} → ${this.firstUnmet(tried)}`;
       if (d.archQualifier === 'any' && own.multiArch !== 'allowed') return `${formatDependency(d)}: ${d.name} is not Multi-Arch: allowed`;
       return `${formatDependency(d)}: only ${own.version} available`;
     }
@@ -167,15 +173,32 @@ class Resolver {
   }
 
   private firstUnmet(r: PackageRecord): string {
-    const g = [...r.preDepends, ...r.depends].find((g) => !g.some((d) => this.metBySet(d) || this.solutionsOf(d).length > 0));
+    const g = [...r.preDepends, ...r.depends].find((g) => !g.some((d) => this.metBySet(d) !== undefined || this.solutionsOf(d).length > 0));
     return g ? g.map((d) => this.whyNot(d)).join('; ') : 'its dependencies fail further down';
   }
 
+  private whyMemo = new Map<string, string[]>();
+
+  /**
+   * The chain from a requested package to `name`, memoized so a set costs O(size · MAX_WHY).
+   * Chains longer than MAX_WHY keep their first entry and last MAX_WHY - 2, "…" between: a
+   * hostile index's 20,000-long chain must not make every package carry it.
+   */
   chain(name: string): string[] {
-    const out = [name];
+    const up: string[] = [];
+    let known: string[] | undefined;
     // Parents form a tree over the set: the walk ends within its size.
-    for (let p = this.parent.get(name); p !== undefined && out.length <= this.selected.size; p = this.parent.get(p)) out.unshift(p);
-    return out;
+    for (let p: string | undefined = name; p !== undefined && up.length <= this.selected.size; p = this.parent.get(p)) {
+      known = this.whyMemo.get(p);
+      if (known) break;
+      up.push(p);
+    }
+    let cur = known ?? [];
+    for (let i = up.length - 1; i >= 0; i--) {
+      cur = cur.length < MAX_WHY ? [...cur, up[i]] : [cur[0], '…', ...cur.slice(-(MAX_WHY - 3)), up[i]];
+      this.whyMemo.set(up[i], cur);
+    }
+    return cur;
   }
 
   select(r: PackageRecord, parent?: string): void {
@@ -215,8 +238,11 @@ class Resolver {
       const g = f.groups[f.gi];
       if (!f.solutions) {
         const met = g.map((d) => this.metBySet(d));
-        if (met.includes('set') || met.includes('excluded')) {
-          if (!met.includes('set')) this.notes.push(`${this.chain(f.rec.package).join(' → ')} → ${g.map(formatDependency).join(' | ')}: excluded, counted as met`);
+        const by = met.find((m) => m);
+        if (by !== undefined || met.includes('')) {
+          // Met already: the edge still counts for the order (a cycle's back edge among them).
+          if (by) this.edges.get(f.rec.package)!.push(by);
+          else this.notes.push(`${this.chain(f.rec.package).join(' → ')} → ${g.map(formatDependency).join(' | ')}: excluded, counted as met`);
           f.gi++;
           continue;
         }
@@ -250,6 +276,7 @@ class Resolver {
     this.selected.delete(r.package);
     this.parent.delete(r.package);
     this.edges.delete(r.package);
+    this.whyMemo.clear(); // chains through it are no longer true
     const list = this.edges.get(parent)!;
     list.splice(list.indexOf(r.package), 1);
   }
@@ -279,7 +306,7 @@ export function resolvePackages(universe: PackageUniverse, requested: string[], 
   }
   for (const rec of roots) r.install(rec);
   const order = installOrder(r.edges);
-  const packages = order.map((name) => ({ record: r.selected.get(name)!, why: r.chain(name), dependsOn: [...r.edges.get(name)!].sort() }));
+  const packages = order.map((name) => ({ record: r.selected.get(name)!, why: r.chain(name), dependsOn: [...new Set(r.edges.get(name)!)].filter((d) => d !== name && r.selected.has(d)).sort() }));
   return { packages, notes: r.notes };
 }
 
