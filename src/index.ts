@@ -74,3 +74,8 @@ export * from './commands/pack-sbom.js';
 export * from './sinks/sbom-files.js';
 export * from './version.js';
 export * from './image/layers.js';
+export * from './deb/version.js';
+export * from './deb/packages-index.js';
+export * from './deb/universe.js';
+export * from './deb/resolve-deps.js';
+export { installOrder } from './deb/install-order.js';
