@@ -100,8 +100,8 @@ class Resolver {
   /** Whether the package version `r` meets `d` by its own name. */
   private meetsByName(r: PackageRecord, d: DebDependency): boolean {
     if (r.package !== d.name || !this.qualifierOk(d)) return false;
-    // dpkg: "pkg:any" is met only by a Multi-Arch: allowed package.
-    if (d.archQualifier === 'any' && r.multiArch !== 'allowed') return false;
+    // dpkg's archsatisfied: "pkg:any" is met by a Multi-Arch: allowed package, and a foreign one meets any architecture.
+    if (d.archQualifier === 'any' && r.multiArch !== 'allowed' && r.multiArch !== 'foreign') return false;
     return !d.relation || satisfiesRelation(r.version, d.relation, d.version!);
   }
 
@@ -162,7 +162,7 @@ class Resolver {
       const tried = this.solutionsOf(d)[0];
       // The candidate is there but its own dependency is not: the chain goes on through it.
       if (tried) return `${tried.package} → ${this.firstUnmet(tried)}`;
-      if (d.archQualifier === 'any' && own.multiArch !== 'allowed') return `${formatDependency(d)}: ${d.name} is not Multi-Arch: allowed`;
+      if (d.archQualifier === 'any' && own.multiArch !== 'allowed' && own.multiArch !== 'foreign') return `${formatDependency(d)}: ${d.name} is neither Multi-Arch: allowed nor foreign`;
       return `${formatDependency(d)}: only ${own.version} available`;
     }
     const others = (this.u.byName.get(d.name) ?? []).map((r) => r.architecture);

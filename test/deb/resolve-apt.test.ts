@@ -72,7 +72,10 @@ describe('deb/resolve-deps against apt', function () {
     writeFileSync(status, ''); // no package installed: apt plans for an empty root, as elfpack deb builds one
   });
 
-  after(() => dir && rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    universe = undefined as unknown as PackageUniverse; // hundreds of MiB: not kept for the rest of the suite
+  });
 
   for (const pkg of PACKAGES) {
     // apt 2.6 with an empty status adds no Essential or Priority: required package that nothing depends
@@ -133,6 +136,10 @@ describe('deb/resolve-deps on the archive, amd64 and arm64', function () {
 
   before(async function () {
     universe = buildUniverse([await downloadIndex(this, 'amd64'), await downloadIndex(this, 'arm64')]);
+  });
+
+  after(() => {
+    universe = undefined as unknown as PackageUniverse;
   });
 
   for (const pkg of ['jq', 'curl', 'python3']) {

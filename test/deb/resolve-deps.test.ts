@@ -98,13 +98,13 @@ describe('deb/resolve-deps', () => {
     expect(set(resolvePackages(u, ['app'], { arch: 'amd64' }))).to.deep.equal(['app', 'data']);
   });
 
-  it('Multi-Arch: ":any" is met by an allowed package (or provides of a foreign one), not by a plain one; another architecture is unsupported', () => {
+  it('Multi-Arch: ":any" is met by an allowed or foreign package (or their provides), not by a plain one; another architecture is unsupported', () => {
     const u = universe('Package: app\nDepends: python3:any', 'Package: python3\nMulti-Arch: allowed');
     expect(set(resolvePackages(u, ['app'], { arch: 'amd64' }))).to.deep.equal(['app', 'python3']);
     const plain = universe('Package: app\nDepends: perl:any', 'Package: perl');
-    expect(resolveError(() => resolvePackages(plain, ['app'], { arch: 'amd64' }))).to.equal('app → perl:any: perl is not Multi-Arch: allowed');
-    const foreign = universe('Package: app\nDepends: awk:any', 'Package: mawk\nMulti-Arch: foreign\nProvides: awk');
-    expect(set(resolvePackages(foreign, ['app'], { arch: 'amd64' }))).to.deep.equal(['app', 'mawk']);
+    expect(resolveError(() => resolvePackages(plain, ['app'], { arch: 'amd64' }))).to.equal('app → perl:any: perl is neither Multi-Arch: allowed nor foreign');
+    const foreign = universe('Package: app\nDepends: awk:any, make:any', 'Package: mawk\nMulti-Arch: foreign\nProvides: awk', 'Package: make\nMulti-Arch: foreign');
+    expect(set(resolvePackages(foreign, ['app'], { arch: 'amd64' }))).to.deep.equal(['app', 'make', 'mawk']);
     const same = universe('Package: app\nDepends: libz:amd64, libc:native', 'Package: libz\nMulti-Arch: same', 'Package: libc\nMulti-Arch: same');
     expect(set(resolvePackages(same, ['app'], { arch: 'amd64' }))).to.deep.equal(['app', 'libc', 'libz']);
     const cross = universe('Package: app\nDepends: libz:i386', 'Package: libz\nMulti-Arch: same');
