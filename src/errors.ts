@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'DEB_ARCHIVE' // a Debian archive answered with an error, or sent an index or package that fails its size or hash
   | 'DEB_SIGNATURE' // a Debian archive's InRelease is not signed by a key of the keyring (or not signed at all)
   | 'DEB_UNREACHABLE' // a Debian archive could not be reached, or made no progress within its deadline
+  | 'DEB_INDEX' // a Debian Packages index past a documented bound
+  | 'DEB_RESOLVE' // Debian packages that cannot be installed: unknown, unsatisfiable, not built for the architecture
   | 'USAGE'; // bad options
 
 export class ElfpackError extends Error {

@@ -79,3 +79,8 @@ export * from './deb/archive.js';
 export { ArchiveHttp, HttpStatusError, type DownloadCheck } from './deb/archive-http.js';
 export * from './deb/release.js';
 export * from './deb/signature.js';
+export * from './deb/version.js';
+export * from './deb/packages-index.js';
+export * from './deb/universe.js';
+export * from './deb/resolve-deps.js';
+export { installOrder } from './deb/install-order.js';

@@ -28,10 +28,10 @@ export interface Deb822Result {
 
 /**
  * Splits `text` into paragraphs. A line that is neither a field nor a continuation, or longer than
- * MAX_DEB822_LINE, makes its paragraph malformed: it is left out and said, the rest is kept. At
- * most `maxParagraphs` are read; past that, `onTooMany` decides (it throws).
+ * `maxLine` (MAX_DEB822_LINE unless said), makes its paragraph malformed: it is left out and said,
+ * the rest is kept. At most `maxParagraphs` are read; past that, `onTooMany` decides (it throws).
  */
-export function parseDeb822(text: string, maxParagraphs: number, onTooMany: () => never): Deb822Result {
+export function parseDeb822(text: string, maxParagraphs: number, onTooMany: () => never, maxLine = MAX_DEB822_LINE): Deb822Result {
   const paragraphs: Deb822Paragraph[] = [];
   const malformed: string[] = [];
   let cur: Deb822Paragraph | undefined;
@@ -58,8 +58,8 @@ export function parseDeb822(text: string, maxParagraphs: number, onTooMany: () =
     if (line.startsWith('#')) continue; // comments (allowed in control files, never in status)
     cur ??= { fields: [], line: lineNo };
     if (bad) continue;
-    if (line.length > MAX_DEB822_LINE) {
-      bad = `a line longer than ${MAX_DEB822_LINE} characters`;
+    if (line.length > maxLine) {
+      bad = `a line longer than ${maxLine} characters`;
       continue;
     }
     if (line[0] === ' ' || line[0] === '\t') {
