@@ -47,7 +47,7 @@ export interface OpenArchiveOptions {
   gpgv?: string;
 }
 
-export interface PackagesIndex {
+export interface PackagesText {
   component: string;
   /** The file it came from, relative to dists/SUITE/: "main/binary-amd64/Packages.gz". */
   path: string;
@@ -62,7 +62,7 @@ export interface DebArchive {
   release: Release;
   /** Fingerprints of the keys whose signatures were good; empty when not verified. */
   signers: string[];
-  packages: PackagesIndex[];
+  packages: PackagesText[];
   /** The URL of a Filename: field ("pool/main/j/jq/jq_1.6-2.1_amd64.deb"). */
   debUrl(filename: string): string;
   /** The .deb in the cache (cacheDir/debs/sha256/HEX.deb), downloaded once and checked: its path. */
@@ -78,7 +78,7 @@ export async function openArchive(opts: OpenArchiveOptions): Promise<DebArchive>
     const components = opts.components ?? ['main'];
     const dists = new URL(`dists/${encodeURIComponent(opts.suite)}/`, base);
     const { release, signers } = await readInRelease(http, opts, dists, components);
-    const packages: PackagesIndex[] = [];
+    const packages: PackagesText[] = [];
     for (const c of components) packages.push(await readPackages(http, opts, dists, release, c));
     return {
       mirror: base.toString(),
@@ -143,7 +143,7 @@ async function readInRelease(http: ArchiveHttp, opts: OpenArchiveOptions, dists:
 }
 
 /** The component's Packages index: gzip preferred (smaller), else plain; xz is not read. */
-async function readPackages(http: ArchiveHttp, opts: OpenArchiveOptions, dists: URL, release: Release, component: string): Promise<PackagesIndex> {
+async function readPackages(http: ArchiveHttp, opts: OpenArchiveOptions, dists: URL, release: Release, component: string): Promise<PackagesText> {
   const dir = `${component}/binary-${opts.arch}/`;
   const plain = release.files.get(`${dir}Packages`);
   const gz = release.files.get(`${dir}Packages.gz`);
