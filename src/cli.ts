@@ -486,6 +486,30 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       }
     });
 
+  program
+    .command('deb')
+    .description('plan a minimal install of Debian packages, as apt would choose it, from a verified archive (for any architecture)')
+    .argument('<package...>', 'Debian package names')
+    .requiredOption('--plan', 'print the packages apt would install (--no-install-recommends, into an empty root) and stop: nothing is downloaded')
+    .option('--suite <name>', 'the suite (default: the host\'s codename on Debian, else bookworm)')
+    .option('--arch <arch>', 'a Debian architecture: amd64, arm64, armhf, i386, ppc64el, s390x, riscv64… (default the host\'s)')
+    .option('--mirror <url>', 'the archive (default: the host\'s apt source for the suite)')
+    .option('--keyring <file>', 'trust this keyring for the suite\'s signature (repeatable; default the source\'s Signed-By, else Debian\'s)', collect, [])
+    .option('--insecure-no-verify', 'use the archive without checking its signature (said loudly)')
+    .option('--exclude-package <name>', 'leave this package out, and what only it would bring (repeatable)', collect, [])
+    .option('--json', 'print the plan as JSON (schema elfpack.deb-plan/v1)')
+    .action(async (pkgs: string[], o: { suite?: string; arch?: string; mirror?: string; keyring: string[]; insecureNoVerify?: boolean; excludePackage: string[]; json?: boolean }) => {
+      const { planDeb, renderDebPlan, debPlanToJson } = await import('./commands/deb-plan.js');
+      const { plan, archive } = await planDeb({
+        packages: pkgs, suite: o.suite, arch: o.arch, mirror: o.mirror, keyring: o.keyring.map((k) => resolveHostPath(io.cwd, k)),
+        insecureNoVerify: o.insecureNoVerify, exclude: o.excludePackage, cacheDir: join(cacheDir(io.env), 'deb'),
+        onWarning: (line) => io.stderr(`elfpack: ${line}\n`), onProgress: (line) => io.stderr(`elfpack: ${line}\n`),
+      });
+      await archive.close();
+      if (o.json) io.stdout(JSON.stringify(debPlanToJson(plan), null, 2) + '\n');
+      else for (const line of renderDebPlan(plan)) io.stdout(line + '\n');
+    });
+
   registryOptions(program
     .command('push')
     .description('push an image tar written by elfpack to a registry (OCI distribution API)')

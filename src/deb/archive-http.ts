@@ -66,7 +66,7 @@ export class ArchiveHttp {
    */
   async download(url: string, dest: string, check: DownloadCheck): Promise<string> {
     const limit = check.size ?? check.maxBytes;
-    if (limit > check.maxBytes) throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: its index says ${check.size} bytes, more than the ${check.maxBytes} allowed`, { path: url, step: 'deb-fetch' });
+    if (limit > check.maxBytes) throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: its index says ${check.size} bytes, more than the ${check.maxBytes} allowed`, { step: 'deb-fetch' });
     let hex = '';
     await writeFileAtomically(dest, async (out) => {
       await this.get(url, limit, async (body, tick) => {
@@ -107,9 +107,9 @@ export class ArchiveHttp {
         const location = res.headers.get('location');
         if ([301, 302, 303, 307, 308].includes(res.status) && location) {
           const next = new URL(location, at);
-          if (hop >= MAX_REDIRECTS) throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: more than ${MAX_REDIRECTS} redirects`, { path: url, step: 'deb-fetch' });
-          if (new URL(at).protocol === 'https:' && next.protocol !== 'https:') throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: redirected from https to ${next.protocol.replace(':', '')} (${next.origin}), refused as apt does`, { path: url, step: 'deb-fetch' });
-          if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: redirected to ${next.protocol} URL`, { path: url, step: 'deb-fetch' });
+          if (hop >= MAX_REDIRECTS) throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: more than ${MAX_REDIRECTS} redirects`, { step: 'deb-fetch' });
+          if (new URL(at).protocol === 'https:' && next.protocol !== 'https:') throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: redirected from https to ${next.protocol.replace(':', '')} (${next.origin}), refused as apt does`, { step: 'deb-fetch' });
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: redirected to ${next.protocol} URL`, { step: 'deb-fetch' });
           at = next.toString();
           continue;
         }
@@ -136,14 +136,14 @@ export class ArchiveHttp {
 /** An answer other than 200 (after redirects): its status, so a caller can try another URL on 404. */
 export class HttpStatusError extends ElfpackError {
   constructor(url: string, readonly status: number, statusText: string) {
-    super('DEB_ARCHIVE', `GET ${url}: ${status}${statusText ? ` ${statusText}` : ''}`, { path: url, step: 'deb-fetch' });
+    super('DEB_ARCHIVE', `GET ${url}: ${status}${statusText ? ` ${statusText}` : ''}`, { step: 'deb-fetch' });
   }
 }
 
 function tooLarge(url: string, max: number): ElfpackError {
-  return new ElfpackError('DEB_ARCHIVE', `GET ${url}: an answer larger than ${max} bytes`, { path: url, step: 'deb-fetch' });
+  return new ElfpackError('DEB_ARCHIVE', `GET ${url}: an answer larger than ${max} bytes`, { step: 'deb-fetch' });
 }
 
 function mismatch(url: string, what: string): ElfpackError {
-  return new ElfpackError('DEB_ARCHIVE', `GET ${url}: ${what}: refused (a tampered or stale file)`, { path: url, step: 'deb-fetch' });
+  return new ElfpackError('DEB_ARCHIVE', `GET ${url}: ${what}: refused (a tampered or stale file)`, { step: 'deb-fetch' });
 }

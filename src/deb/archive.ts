@@ -151,9 +151,9 @@ async function readPackages(http: ArchiveHttp, opts: OpenArchiveOptions, dists: 
   const what = new URL(`${dir}Packages`, dists).toString();
   if (!file) {
     const listed = [...release.files.keys()].filter((p) => p.startsWith(`${dir}Packages`));
-    throw new ElfpackError('DEB_ARCHIVE', `${what}: the Release lists ${listed.length ? `only ${listed.join(', ')}` : 'no Packages index'}; elfpack reads Packages.gz or Packages`, { path: what, step: 'deb-index' });
+    throw new ElfpackError('DEB_ARCHIVE', `the Release lists ${listed.length ? `only ${listed.join(', ')}` : 'no Packages index'}; elfpack reads Packages.gz or Packages`, { path: what, step: 'deb-index' });
   }
-  if (file.size > MAX_INDEX_BYTES) throw new ElfpackError('DEB_ARCHIVE', `${what}: ${file.size} bytes, more than ${MAX_INDEX_BYTES} allowed`, { path: what, step: 'deb-index' });
+  if (file.size > MAX_INDEX_BYTES) throw new ElfpackError('DEB_ARCHIVE', `${file.size} bytes, more than ${MAX_INDEX_BYTES} allowed`, { path: what, step: 'deb-index' });
   const hashDir = join(opts.cacheDir, 'lists', 'sha256');
   const local = join(hashDir, file.sha256);
   if (existsSync(local)) {
@@ -191,7 +191,7 @@ async function fetchIndex(http: ArchiveHttp, dists: URL, release: Release, file:
  * and the decompressed ones against the Release's entry for the plain Packages when it has one.
  */
 async function decompress(path: string, file: ReleaseFile, plain: ReleaseFile | undefined, what: string): Promise<string> {
-  const fail = (why: string) => new ElfpackError('DEB_ARCHIVE', `${what}: ${why}: refused (a tampered or damaged index)`, { path: what, step: 'deb-index' });
+  const fail = (why: string) => new ElfpackError('DEB_ARCHIVE', `${why}: refused (a tampered or damaged index)`, { path: what, step: 'deb-index' });
   const outer = createHash('sha256');
   const inner = createHash('sha256');
   const chunks: Buffer[] = [];
@@ -233,8 +233,8 @@ function debFetcher(http: ArchiveHttp, base: URL, cacheDir: string): DebArchive[
   const inFlight = new Map<string, Promise<string>>();
   return async (filename, sha256, size) => {
     const url = debUrl(base, filename);
-    if (!/^[0-9a-f]{64}$/i.test(sha256)) throw new ElfpackError('DEB_ARCHIVE', `${url}: SHA256 ${JSON.stringify(sha256.slice(0, 80))} is not 64 hex digits`, { path: url, step: 'deb-fetch' });
-    if (!Number.isSafeInteger(size) || size < 0 || size > MAX_DEB_BYTES) throw new ElfpackError('DEB_ARCHIVE', `${url}: size ${size} is not between 0 and ${MAX_DEB_BYTES}`, { path: url, step: 'deb-fetch' });
+    if (!/^[0-9a-f]{64}$/i.test(sha256)) throw new ElfpackError('DEB_ARCHIVE', `SHA256 ${JSON.stringify(sha256.slice(0, 80))} is not 64 hex digits`, { path: url, step: 'deb-fetch' });
+    if (!Number.isSafeInteger(size) || size < 0 || size > MAX_DEB_BYTES) throw new ElfpackError('DEB_ARCHIVE', `size ${size} is not between 0 and ${MAX_DEB_BYTES}`, { path: url, step: 'deb-fetch' });
     const hex = sha256.toLowerCase();
     let p = inFlight.get(hex);
     if (!p) {

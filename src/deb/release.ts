@@ -29,7 +29,7 @@ export interface Release {
 /** Parses the signed text; `what` (its URL) names it in errors. */
 export function parseRelease(text: string, what: string): Release {
   const fail = (why: string): never => {
-    throw new ElfpackError('DEB_ARCHIVE', `${what}: ${why}`, { path: what, step: 'deb-release' });
+    throw new ElfpackError('DEB_ARCHIVE', `${why}`, { path: what, step: 'deb-release' });
   };
   const { paragraphs, malformed } = parseDeb822(text, 1, () => fail('more than one paragraph: not a Release file'));
   if (malformed.length) fail(`malformed: ${malformed[0]}`);
@@ -68,7 +68,7 @@ export function parseRelease(text: string, what: string): Release {
  */
 export function checkRelease(r: Release, want: { suite: string; arch: string; components: string[]; now: Date; allowExpired?: boolean }, what: string): void {
   const fail = (why: string): never => {
-    throw new ElfpackError('DEB_ARCHIVE', `${what}: ${why}`, { path: what, step: 'deb-release' });
+    throw new ElfpackError('DEB_ARCHIVE', `${why}`, { path: what, step: 'deb-release' });
   };
   if (want.suite !== r.suite && want.suite !== r.codename) fail(`for suite ${r.suite || '?'} (codename ${r.codename || '?'}), not ${want.suite}: refused`);
   if (r.validUntil && r.validUntil < want.now && !want.allowExpired) fail(`expired on ${r.validUntil.toISOString()} (Valid-Until): a stale or replayed archive, refused`);

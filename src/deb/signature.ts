@@ -54,7 +54,7 @@ export async function verifyClearsigned(signed: Buffer, keyrings: Keyring[], wha
  */
 function checkArmorFrame(signed: Buffer, what: string): void {
   const text = signed.toString('latin1');
-  const bad = (why: string) => new ElfpackError('DEB_SIGNATURE', `${what}: ${why}: not a clearsigned InRelease, refused`, { path: what, step: 'deb-verify' });
+  const bad = (why: string) => new ElfpackError('DEB_SIGNATURE', `${why}: not a clearsigned InRelease, refused`, { path: what, step: 'deb-verify' });
   if (!/^-----BEGIN PGP SIGNED MESSAGE-----\r?\n/.test(text)) throw bad('it does not start with "-----BEGIN PGP SIGNED MESSAGE-----"');
   if (text.indexOf('-----BEGIN PGP SIGNED MESSAGE-----', 1) >= 0) throw bad('a second signed message inside');
   const end = text.lastIndexOf('-----END PGP SIGNATURE-----');
@@ -135,12 +135,12 @@ function runGpgv(gpgv: string, args: string[], maxOut: number, what: string): Pr
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => { if (status.length < 65536) status += c.toString('utf8'); });
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (err.code === 'ENOENT') fail(new ElfpackError('DEB_SIGNATURE', `${what}: gpgv is not installed; it checks the archive's signature as apt does (Debian: apt-get install gpgv)`, { path: what, step: 'deb-verify', cause: err }));
-      else fail(new ElfpackError('DEB_SIGNATURE', `${what}: cannot run gpgv: ${err.message}`, { path: what, step: 'deb-verify', cause: err }));
+      if (err.code === 'ENOENT') fail(new ElfpackError('DEB_SIGNATURE', `gpgv is not installed; it checks the archive's signature as apt does (Debian: apt-get install gpgv)`, { path: what, step: 'deb-verify', cause: err }));
+      else fail(new ElfpackError('DEB_SIGNATURE', `cannot run gpgv: ${err.message}`, { path: what, step: 'deb-verify', cause: err }));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (outBytes > maxOut) return fail(new ElfpackError('DEB_SIGNATURE', `${what}: gpgv wrote more than the signed file holds`, { path: what, step: 'deb-verify' }));
+      if (outBytes > maxOut) return fail(new ElfpackError('DEB_SIGNATURE', `gpgv wrote more than the signed file holds`, { path: what, step: 'deb-verify' }));
       done({ code, stdout: Buffer.concat(out), status, stderr });
     });
   });
@@ -152,7 +152,7 @@ function runGpgv(gpgv: string, args: string[], maxOut: number, what: string): Pr
  */
 function judge(run: GpgvRun, what: string): VerifiedText {
   const lines = run.status.split('\n').filter((l) => l.startsWith('[GNUPG:] ')).map((l) => l.slice(9).trim().split(' '));
-  const refuse = (why: string) => new ElfpackError('DEB_SIGNATURE', `${what}: ${why}`, { path: what, step: 'deb-verify' });
+  const refuse = (why: string) => new ElfpackError('DEB_SIGNATURE', `${why}`, { path: what, step: 'deb-verify' });
   const bad = lines.find((l) => l[0] === 'BADSIG');
   if (bad) throw refuse(`BAD signature by key ${bad[1]}: the file was changed after it was signed; refused`);
   // One group of lines per signature: gpgv starts each with NEWSIG.

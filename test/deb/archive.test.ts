@@ -143,7 +143,7 @@ describe('deb/archive', function () {
     try {
       const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp(), components: ['non-free-firmware'] })));
       expect(err.code).to.equal('DEB_ARCHIVE');
-      expect(err.message).to.match(/^GET http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/bookworm\/non-free-firmware\/binary-amd64\/(by-hash\/SHA256\/[0-9a-f]{64}|Packages\.gz): SHA256 [0-9a-f]{64}, its index says [0-9a-f]{64}: refused/);
+      expect(err.describe()).to.match(/^GET http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/bookworm\/non-free-firmware\/binary-amd64\/(by-hash\/SHA256\/[0-9a-f]{64}|Packages\.gz): SHA256 [0-9a-f]{64}, its index says [0-9a-f]{64}: refused/);
     } finally {
       await local.close();
     }
@@ -158,7 +158,7 @@ describe('deb/archive', function () {
     try {
       const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp() })));
       expect(err.code).to.equal('DEB_SIGNATURE');
-      expect(err.message).to.match(/InRelease: BAD signature by key [0-9A-F]{16}: the file was changed after it was signed; refused$/);
+      expect(err.describe()).to.match(/InRelease: BAD signature by key [0-9A-F]{16}: the file was changed after it was signed; refused$/);
     } finally {
       await local.close();
     }
@@ -169,7 +169,7 @@ describe('deb/archive', function () {
     const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: Buffer.concat([inRelease!, Buffer.from('Architectures: mips\n')]) } : undefined));
     try {
       const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp() })));
-      expect(err.message).to.match(/InRelease: data after the signature: not a clearsigned InRelease, refused$/);
+      expect(err.describe()).to.match(/InRelease: data after the signature: not a clearsigned InRelease, refused$/);
     } finally {
       await local.close();
     }
@@ -182,7 +182,7 @@ describe('deb/archive', function () {
     try {
       const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp(), keyring: OTHER_KEYRING })));
       expect(err.code).to.equal('DEB_SIGNATURE');
-      expect(err.message).to.match(/InRelease: not signed by a key of the keyring: signed by [0-9A-F]{16}(, [0-9A-F]{16})*; refused/);
+      expect(err.describe()).to.match(/InRelease: not signed by a key of the keyring: signed by [0-9A-F]{16}(, [0-9A-F]{16})*; refused/);
       const missing = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp(), keyring: '/nonexistent/k.gpg' })));
       expect(missing.describe()).to.equal('/nonexistent/k.gpg: keyring not found');
     } finally {
@@ -208,9 +208,9 @@ describe('deb/archive', function () {
   it('an architecture the suite does not have: one error listing those it has', async function () {
     need(this);
     const err = await refusal(openArchive(base({ arch: 'mips', cacheDir: tmp() })));
-    expect(err.message).to.match(/\/dists\/bookworm\/InRelease: suite bookworm has no architecture mips; it has amd64, arm64, .*s390x$/);
+    expect(err.describe()).to.match(/\/dists\/bookworm\/InRelease: suite bookworm has no architecture mips; it has amd64, arm64, .*s390x$/);
     const comp = await refusal(openArchive(base({ components: ['main', 'extra'], cacheDir: tmp() })));
-    expect(comp.message).to.match(/suite bookworm has no component extra; it has main, contrib/);
+    expect(comp.describe()).to.match(/suite bookworm has no component extra; it has main, contrib/);
   });
 
   it("another suite's signed InRelease is refused (no replay across suites)", async function () {
@@ -218,7 +218,7 @@ describe('deb/archive', function () {
     const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: inRelease } : undefined));
     try {
       const err = await refusal(openArchive(base({ mirror: local.mirror, suite: 'trixie', cacheDir: tmp() })));
-      expect(err.message).to.match(/\/dists\/trixie\/InRelease: for suite \S+ \(codename bookworm\), not trixie: refused$/);
+      expect(err.describe()).to.match(/\/dists\/trixie\/InRelease: for suite \S+ \(codename bookworm\), not trixie: refused$/);
     } finally {
       await local.close();
     }
@@ -228,7 +228,7 @@ describe('deb/archive', function () {
     need(this);
     const security = REAL.replace(/\/debian\/$/, '/debian-security/');
     const err = await refusal(openArchive(base({ mirror: security, suite: `${SUITE}-security`, cacheDir: tmp(), now: new Date('2100-01-01') })));
-    expect(err.message).to.match(/InRelease: expired on .* \(Valid-Until\): a stale or replayed archive, refused$/);
+    expect(err.describe()).to.match(/InRelease: expired on .* \(Valid-Until\): a stale or replayed archive, refused$/);
   });
 
   it('--insecure-no-verify takes an unverified InRelease, with a loud warning', async function () {
@@ -269,7 +269,7 @@ describe('deb/archive', function () {
         expect(() => a.debUrl(bad)).to.throw(ElfpackError, /not a path inside the archive/);
       }
       const err = await refusal(a.fetchDeb('pool/x.deb', 'nothex', 1));
-      expect(err.message).to.match(/SHA256 "nothex" is not 64 hex digits/);
+      expect(err.describe()).to.match(/SHA256 "nothex" is not 64 hex digits/);
     } finally {
       await a.close();
     }

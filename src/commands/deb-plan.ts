@@ -1,0 +1,124 @@
+// `elfpack deb PACKAGE…`, its first half: which packages a minimal install of PACKAGE… takes from
+// a Debian archive, as apt would choose them (--no-install-recommends, into an empty root), read
+// from the archive's signed indexes. The plan is printed before anything is downloaded.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chooseArchive, hostSourcesReader, readAptSources } from '../deb/apt-sources.js';
+import { openArchive, type DebArchive } from '../deb/archive.js';
+import { parsePackagesIndex, type PackageRecord } from '../deb/packages-index.js';
+import { resolvePackages } from '../deb/resolve-deps.js';
+import { buildUniverse } from '../deb/universe.js';
+import { ElfpackError } from '../errors.js';
+
+export interface DebPlanOptions {
+  packages: string[];
+  /** Default: the host's codename when it is Debian, else bookworm. */
+  suite?: string;
+  /** A Debian architecture (amd64, arm64, armhf, i386, ppc64el, s390x, riscv64…); default the host's. */
+  arch?: string;
+  /** The archive's URL; default the host's apt source for the suite. */
+  mirror?: string;
+  /** Keyring files; default the apt source's Signed-By, else Debian's archive keyring. */
+  keyring?: string[];
+  insecureNoVerify?: boolean;
+  /** Packages left out (and what only they would bring). */
+  exclude?: string[];
+  /** Where indexes and .debs are kept (the elfpack cache's deb/). */
+  cacheDir: string;
+  /** The host's files (apt sources, os-release): "/" unless a test says otherwise. */
+  hostRoot?: string;
+  onWarning?: (line: string) => void;
+  onProgress?: (line: string) => void;
+}
+
+export interface DebPlanPackage {
+  name: string;
+  version: string;
+  arch: string;
+  /** The .deb's size and the installed size (bytes). */
+  size: number;
+  installedSize: number | null;
+  filename: string;
+  sha256: string;
+  /** Requested, or the chain that pulled it in. */
+  why: string[];
+}
+
+export interface DebPlan {
+  suite: string;
+  arch: string;
+  mirror: string;
+  /** Fingerprints of the keys that signed the suite's InRelease (none when not verified). */
+  signers: string[];
+  packages: DebPlanPackage[];
+  notes: string[];
+}
+
+/** Node's process.arch → Debian's architecture name. */
+export function hostDebArch(arch: string = process.arch): string {
+  const deb: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'armhf', ia32: 'i386', ppc64: 'ppc64el', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mipsel: 'mipsel' };
+  return deb[arch] ?? arch;
+}
+
+/** The host's Debian codename (os-release VERSION_CODENAME with ID=debian), else bookworm. */
+export function defaultSuite(hostRoot = '/'): string {
+  for (const p of ['etc/os-release', 'usr/lib/os-release']) {
+    let text: string;
+    try {
+      text = readFileSync(join(hostRoot, p), 'utf8').slice(0, 64 << 10);
+    } catch {
+      continue;
+    }
+    const field = (k: string) => new RegExp(`^${k}=("?)([^"\\n]*)\\1$`, 'm').exec(text)?.[2];
+    return field('ID') === 'debian' && field('VERSION_CODENAME') ? field('VERSION_CODENAME')! : 'bookworm';
+  }
+  return 'bookworm';
+}
+
+/** Opens the archive (signature, indexes), resolves the packages; the archive stays open for fetching. */
+export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; archive: DebArchive }> {
+  if (!opts.packages.length) throw new ElfpackError('USAGE', 'name at least one package');
+  const suite = opts.suite ?? defaultSuite(opts.hostRoot);
+  const arch = opts.arch ?? hostDebArch();
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(arch)) throw new ElfpackError('USAGE', `--arch ${arch.slice(0, 40)}: not a Debian architecture name (amd64, arm64, armhf…)`);
+  const choice = chooseArchive(readAptSources(hostSourcesReader(opts.hostRoot ?? '/')), suite, arch, opts.mirror);
+  opts.onProgress?.(`reading ${choice.mirror} ${suite} (${choice.components.join(', ')}) for ${arch}`);
+  const archive = await openArchive({
+    mirror: choice.mirror, suite, arch, components: choice.components,
+    keyring: opts.keyring?.length ? opts.keyring : choice.signedBy, cacheDir: opts.cacheDir,
+    insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning,
+  });
+  try {
+    const indexes = archive.packages.map((p) => {
+      const idx = parsePackagesIndex(p.text, p.path);
+      for (const w of idx.warnings.slice(0, 5)) opts.onWarning?.(w);
+      return idx.records;
+    });
+    const resolved = resolvePackages(buildUniverse(indexes), opts.packages, { arch, exclude: opts.exclude });
+    const packages = resolved.packages.map(({ record: r, why }) => planPackage(r, why));
+    return { plan: { suite, arch, mirror: archive.mirror, signers: archive.signers, packages, notes: resolved.notes }, archive };
+  } catch (err) {
+    await archive.close();
+    throw err;
+  }
+}
+
+function planPackage(r: PackageRecord, why: string[]): DebPlanPackage {
+  return { name: r.package, version: r.version, arch: r.architecture, size: r.size, installedSize: r.installedSize === undefined ? null : r.installedSize * 1024, filename: r.filename, sha256: r.sha256, why };
+}
+
+/** The plan for people: one line per package, with why it is there. */
+export function renderDebPlan(plan: DebPlan): string[] {
+  const mb = (n: number) => (n < 1e5 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`);
+  const download = plan.packages.reduce((n, p) => n + p.size, 0);
+  const installed = plan.packages.reduce((n, p) => n + (p.installedSize ?? 0), 0);
+  const lines = [`${plan.packages.length} packages from ${plan.mirror} ${plan.suite} ${plan.arch}${plan.signers.length ? ` (signed by ${plan.signers.map((s) => s.slice(-16)).join(', ')})` : ' (NOT VERIFIED)'}: ${mb(download)} to download, ${mb(installed)} installed`];
+  for (const p of plan.packages) lines.push(`  ${p.name} ${p.version} (${mb(p.size)})${p.why.length > 1 ? ` ← ${p.why.slice(0, -1).join(' → ')}` : ''}`);
+  for (const n of plan.notes) lines.push(`  note: ${n}`);
+  return lines;
+}
+
+/** The plan for machines (schema elfpack.deb-plan/v1). */
+export function debPlanToJson(plan: DebPlan): object {
+  return { schema: 'elfpack.deb-plan/v1', ...plan };
+}
