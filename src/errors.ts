@@ -29,6 +29,9 @@ export type ErrorCode =
   | 'DEB_ARCHIVE' // a Debian archive answered with an error, or sent an index or package that fails its size or hash
   | 'DEB_SIGNATURE' // a Debian archive's InRelease is not signed by a key of the keyring (or not signed at all)
   | 'DEB_UNREACHABLE' // a Debian archive could not be reached, or made no progress within its deadline
+  | 'DEB_MALFORMED' // a .deb that is truncated, inconsistent, or holds a path that would leave the root
+  | 'DEB_UNSUPPORTED' // a well-formed .deb elfpack cannot read (a format version, a compression)
+  | 'DEB_LIMIT' // a .deb past a documented bound (members, entries, name lengths, unpacked bytes)
   | 'USAGE'; // bad options
 
 export class ElfpackError extends Error {
