@@ -1,6 +1,7 @@
 // A root built from Debian packages without dpkg, apt or a builder: each .deb's data.tar is
 // unpacked once into the cache (deb/deb-file.ts) and applied in the given order to one FsIndex, as
-// an image's layers are, so later packages overwrite earlier ones as dpkg unpacks them. Then what
+// an image's layers are, so later packages overwrite earlier ones as dpkg unpacks them, and links to
+// directories already there are followed as dpkg follows them (merged /usr). Then what
 // the maintainer scripts and dpkg would have left that matters to a program is added as two more
 // generated layers: dpkg's database (deb/dpkg-database.ts) with the update-alternatives links
 // postinst asks for (deb/alternatives.ts), then /etc/ld.so.cache as ldconfig would write it for
@@ -70,6 +71,8 @@ export async function buildDebRoot(debs: DebInput[], opts: BuildDebRootOptions):
   const warnings: string[] = [];
   const installed: InstalledDeb[] = [];
   const owner = new Map<string, string>(); // path → package that put it: for messages
+  const packages: DebRootPackage[] = [];
+  const root = new DebRoot(index, label, packages, warnings);
   for (const input of debs) {
     const deb = await readDeb(input.path);
     checkPackage(deb, input, opts.arch);
@@ -78,15 +81,16 @@ export async function buildDebRoot(debs: DebInput[], opts: BuildDebRootOptions):
       const had = index.get(e.path);
       // dpkg refuses to put a file where a directory is; the index would replace it: say so.
       if (had?.type === 'dir' && e.type !== 'dir') warnings.push(`${deb.name}: ${escapeName(e.path)}: a ${e.type} replaces the directory ${owner.has(e.path) ? `of ${owner.get(e.path)}` : 'there'} (dpkg would refuse)`);
-      else if (had?.type === 'symlink' && e.type === 'dir') warnings.push(`${deb.name}: ${escapeName(e.path)}: a directory replaces the symbolic link ${owner.has(e.path) ? `of ${owner.get(e.path)}` : 'there'} (dpkg would keep the link and unpack through it)`);
+      else if (had?.type === 'symlink' && e.type === 'dir' && tryResolveInRoot(root, e.path)?.type !== 'dir') warnings.push(`${deb.name}: ${escapeName(e.path)}: a directory replaces the symbolic link ${owner.has(e.path) ? `of ${owner.get(e.path)}` : 'there'}, which leads to no directory`);
       owner.set(e.path, deb.name);
     }
     const before = index.rejected.length;
-    await index.applyLayer(tar.file, 0, { length: tar.size, label: deb.path, layerName: deb.data.name });
-    for (const r of index.rejected.slice(before)) warnings.push(`${deb.name}: ${r.name}: left out: ${r.why}`);
+    // As dpkg: through links to directories (merged /usr), never replacing them with directories.
+    await index.applyLayer(tar.file, 0, { length: tar.size, label: deb.path, layerName: deb.data.name, followDirLinks: true });
+    for (const r of index.rejected.slice(before)) warnings.push(`${deb.name}: /${r.name.replace(/^(\.?\/)+/, '')}: left out: ${r.why}`);
     installed.push({ deb, entries });
+    packages.push({ name: deb.name, version: deb.version, arch: deb.arch, path: deb.path });
   }
-  const root = new DebRoot(index, label, installed.map(({ deb }) => ({ name: deb.name, version: deb.version, arch: deb.arch, path: deb.path })), warnings);
 
   const db = new FileTree();
   for (const [path, bytes] of dpkgDatabaseFiles(installed)) {

@@ -136,6 +136,19 @@ describe('root/deb-root: a root from real Debian packages', function () {
     expect(r.warnings).to.deep.equal(['pkg-b: /opt/thing: a file replaces the directory of pkg-a (dpkg would refuse)']);
   });
 
+  it('links to directories are followed as dpkg follows them (merged /usr), and kept; a link loop leaves the entry out, said', async function () {
+    needCommand(this, 'ar');
+    const tar = async (items: Parameters<typeof makeTar>[0]) => ({ name: 'data.tar.gz', bytes: gzipSync(await makeTar(items)) });
+    const base = await makeDeb(join(dir, 'base.deb'), await tar([{ name: './usr/', type: 'directory' }, { name: './usr/lib/', type: 'directory' }, { name: './lib', type: 'symlink', linkname: 'usr/lib' }, { name: './a', type: 'symlink', linkname: 'b' }, { name: './b', type: 'symlink', linkname: '/a' }]), { name: 'base' });
+    const lib = await makeDeb(join(dir, 'lib.deb'), await tar([{ name: './lib/', type: 'directory' }, { name: './lib/x86_64-linux-gnu/', type: 'directory' }, { name: './lib/x86_64-linux-gnu/libfoo.so.1', content: 'not really' }, { name: './a/x', content: 'x' }]), { name: 'libfoo' });
+    const r = await buildDebRoot([{ path: base }, { path: lib }], { cacheDir: join(dir, 'cache'), arch: 'amd64' });
+    expect(r.kind('/lib')).to.equal('symlink');
+    expect(r.kind('/usr/lib/x86_64-linux-gnu/libfoo.so.1')).to.equal('file');
+    expect(r.warnings).to.deep.equal(['libfoo: /a/x: left out: placed through a symlink or a file']);
+    const list = readDpkgDb(new DbReader(r))!;
+    expect(list.owners(new Set(['/usr/lib/x86_64-linux-gnu/libfoo.so.1'])).get('/usr/lib/x86_64-linux-gnu/libfoo.so.1')!.map((o) => o.pkg.name)).to.deep.equal(['libfoo']);
+  });
+
   it('jq packed from the root runs in the engine', async function () {
     needEngine(this);
     const out = join(dir, 'jq.tar');
