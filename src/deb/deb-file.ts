@@ -162,6 +162,7 @@ async function* tarEntries(region: Region, kind: DebCompression, label: string, 
     ex.destroy(err);
   });
   let count = 0;
+  let read = false;
   try {
     for await (const e of ex) {
       if (++count > maxEntries) throw new ElfpackError('DEB_LIMIT', `${escapeName(opts.member)}: more than ${maxEntries} entries: refused`, { path: label, step: 'deb' });
@@ -169,11 +170,16 @@ async function* tarEntries(region: Region, kind: DebCompression, label: string, 
       yield { entry, content: e as unknown as Readable };
       e.resume(); // what the caller left unread is skipped
     }
+    read = true;
   } catch (err) {
     failure ??= err;
   } finally {
-    ex.destroy();
-    input.destroy();
+    // Read to the end: the pipeline finishes on its own (and may still fail: bytes past the bound).
+    // Stopped early, by the caller or a refusal: the streams are closed, and the decoder with them.
+    if (!read) {
+      ex.destroy();
+      input.destroy();
+    }
     await fed;
   }
   if (failure !== undefined) throw tarError(failure, kind, opts.member, label);

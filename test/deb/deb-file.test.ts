@@ -124,6 +124,14 @@ describe('deb/deb-file: real packages, as dpkg-deb reads them', function () {
     }
   });
 
+  it('a reader that stops early closes the stream and frees the xz decoder: the next read goes on', async () => {
+    for (let i = 0; i < 3; i++) {
+      for await (const e of debEntries(await readDeb(debs.libc6))) if (e.entry.type === 'file') break;
+    }
+    const { entries } = await entriesOf(await readDeb(debs.jq));
+    expect(entries.map((e) => e.path)).to.include('/usr/bin/jq');
+  });
+
   it('unpackDebData keeps the plain data.tar once under its digest and lists the same entries', async () => {
     const deb = await readDeb(debs.libonig5);
     const cache = join(dir, 'cache');
