@@ -207,11 +207,11 @@ export interface UnpackedData {
 }
 
 /**
- * data.tar as a plain tar in `cacheDir`/debs, named by the sha256 of its compressed bytes (the
+ * data.tar as a plain tar in `cacheDir`/deb-data (beside the fetched .debs in debs/), named by the sha256 of its compressed bytes (the
  * same member unpacks once), and its checked entries. A refused unpacking leaves nothing behind.
  */
 export async function unpackDebData(deb: DebFile, cacheDir: string, opts: ReadDebOptions = {}): Promise<UnpackedData> {
-  const dir = join(cacheDir, 'debs');
+  const dir = join(cacheDir, 'deb-data');
   mkdirSync(dir, { recursive: true });
   const key = await hashRegion(deb.data);
   const out = join(dir, `${key.algorithm}-${key.hex}.tar`);

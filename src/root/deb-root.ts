@@ -41,7 +41,7 @@ export interface DebInput {
 }
 
 export interface BuildDebRootOptions extends ReadDebOptions, IndexLimits {
-  /** Where data.tar members are unpacked (debs/) and generated layers kept (deb-root/). */
+  /** Where data.tar members are unpacked (deb-data/; fetched .debs live in debs/) and generated layers kept (deb-root/). */
   cacheDir: string;
   /** The dpkg architecture (amd64): packages must be of it or "all". */
   arch: string;

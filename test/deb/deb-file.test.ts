@@ -138,7 +138,7 @@ describe('deb/deb-file: real packages, as dpkg-deb reads them', function () {
     const a = await unpackDebData(deb, cache);
     const b = await unpackDebData(deb, cache);
     expect(b.tar).to.deep.equal(a.tar);
-    expect(a.tar.file).to.match(/\/debs\/sha256-[0-9a-f]{64}\.tar$/);
+    expect(a.tar.file).to.match(/\/deb-data\/sha256-[0-9a-f]{64}\.tar$/);
     expect(a.entries.map(lsLine)).to.deep.equal(dpkgList(debs.libonig5));
     expect(readFileSync(a.tar.file).equals(execFileSync('sh', ['-c', 'ar p "$1" data.tar.xz | xz -dc', 'sh', debs.libonig5], { maxBuffer: 64 << 20 }))).to.equal(true);
   });
@@ -187,7 +187,7 @@ describe('deb/deb-file: hostile .debs are refused with one line naming the file'
     const e = await refused(p, unpack);
     expect(e.code).to.equal('DEB_LIMIT');
     expect(e.describe()).to.match(/data\.tar\.gz: unpacks to more than \d+ bytes: refused/);
-    expect(execFileSync('ls', [join(dir, 'cache', 'debs')], { encoding: 'utf8' })).to.not.include('.elfpack-tmp');
+    expect(execFileSync('ls', [join(dir, 'cache', 'deb-data')], { encoding: 'utf8' })).to.not.include('.elfpack-tmp');
   });
 
   it('a truncated member, a truncated xz stream, a damaged tar, a wrong format version', async () => {
