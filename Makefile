@@ -22,7 +22,7 @@ install: node_modules/.installed
 build: install
 	$(NODE_BIN)/tsc -p tsconfig.json
 	$(NODE_BIN)/esbuild src/cli.ts --bundle --platform=node --format=cjs --target=node20 \
-	  --external:dockerode --external:tar-stream --external:undici --external:picocolors \
+	  --external:dockerode --external:tar-stream --external:undici --external:picocolors --external:xz-decompress \
 	  --alias:node:child_process=./src/bundle/child-process-lazy.cjs \
 	  --define:import.meta.url=__filename --supported:dynamic-import=false \
 	  --log-level=warning --outfile=dist/elfpack.cjs

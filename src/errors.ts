@@ -31,6 +31,9 @@ export type ErrorCode =
   | 'DEB_UNREACHABLE' // a Debian archive could not be reached, or made no progress within its deadline
   | 'DEB_INDEX' // a Debian Packages index past a documented bound
   | 'DEB_RESOLVE' // Debian packages that cannot be installed: unknown, unsatisfiable, not built for the architecture
+  | 'DEB_MALFORMED' // a .deb that is truncated, inconsistent, or holds a path that would leave the root
+  | 'DEB_UNSUPPORTED' // a well-formed .deb elfpack cannot read (a format version, a compression)
+  | 'DEB_LIMIT' // a .deb past a documented bound (members, entries, name lengths, unpacked bytes)
   | 'USAGE'; // bad options
 
 export class ElfpackError extends Error {

@@ -57,7 +57,16 @@ export interface ApplyLayerOptions {
   layerName?: string;
   /** Sees every byte of the layer as it is read (to check its digest). */
   onChunk?: (chunk: Buffer) => void;
+  /**
+   * Unpack as dpkg does, not as a layer: a symbolic link to a directory on an entry's way is
+   * followed (inside the index), and a directory entry where such a link is keeps the link. This
+   * is how a package's /lib/… lands in /usr/lib when /lib is a link (merged /usr). Default false.
+   */
+  followDirLinks?: boolean;
 }
+
+/** Links followed while placing one entry with followDirLinks (Linux's ELOOP bound). */
+const MAX_LINK_HOPS = 40;
 
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -142,7 +151,7 @@ export class FsIndex {
     ex.on('entry', (h, stream, next) => {
       skipEntry(h, stream, next); // the bytes stay where they are: only their offset is kept
       try {
-        this.applyEntry(h, file, offset + (h as { byteOffset?: number }).byteOffset!, layer, label);
+        this.applyEntry(h, file, offset + (h as { byteOffset?: number }).byteOffset!, layer, label, opts.followDirLinks ?? false);
       } catch (err) {
         ex.destroy(err as Error);
       }
@@ -159,7 +168,7 @@ export class FsIndex {
     }
   }
 
-  private applyEntry(h: { name: string; type?: string | null; mode?: number; size?: number; linkname?: string | null }, file: string, dataAt: number, layer: number, label: string): void {
+  private applyEntry(h: { name: string; type?: string | null; mode?: number; size?: number; linkname?: string | null }, file: string, dataAt: number, layer: number, label: string, follow: boolean): void {
     const parts = checkedPath(h.name, label);
     if (parts.includes('..')) return this.reject(h.name, 'a name with ".."');
     if (!parts.length) return; // the root itself
@@ -175,7 +184,7 @@ export class FsIndex {
       if (gone) this.detach(dir!, base.slice(WHITEOUT.length), gone);
       return;
     }
-    const parent = this.makeParents(parts, layer);
+    const parent = follow ? this.followParents(parts, layer) : this.makeParents(parts, layer);
     if (!parent) return this.reject(h.name, 'placed through a symlink or a file');
     const mode = (h.mode ?? 0o644) & 0o7777;
     let e: IndexEntry;
@@ -203,6 +212,7 @@ export class FsIndex {
       default: return this.reject(h.name, `an entry of type ${h.type}`);
     }
     const had = parent.children!.get(base);
+    if (follow && had?.type === 'symlink' && e.type === 'dir' && this.followParents([...parts, '.'], layer, false)) return; // dpkg keeps a link to a directory
     if (had?.type === 'dir' && e.type === 'dir') {
       had.mode = e.mode; // a directory met again keeps what is in it
       had.layer = layer;
@@ -240,6 +250,44 @@ export class FsIndex {
     parent.children!.set(name, node);
     this.count++;
     this.lastDirPath = this.lastPath = undefined; // a remembered miss may now be there
+  }
+
+  /**
+   * The parent directory of the last component with links to directories followed inside the
+   * index, as dpkg's unpacking into a filesystem follows them: made as needed when `create`,
+   * undefined when a file is in the way, a link dangles (without `create`) or links loop.
+   * Iterative: a link's target is pushed as components to walk, at most MAX_LINK_HOPS times.
+   */
+  private followParents(parts: string[], layer: number, create = true): Node | undefined {
+    let path: Node[] = [this.root]; // the directories walked, for ".."
+    const todo = parts.slice(0, -1).reverse();
+    let hops = 0;
+    while (todo.length) {
+      const name = todo.pop()!;
+      if (name === '' || name === '.') continue;
+      if (name === '..') {
+        if (path.length > 1) path.pop();
+        continue;
+      }
+      const dir = path[path.length - 1];
+      let next = dir.children!.get(name);
+      if (!next) {
+        if (!create) return undefined;
+        next = { type: 'dir', mode: 0o755, size: 0, children: new Map(), layer };
+        this.add(dir, name, next, undefined);
+      }
+      if (next.type === 'symlink') {
+        if (++hops > MAX_LINK_HOPS) return undefined;
+        if (next.target!.startsWith('/')) path = [this.root];
+        const t = next.target!.split('/');
+        for (let i = t.length - 1; i >= 0; i--) todo.push(t[i]);
+        continue;
+      }
+      if (next.type !== 'dir') return undefined;
+      if (create) next.layer = layer;
+      path.push(next);
+    }
+    return path[path.length - 1];
   }
 
   /** Removes a node and everything under it (counted with a stack, not by recursion). */
