@@ -486,28 +486,52 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       }
     });
 
-  program
+  imageOptions(program
     .command('deb')
-    .description('plan a minimal install of Debian packages, as apt would choose it, from a verified archive (for any architecture)')
-    .argument('<package...>', 'Debian package names')
-    .requiredOption('--plan', 'print the packages apt would install (--no-install-recommends, into an empty root) and stop: nothing is downloaded')
+    .description('an image straight from Debian packages, for any architecture, with no builder: a minimal install as apt would choose it, from a verified archive, then only what the program needs')
+    .argument('<package...>', 'Debian package names (after "--": the image\'s CMD)'))
+    .option('--plan', 'print the packages apt would install (--no-install-recommends, into an empty root) and stop: nothing is downloaded')
+    .option('--entrypoint <bin>', 'the program to pack, a path in the packages\' root (default: the first package\'s one program in /usr/bin)')
     .option('--suite <name>', 'the suite (default: the host\'s codename on Debian, else bookworm)')
     .option('--arch <arch>', 'a Debian architecture: amd64, arm64, armhf, i386, ppc64el, s390x, riscv64… (default the host\'s)')
     .option('--mirror <url>', 'the archive (default: the host\'s apt source for the suite)')
     .option('--keyring <file>', 'trust this keyring for the suite\'s signature (repeatable; default the source\'s Signed-By, else Debian\'s)', collect, [])
     .option('--insecure-no-verify', 'use the archive without checking its signature (said loudly)')
     .option('--exclude-package <name>', 'leave this package out, and what only it would bring (repeatable)', collect, [])
-    .option('--json', 'print the plan as JSON (schema elfpack.deb-plan/v1)')
-    .action(async (pkgs: string[], o: { suite?: string; arch?: string; mirror?: string; keyring: string[]; insecureNoVerify?: boolean; excludePackage: string[]; json?: boolean }) => {
-      const { planDeb, renderDebPlan, debPlanToJson } = await import('./commands/deb-plan.js');
-      const { plan, archive } = await planDeb({
+    .option('--include <path>', 'copy a file or directory of the packages\' root as it is', collect, [])
+    .option('--tzdata', 'add /usr/share/zoneinfo')
+    .action(async (words: string[], o: PackFlags & { plan?: boolean; suite?: string; arch?: string; mirror?: string; keyring: string[]; insecureNoVerify?: boolean; excludePackage: string[] }) => {
+      // Commander puts what follows "--" among the packages: split it back off as the CMD.
+      const dash = argv.includes('--') ? Math.max(0, words.length - argv.slice(argv.indexOf('--') + 1).length) : words.length;
+      const pkgs = words.slice(0, dash);
+      const cmd = words.slice(dash);
+      const planOpts = {
         packages: pkgs, suite: o.suite, arch: o.arch, mirror: o.mirror, keyring: o.keyring.map((k) => resolveHostPath(io.cwd, k)),
         insecureNoVerify: o.insecureNoVerify, exclude: o.excludePackage, cacheDir: join(cacheDir(io.env), 'deb'),
-        onWarning: (line) => io.stderr(`elfpack: ${line}\n`), onProgress: (line) => io.stderr(`elfpack: ${line}\n`),
+        onWarning: (line: string) => io.stderr(`elfpack: ${line}\n`), onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
+      };
+      if (o.plan) {
+        const { planDeb, renderDebPlan, debPlanToJson } = await import('./commands/deb-plan.js');
+        const { plan, archive } = await planDeb(planOpts);
+        await archive.close();
+        if (o.json) io.stdout(JSON.stringify(debPlanToJson(plan), null, 2) + '\n');
+        else for (const line of renderDebPlan(plan)) io.stdout(line + '\n');
+        return;
+      }
+      const [{ debPack }, { renderDebPlan }, { packToJson, renderPackSummary, imageNameFor }] = await Promise.all([import('./commands/deb.js'), import('./commands/deb-plan.js'), packCommand()]);
+      const sinks = await extraSinks(o);
+      const { plan, result } = await debPack({
+        ...imageSettings(o), ...planOpts,
+        program: o.entrypoint,
+        out: o.out ? resolveHostPath(io.cwd, o.out) : o.rootfs || sinks.length ? undefined : resolveHostPath(io.cwd, `${imageNameFor(o.entrypoint ?? pkgs[0])}.tar`),
+        sinks, include: o.include, cmd, tzdata: o.tzdata,
       });
-      await archive.close();
-      if (o.json) io.stdout(JSON.stringify(debPlanToJson(plan), null, 2) + '\n');
-      else for (const line of renderDebPlan(plan)) io.stdout(line + '\n');
+      if (result.pushed) sayPushed(result.pushed);
+      if (o.json) io.stdout(JSON.stringify({ ...packToJson(result), debPlan: plan }, null, 2) + '\n');
+      else {
+        for (const line of renderDebPlan(plan)) io.stderr(line + '\n');
+        for (const line of renderPackSummary(result, painter(io))) io.stderr(line + '\n');
+      }
     });
 
   registryOptions(program

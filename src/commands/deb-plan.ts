@@ -25,8 +25,8 @@ export interface DebPlanOptions {
   exclude?: string[];
   /** Where indexes and .debs are kept (the elfpack cache's deb/). */
   cacheDir: string;
-  /** The host's files (apt sources, os-release): "/" unless a test says otherwise. */
-  hostRoot?: string;
+  /** Where the host's files are read (apt sources, os-release): "/" unless a test says otherwise. */
+  hostDir?: string;
   onWarning?: (line: string) => void;
   onProgress?: (line: string) => void;
 }
@@ -78,10 +78,10 @@ export function defaultSuite(hostRoot = '/'): string {
 /** Opens the archive (signature, indexes), resolves the packages; the archive stays open for fetching. */
 export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; archive: DebArchive }> {
   if (!opts.packages.length) throw new ElfpackError('USAGE', 'name at least one package');
-  const suite = opts.suite ?? defaultSuite(opts.hostRoot);
+  const suite = opts.suite ?? defaultSuite(opts.hostDir);
   const arch = opts.arch ?? hostDebArch();
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(arch)) throw new ElfpackError('USAGE', `--arch ${arch.slice(0, 40)}: not a Debian architecture name (amd64, arm64, armhf…)`);
-  const choice = chooseArchive(readAptSources(hostSourcesReader(opts.hostRoot ?? '/')), suite, arch, opts.mirror);
+  const choice = chooseArchive(readAptSources(hostSourcesReader(opts.hostDir ?? '/')), suite, arch, opts.mirror);
   opts.onProgress?.(`reading ${choice.mirror} ${suite} (${choice.components.join(', ')}) for ${arch}`);
   const archive = await openArchive({
     mirror: choice.mirror, suite, arch, components: choice.components,

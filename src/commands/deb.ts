@@ -1,0 +1,63 @@
+// `elfpack deb PACKAGE…`: an image straight from Debian packages, for any architecture, with no
+// builder: the plan (deb-plan.ts), each .deb fetched once into the cache and checked, a root
+// built from them without dpkg (root/deb-root.ts), then packed as `elfpack BIN --root` packs:
+// only the program's closure and what the rules add, with the package metadata of what went in.
+import { posix } from 'node:path';
+import { ElfpackError } from '../errors.js';
+import { buildDebRoot, type DebRoot } from '../root/deb-root.js';
+import { planDeb, type DebPlan, type DebPlanOptions } from './deb-plan.js';
+import { pack, type PackOptions, type PackResult } from './pack.js';
+
+export interface DebOptions extends DebPlanOptions, Omit<PackOptions, 'root' | 'program' | 'cwd'> {
+  /** The program to pack, a path in the packages' root (default: the first package's one program in /usr/bin). */
+  program?: string;
+}
+
+export interface DebResult {
+  plan: DebPlan;
+  result: PackResult;
+}
+
+/** At most this much of a package's file list is read to find its program. */
+const MAX_LIST_BYTES = 16 << 20;
+
+export async function debPack(opts: DebOptions): Promise<DebResult> {
+  const { plan, archive } = await planDeb(opts);
+  let root: DebRoot;
+  try {
+    const debs = [];
+    for (const [i, p] of plan.packages.entries()) {
+      opts.onProgress?.(`fetching ${p.name} ${p.version} (${i + 1} of ${plan.packages.length})`);
+      debs.push({ path: await archive.fetchDeb(p.filename, p.sha256, p.size) });
+    }
+    opts.onProgress?.(`unpacking ${debs.length} packages`);
+    root = await buildDebRoot(debs, { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})` });
+  } finally {
+    await archive.close();
+  }
+  for (const w of root.warnings.slice(0, 20)) opts.onWarning?.(w);
+  const program = opts.program ?? defaultProgram(root, opts.packages[0], plan.arch);
+  const result = await pack({ ...opts, root, program, cwd: '/', tag: opts.tag ?? `${posix.basename(program)}:latest` });
+  return { plan, result };
+}
+
+/** The first package's one program in /usr/bin (or /bin), from its dpkg file list in the root. */
+function defaultProgram(root: DebRoot, pkg: string, arch: string): string {
+  const name = pkg.replace(/[:=/].*$/, '');
+  const list = [`/var/lib/dpkg/info/${name}:${arch}.list`, `/var/lib/dpkg/info/${name}.list`].find((p) => root.lstat(p)?.type === 'file');
+  if (!list) throw new ElfpackError('USAGE', `${name} is not among the unpacked packages: name the program with --entrypoint`, { step: 'deb' });
+  const src = root.open(list);
+  let text: string;
+  try {
+    text = src.read(0, Math.min(src.size, MAX_LIST_BYTES), 'dpkg file list').toString('utf8');
+  } finally {
+    src.close();
+  }
+  const programs = text.split('\n').filter((p) => /^\/(usr\/)?bin\/[^/]+$/.test(p) && root.lstat(p)?.type === 'file');
+  if (programs.length !== 1) {
+    throw new ElfpackError('USAGE', programs.length
+      ? `${name} ships ${programs.length} programs (${programs.slice(0, 5).join(', ')}${programs.length > 5 ? ', …' : ''}): name one with --entrypoint`
+      : `${name} ships no program in /usr/bin: name one with --entrypoint`, { step: 'deb' });
+  }
+  return programs[0];
+}
