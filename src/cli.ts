@@ -499,6 +499,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--insecure-no-verify', 'use the archive without checking its signature (said loudly)')
     .option('--exclude-package <name>', 'leave this package out, and what only it would bring (repeatable)', collect, [])
     .option('--include <path>', 'copy a file or directory of the packages\' root as it is', collect, [])
+    .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
     .option('--tzdata', 'add /usr/share/zoneinfo')
     .action(async (words: string[], o: PackFlags & { plan?: boolean; suite?: string; arch?: string; mirror?: string; keyring: string[]; insecureNoVerify?: boolean; excludePackage: string[] }) => {
       // Commander puts what follows "--" among the packages: split it back off as the CMD.
@@ -507,7 +508,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const cmd = words.slice(dash);
       const planOpts = {
         packages: pkgs, suite: o.suite, arch: o.arch, mirror: o.mirror, keyring: o.keyring.map((k) => resolveHostPath(io.cwd, k)),
-        insecureNoVerify: o.insecureNoVerify, exclude: o.excludePackage, cacheDir: join(cacheDir(io.env), 'deb'),
+        insecureNoVerify: o.insecureNoVerify, excludePackages: o.excludePackage, cacheDir: join(cacheDir(io.env), 'deb'),
         onWarning: (line: string) => io.stderr(`elfpack: ${line}\n`), onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
       };
       if (o.plan) {
@@ -524,7 +525,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         ...imageSettings(o), ...planOpts,
         program: o.entrypoint,
         out: o.out ? resolveHostPath(io.cwd, o.out) : o.rootfs || sinks.length ? undefined : resolveHostPath(io.cwd, `${imageNameFor(o.entrypoint ?? pkgs[0])}.tar`),
-        sinks, include: o.include, cmd, tzdata: o.tzdata,
+        sinks, include: o.include, exclude: o.exclude, cmd, tzdata: o.tzdata,
       });
       if (result.pushed) sayPushed(result.pushed);
       if (o.json) io.stdout(JSON.stringify({ ...packToJson(result), debPlan: plan }, null, 2) + '\n');

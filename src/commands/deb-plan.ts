@@ -22,7 +22,7 @@ export interface DebPlanOptions {
   keyring?: string[];
   insecureNoVerify?: boolean;
   /** Packages left out (and what only they would bring). */
-  exclude?: string[];
+  excludePackages?: string[];
   /** Where indexes and .debs are kept (the elfpack cache's deb/). */
   cacheDir: string;
   /** Where the host's files are read (apt sources, os-release): "/" unless a test says otherwise. */
@@ -94,7 +94,7 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
       for (const w of idx.warnings.slice(0, 5)) opts.onWarning?.(w);
       return idx.records;
     });
-    const resolved = resolvePackages(buildUniverse(indexes), opts.packages, { arch, exclude: opts.exclude });
+    const resolved = resolvePackages(buildUniverse(indexes), opts.packages, { arch, exclude: opts.excludePackages });
     const packages = resolved.packages.map(({ record: r, why }) => planPackage(r, why));
     return { plan: { suite, arch, mirror: archive.mirror, signers: archive.signers, packages, notes: resolved.notes }, archive };
   } catch (err) {

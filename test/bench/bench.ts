@@ -12,6 +12,7 @@ import { FileByteSource } from '../../src/elf/byte-source.js';
 import { readElf } from '../../src/elf/read-elf.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { PLAIN_REGISTRY } from '../support/registry.js';
+import { debBench } from './deb-bench.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 // Node reads NODE_EXTRA_CA_CERTS at start-up (tens of ms here); it has nothing to do with the work measured.
@@ -325,12 +326,13 @@ async function layersBench(): Promise<void> {
   }
 }
 
-// BENCH_ONLY=ldd, pack, trace, compress or layers runs one part.
+// BENCH_ONLY=ldd, pack, trace, compress, layers or deb runs one part.
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'ldd') lddBench();
 if (!only || only === 'pack') packBench();
 if (!only || only === 'trace') traceBench();
 if (!only || only === 'compress') await compressBench();
 if (!only || only === 'layers') await layersBench();
+if (!only || only === 'deb') debBench(REPO, goal);
 const startup = time([process.execPath, '-e', '0'], []);
 console.log(`\nfor scale: node itself starts in ${startup.seconds.toFixed(3)} s here`);
