@@ -491,7 +491,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('an image straight from Debian packages, for any architecture, with no builder: a minimal install as apt would choose it, from a verified archive, then only what the program needs')
     .argument('<package...>', 'Debian package names (after "--": the image\'s CMD)'))
     .option('--plan', 'print the packages apt would install (--no-install-recommends, into an empty root) and stop: nothing is downloaded')
-    .option('--entrypoint <bin>', 'the program to pack, a path in the packages\' root (default: the first package\'s one program in /usr/bin)')
+    .option('--entrypoint <bin>', 'the program to pack, a path in the packages\' root (default: /usr/bin/NAME of the first package, else its one program in /usr/bin)')
     .option('--suite <name>', 'the suite (default: the host\'s codename on Debian, else bookworm)')
     .option('--arch <arch>', 'a Debian architecture: amd64, arm64, armhf, i386, ppc64el, s390x, riscv64… (default the host\'s)')
     .option('--mirror <url>', 'the archive (default: the host\'s apt source for the suite)')

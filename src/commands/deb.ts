@@ -9,7 +9,7 @@ import { planDeb, type DebPlan, type DebPlanOptions } from './deb-plan.js';
 import { pack, type PackOptions, type PackResult } from './pack.js';
 
 export interface DebOptions extends DebPlanOptions, Omit<PackOptions, 'root' | 'program' | 'cwd'> {
-  /** The program to pack, a path in the packages' root (default: the first package's one program in /usr/bin). */
+  /** The program to pack, a path in the packages' root (default: /usr/bin/NAME of the first package, else its one program there). */
   program?: string;
 }
 
@@ -41,9 +41,14 @@ export async function debPack(opts: DebOptions): Promise<DebResult> {
   return { plan, result };
 }
 
-/** The first package's one program in /usr/bin (or /bin), from its dpkg file list in the root. */
+/**
+ * The program named like the first package (/usr/bin/python3.11 for python3.11, whichever package
+ * ships it), else that package's one program in /usr/bin (or /bin), from its dpkg file list.
+ */
 function defaultProgram(root: DebRoot, pkg: string, arch: string): string {
   const name = pkg.replace(/[:=/].*$/, '');
+  const named = [`/usr/bin/${name}`, `/bin/${name}`].find((p) => root.lstat(p) !== undefined);
+  if (named) return named;
   const list = [`/var/lib/dpkg/info/${name}:${arch}.list`, `/var/lib/dpkg/info/${name}.list`].find((p) => root.lstat(p)?.type === 'file');
   if (!list) throw new ElfpackError('USAGE', `${name} is not among the unpacked packages: name the program with --entrypoint`, { step: 'deb' });
   const src = root.open(list);
