@@ -1,8 +1,10 @@
 // `elfpack deb PACKAGE…`, its first half: which packages a minimal install of PACKAGE… takes from
 // a Debian archive, as apt would choose them (--no-install-recommends, into an empty root), read
 // from the archive's signed indexes. The plan is printed before anything is downloaded.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../temp-files.js';
 import { chooseArchive, hostSourcesReader, readAptSources } from '../deb/apt-sources.js';
 import { openArchive, type DebArchive } from '../deb/archive.js';
 import { parsePackagesIndex, type PackageRecord } from '../deb/packages-index.js';
@@ -86,20 +88,50 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
   const archive = await openArchive({
     mirror: choice.mirror, suite, arch, components: choice.components,
     keyring: opts.keyring?.length ? opts.keyring : choice.signedBy, cacheDir: opts.cacheDir,
-    insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning,
+    insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true,
   });
   try {
-    const indexes = archive.packages.map((p) => {
+    // The same request against the same indexes (by the SHA256 the verified Release gives them)
+    // has the same answer: a warm run skips reading and resolving the indexes (50 MB for main).
+    const indexFiles = [...archive.release.files.values()]
+      .filter((f) => archive.components.some((c) => f.path.startsWith(`${c}/binary-${arch}/Packages`)))
+      .map((f) => `${f.path} ${f.sha256}`).sort();
+    const key = createHash('sha256').update(JSON.stringify({ v: PLAN_CACHE_VERSION, mirror: archive.mirror, suite, arch, indexFiles, packages: opts.packages, exclude: opts.excludePackages ?? [] })).digest('hex');
+    const cachedPlan = join(opts.cacheDir, 'plans', `${key}.json`);
+    const hit = readCachedPlan(cachedPlan);
+    if (hit) return { plan: { suite, arch, mirror: archive.mirror, signers: archive.signers, ...hit }, archive };
+    const indexes = (await archive.indexes()).map((p) => {
       const idx = parsePackagesIndex(p.text, p.path);
       for (const w of idx.warnings.slice(0, 5)) opts.onWarning?.(w);
       return idx.records;
     });
     const resolved = resolvePackages(buildUniverse(indexes), opts.packages, { arch, exclude: opts.excludePackages });
     const packages = resolved.packages.map(({ record: r, why }) => planPackage(r, why));
+    if (indexFiles.length) {
+      mkdirSync(join(opts.cacheDir, 'plans'), { recursive: true });
+      await writeFileAtomically(cachedPlan, async (out) => { out.end(JSON.stringify({ packages, notes: resolved.notes })); });
+    }
     return { plan: { suite, arch, mirror: archive.mirror, signers: archive.signers, packages, notes: resolved.notes }, archive };
   } catch (err) {
     await archive.close();
     throw err;
+  }
+}
+
+/** Bumped when what a plan holds, or how it is chosen, changes: older cached plans are then not used. */
+const PLAN_CACHE_VERSION = 1;
+const MAX_CACHED_PLAN_BYTES = 16 << 20;
+
+/** A plan this cache wrote, or undefined (missing, too large, or not of the expected shape: then resolved again). */
+function readCachedPlan(path: string): { packages: DebPlanPackage[]; notes: string[] } | undefined {
+  try {
+    if (statSync(path).size > MAX_CACHED_PLAN_BYTES) return undefined;
+    const v = JSON.parse(readFileSync(path, 'utf8')) as { packages?: unknown; notes?: unknown };
+    const ok = Array.isArray(v.packages) && Array.isArray(v.notes) && v.packages.every((p: Partial<DebPlanPackage>) =>
+      typeof p?.name === 'string' && typeof p.version === 'string' && typeof p.filename === 'string' && /^[0-9a-f]{64}$/.test(p.sha256 ?? '') && Number.isSafeInteger(p.size) && Array.isArray(p.why));
+    return ok ? v as { packages: DebPlanPackage[]; notes: string[] } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

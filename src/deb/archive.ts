@@ -45,6 +45,8 @@ export interface OpenArchiveOptions {
   onWarning?: (line: string) => void;
   /** The gpgv program; default "gpgv" from PATH. */
   gpgv?: string;
+  /** Leave `packages` empty: the indexes are read on the first call of indexes() (a cached plan may not need them). */
+  deferIndexes?: boolean;
 }
 
 export interface PackagesText {
@@ -63,6 +65,10 @@ export interface DebArchive {
   /** Fingerprints of the keys whose signatures were good; empty when not verified. */
   signers: string[];
   packages: PackagesText[];
+  /** The components' indexes, fetched and checked on the first call (what `packages` holds unless deferred). */
+  indexes(): Promise<PackagesText[]>;
+  /** The components opened. */
+  components: string[];
   /** The URL of a Filename: field ("pool/main/j/jq/jq_1.6-2.1_amd64.deb"). */
   debUrl(filename: string): string;
   /** The .deb in the cache (cacheDir/debs/sha256/HEX.deb), downloaded once and checked: its path. */
@@ -78,8 +84,13 @@ export async function openArchive(opts: OpenArchiveOptions): Promise<DebArchive>
     const components = opts.components ?? ['main'];
     const dists = new URL(`dists/${encodeURIComponent(opts.suite)}/`, base);
     const { release, signers } = await readInRelease(http, opts, dists, components);
-    const packages: PackagesText[] = [];
-    for (const c of components) packages.push(await readPackages(http, opts, dists, release, c));
+    let loaded: Promise<PackagesText[]> | undefined;
+    const indexes = () => (loaded ??= (async () => {
+      const out: PackagesText[] = [];
+      for (const c of components) out.push(await readPackages(http, opts, dists, release, c));
+      return out;
+    })());
+    const packages = opts.deferIndexes ? [] : await indexes();
     return {
       mirror: base.toString(),
       suite: opts.suite,
@@ -87,6 +98,8 @@ export async function openArchive(opts: OpenArchiveOptions): Promise<DebArchive>
       release,
       signers,
       packages,
+      indexes,
+      components,
       debUrl: (f) => debUrl(base, f),
       fetchDeb: debFetcher(http, base, opts.cacheDir),
       close: () => http.close(),

@@ -1,7 +1,7 @@
 // elfpack deb --plan against the real Debian archive this machine reaches (through the host's apt
 // sources): the packages apt would install, for another architecture too, and the clear errors.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
@@ -36,6 +36,21 @@ describe('elfpack deb --plan: a minimal install as apt would choose it', functio
     // Dependencies first; jq, which nothing needs, last.
     expect(names[names.length - 1]).to.equal('jq');
     expect(plan.packages.find((p: { name: string }) => p.name === 'libonig5').why).to.deep.equal(['jq', 'libjq1', 'libonig5']);
+  });
+
+  it('a second plan comes from the plan cache (keyed by the verified indexes\' SHA256), the same; a damaged cached plan is made again', async function () {
+    const args = ['deb', 'curl', '--suite', 'bookworm', '--plan', '--json'];
+    const first = await runCli(args, { env: env() });
+    expect(first.code, first.stderr).to.equal(0);
+    const plans = join(cache, 'elfpack', 'deb', 'plans');
+    const files = readdirSync(plans).filter((f) => f.endsWith('.json'));
+    expect(files.length).to.be.greaterThan(0);
+    const again = await runCli(args, { env: env() });
+    expect(again.stdout).to.equal(first.stdout);
+    for (const f of files) writeFileSync(join(plans, f), '{"packages": [{"name": "evil"}], "notes": []}');
+    const remade = await runCli(args, { env: env() });
+    expect(remade.code, remade.stderr).to.equal(0);
+    expect(remade.stdout).to.equal(first.stdout);
   });
 
   it('--exclude-package drops a package and what only it brings, with a note; the text form lists each with its chain', async function () {
