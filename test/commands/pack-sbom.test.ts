@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { needCommand, runCli } from '../support/helpers.js';
+import { needCommand, runCli, skipOrFail } from '../support/helpers.js';
 import { dockerLoad, dockerRmi, dockerRun, needEngine, run } from '../support/engine.js';
 import { PLAIN_REGISTRY, needRegistry } from '../support/registry.js';
 import { spdxProblems } from '../support/spdx-rules.js';
@@ -49,7 +49,7 @@ describe('pack --sbom: SBOMs attested beside the image, as BuildKit does', funct
   const blob = (digest: string) => readFileSync(join(dir, 'x', 'blobs/sha256', digest.slice(7)));
 
   before(async function () {
-    if (!existsSync(CURL)) this.skip();
+    if (!existsSync(CURL)) skipOrFail(this, `${CURL} is not installed (make deps installs curl)`);
     needCommand(this, 'skopeo');
     dir = mkdtempSync(join(tmpdir(), 'elfpack-sbom-'));
     tar = join(dir, 'curl.tar');

@@ -8,6 +8,7 @@ import { HostRoot } from '../../src/root/host-root.js';
 import { buildCycloneDx, buildSpdx, type SbomInput } from '../../src/image/sbom.js';
 import { sbomInputOf } from '../../src/image/sbom-input.js';
 import { spdxProblems } from '../support/spdx-rules.js';
+import { skipOrFail } from '../support/helpers.js';
 
 const require = createRequire(import.meta.url);
 const CURL = '/usr/bin/curl';
@@ -24,7 +25,7 @@ describe('sbom: SPDX 2.3 and CycloneDX 1.5 of a packed image', function () {
   let plan: PackPlan;
 
   before(function () {
-    if (!existsSync(CURL)) this.skip();
+    if (!existsSync(CURL)) skipOrFail(this, `${CURL} is not installed (make deps installs curl)`);
     plan = planPack({ root: new HostRoot('/'), program: CURL });
   });
 
