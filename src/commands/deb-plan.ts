@@ -3,6 +3,9 @@
 // from the archive's signed indexes. The plan is printed before anything is downloaded.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { DbReader } from '../root/db-files.js';
+import { HostRoot } from '../root/host-root.js';
+import { readOsReleaseVars } from '../root/os-release.js';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../temp-files.js';
 import { chooseArchive, hostSourcesReader, readAptSources } from '../deb/apt-sources.js';
@@ -63,18 +66,9 @@ export function hostDebArch(arch: string = process.arch): string {
 }
 
 /** The host's Debian codename (os-release VERSION_CODENAME with ID=debian), else bookworm. */
-export function defaultSuite(hostRoot = '/'): string {
-  for (const p of ['etc/os-release', 'usr/lib/os-release']) {
-    let text: string;
-    try {
-      text = readFileSync(join(hostRoot, p), 'utf8').slice(0, 64 << 10);
-    } catch {
-      continue;
-    }
-    const field = (k: string) => new RegExp(`^${k}=("?)([^"\\n]*)\\1$`, 'm').exec(text)?.[2];
-    return field('ID') === 'debian' && field('VERSION_CODENAME') ? field('VERSION_CODENAME')! : 'bookworm';
-  }
-  return 'bookworm';
+export function defaultSuite(hostDir = '/'): string {
+  const vars = readOsReleaseVars(new DbReader(new HostRoot(hostDir)))?.vars;
+  return vars?.ID === 'debian' && vars.VERSION_CODENAME ? vars.VERSION_CODENAME : 'bookworm';
 }
 
 /** Opens the archive (signature, indexes), resolves the packages; the archive stays open for fetching. */

@@ -4,6 +4,7 @@
 // only the program's closure and what the rules add, with the package metadata of what went in.
 import { posix } from 'node:path';
 import { ElfpackError } from '../errors.js';
+import { DbReader } from '../root/db-files.js';
 import { buildDebRoot, type DebRoot } from '../root/deb-root.js';
 import { planDeb, type DebPlan, type DebPlanOptions } from './deb-plan.js';
 import { pack, type PackOptions, type PackResult } from './pack.js';
@@ -17,9 +18,6 @@ export interface DebResult {
   plan: DebPlan;
   result: PackResult;
 }
-
-/** At most this much of a package's file list is read to find its program. */
-const MAX_LIST_BYTES = 16 << 20;
 
 export async function debPack(opts: DebOptions): Promise<DebResult> {
   const { plan, archive } = await planDeb(opts);
@@ -49,15 +47,10 @@ function defaultProgram(root: DebRoot, pkg: string, arch: string): string {
   const name = pkg.replace(/[:=/].*$/, '');
   const named = [`/usr/bin/${name}`, `/bin/${name}`].find((p) => root.lstat(p) !== undefined);
   if (named) return named;
-  const list = [`/var/lib/dpkg/info/${name}:${arch}.list`, `/var/lib/dpkg/info/${name}.list`].find((p) => root.lstat(p)?.type === 'file');
-  if (!list) throw new ElfpackError('USAGE', `${name} is not among the unpacked packages: name the program with --entrypoint`, { step: 'deb' });
-  const src = root.open(list);
-  let text: string;
-  try {
-    text = src.read(0, Math.min(src.size, MAX_LIST_BYTES), 'dpkg file list').toString('utf8');
-  } finally {
-    src.close();
-  }
+  const reader = new DbReader(root);
+  const list = [`/var/lib/dpkg/info/${name}:${arch}.list`, `/var/lib/dpkg/info/${name}.list`].find((p) => reader.realFile(p) !== undefined);
+  const text = list === undefined ? undefined : reader.readText(list);
+  if (text === undefined) throw new ElfpackError('USAGE', `${name} is not among the unpacked packages: name the program with --entrypoint`, { step: 'deb' });
   const programs = text.split('\n').filter((p) => /^\/(usr\/)?bin\/[^/]+$/.test(p) && root.lstat(p)?.type === 'file');
   if (programs.length !== 1) {
     throw new ElfpackError('USAGE', programs.length

@@ -17,12 +17,19 @@ export interface OsRelease {
 }
 
 export function readOsRelease(reader: DbReader): OsRelease | undefined {
+  const found = readOsReleaseVars(reader);
+  if (!found) return undefined;
+  const { vars, path } = found;
+  return { id: vars.ID, ...(vars.VERSION_ID ? { versionId: vars.VERSION_ID } : {}), ...(vars.PRETTY_NAME ? { prettyName: vars.PRETTY_NAME } : {}), path };
+}
+
+/** Every variable of the first os-release file that names an ID, and where it was. */
+export function readOsReleaseVars(reader: DbReader): { vars: Record<string, string>; path: string } | undefined {
   for (const path of OS_RELEASE_PATHS) {
     const text = reader.readTextUpTo(path, MAX_OS_RELEASE_BYTES);
     if (text === undefined) continue;
     const vars = parseOsRelease(text);
-    if (!vars.ID) continue;
-    return { id: vars.ID, ...(vars.VERSION_ID ? { versionId: vars.VERSION_ID } : {}), ...(vars.PRETTY_NAME ? { prettyName: vars.PRETTY_NAME } : {}), path };
+    if (vars.ID) return { vars, path };
   }
   return undefined;
 }
