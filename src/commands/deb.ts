@@ -2,7 +2,6 @@
 // builder: the plan (deb-plan.ts), each .deb fetched once into the cache and checked, a root
 // built from them without dpkg (root/deb-root.ts), then packed as `elfpack BIN --root` packs:
 // only the program's closure and what the rules add, with the package metadata of what went in.
-import { posix } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { DbReader } from '../root/db-files.js';
 import { buildDebRoot, type DebRoot } from '../root/deb-root.js';
@@ -35,7 +34,7 @@ export async function debPack(opts: DebOptions): Promise<DebResult> {
   }
   for (const w of root.warnings.slice(0, 20)) opts.onWarning?.(w);
   const program = opts.program ?? defaultProgram(root, opts.packages[0], plan.arch);
-  const result = await pack({ ...opts, root, program, cwd: '/', tag: opts.tag ?? `${posix.basename(program)}:latest` });
+  const result = await pack({ ...opts, root, program, cwd: '/' });
   return { plan, result };
 }
 
