@@ -91,7 +91,7 @@ export * from './deb/deb-file.js';
 export * from './deb/alternatives.js';
 export * from './deb/dpkg-database.js';
 export * from './resolve/ldconfig.js';
-export * from './root/deb-root.js';
+export * from './deb/deb-root.js';
 export * from './root/dpkg-db.js';
 export * from './root/db-files.js';
 export * from './root/deb822.js';

@@ -4,7 +4,7 @@
 // only the program's closure and what the rules add, with the package metadata of what went in.
 import { ElfpackError } from '../errors.js';
 import { DbReader } from '../root/db-files.js';
-import { buildDebRoot, type DebRoot } from '../root/deb-root.js';
+import { buildDebRoot, type DebRoot } from '../deb/deb-root.js';
 import { planDeb, type DebPlan, type DebPlanOptions } from './deb-plan.js';
 import { pack, type PackOptions, type PackResult } from './pack.js';
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { ElfpackError } from '../errors.js';
-import { describeNetError, rootCause } from '../sinks/registry-http.js';
+import { describeNetError, rootCause } from '../net-errors.js';
 import { writeFileAtomically } from '../temp-files.js';
 import { ELFPACK_VERSION } from '../version.js';
 

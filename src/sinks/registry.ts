@@ -14,7 +14,8 @@ import { readImage } from '../oci/read-image.js';
 import { tempNameFor } from '../temp-files.js';
 import { writeToSinks, type Sink } from './sink.js';
 import { findCredentials, isLocalRegistry, parseChallenge, parseRef, type Credentials, type ImageRef } from './registry-auth.js';
-import { RegistryHttp, describeRequest, describeStatus, isCertificateError, isPlainHttpServer, rootCause, type HttpAnswer, type RequestBody } from './registry-http.js';
+import { RegistryHttp, describeRequest, describeStatus, type HttpAnswer, type RequestBody } from './registry-http.js';
+import { isCertificateError, isPlainHttpServer, rootCause } from '../net-errors.js';
 
 export interface PushOptions {
   /** Plain HTTP for a registry that is not on the loopback. */

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { ldd } from '../../src/commands/ldd.js';
 import { pack } from '../../src/commands/pack.js';
 import { DbReader } from '../../src/root/db-files.js';
-import { buildDebRoot, type DebRoot } from '../../src/root/deb-root.js';
+import { buildDebRoot, type DebRoot } from '../../src/deb/deb-root.js';
 import { readDpkgDb } from '../../src/root/dpkg-db.js';
 import { unpackRoot } from '../../src/root/unpack-root.js';
 import { resolveInRoot } from '../../src/root/resolve-path.js';

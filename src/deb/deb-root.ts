@@ -16,15 +16,15 @@ import { escapeName } from '../escape.js';
 import { FileTree } from '../image/file-tree.js';
 import { writeLayer } from '../image/tar-writer.js';
 import { writeFileAtomically } from '../temp-files.js';
-import { chooseAlternatives, parseAlternatives, type AlternativeInstall } from '../deb/alternatives.js';
-import { MAINTAINER_SCRIPTS, readDeb, unpackDebData, type DebFile, type ReadDebOptions } from '../deb/deb-file.js';
-import { dpkgDatabaseFiles, sameRecord, type InstalledDeb } from '../deb/dpkg-database.js';
+import { chooseAlternatives, parseAlternatives, type AlternativeInstall } from './alternatives.js';
+import { MAINTAINER_SCRIPTS, readDeb, unpackDebData, type DebFile, type ReadDebOptions } from './deb-file.js';
+import { dpkgDatabaseFiles, sameRecord, type InstalledDeb } from './dpkg-database.js';
 import { ldconfigRecords } from '../resolve/ldconfig.js';
 import { writeLdSoCache } from '../resolve/ld-so-cache-writer.js';
-import type { Deb822Paragraph } from './deb822.js';
-import { FsIndex, type IndexLimits } from './fs-index.js';
-import { ImageRoot } from './image-root.js';
-import { dirName, tryResolveInRoot } from './resolve-path.js';
+import type { Deb822Paragraph } from '../root/deb822.js';
+import { FsIndex, type IndexLimits } from '../root/fs-index.js';
+import { ImageRoot } from '../root/image-root.js';
+import { dirName, tryResolveInRoot } from '../root/resolve-path.js';
 
 /** dpkg architecture → multiarch triplet (dpkg-architecture -qDEB_HOST_MULTIARCH) for Debian's release architectures. */
 export const DEB_TRIPLETS: Record<string, string> = {
