@@ -6,6 +6,8 @@
 // generated layers: dpkg's database (deb/dpkg-database.ts) with the update-alternatives links
 // postinst asks for (deb/alternatives.ts), then /etc/ld.so.cache as ldconfig would write it for
 // the root (resolve/ldconfig.ts; the one root module that reaches into resolve/, for ldconfig).
+// Between them, the files other scripts would write (deb/package-effects.ts: ca-certificates'
+// bundle, the distribution's os-release).
 // Nothing is written to the host but plain tars in the cache: a hostile package can only be refused.
 // The same packages in the same order give the same root, byte for byte (generated files are
 // sorted, with mtime 0, and named by their digest).
@@ -18,6 +20,7 @@ import { writeLayer } from '../image/tar-writer.js';
 import { writeFileAtomically } from '../temp-files.js';
 import { chooseAlternatives, parseAlternatives, type AlternativeInstall } from './alternatives.js';
 import { MAINTAINER_SCRIPTS, readDeb, unpackDebData, type DebFile, type ReadDebOptions } from './deb-file.js';
+import { packageEffects } from './package-effects.js';
 import { dpkgDatabaseFiles, sameRecord, type InstalledDeb } from './dpkg-database.js';
 import { ldconfigRecords } from '../resolve/ldconfig.js';
 import { writeLdSoCache } from '../resolve/ld-so-cache-writer.js';
@@ -47,6 +50,8 @@ export interface BuildDebRootOptions extends ReadDebOptions, IndexLimits {
   arch: string;
   /** For messages (default "N Debian packages"). */
   label?: string;
+  /** base-files' .deb, for /etc/os-release and /etc/debian_version when no package ships them (deb/distro-files.ts). */
+  distroFiles?: string;
 }
 
 export interface DebRootPackage {
@@ -102,6 +107,8 @@ export async function buildDebRoot(debs: DebInput[], opts: BuildDebRootOptions):
   }
   addAlternatives(root, installed, db, warnings);
   await applyGenerated(index, db, opts.cacheDir, 'the dpkg database');
+  const effects = await packageEffects(root, installed, { distroFiles: opts.distroFiles, canPlace: (p) => canPlace(root, p) }, warnings);
+  if (effects) await applyGenerated(index, effects, opts.cacheDir, 'what maintainer scripts would write');
 
   const cache = ldconfigRecords(root, { triplet });
   if (cache.records.length) {
