@@ -13,6 +13,7 @@ import { openArchive, type DebArchive } from '../deb/archive.js';
 import { parsePackagesIndex, type PackageRecord } from '../deb/packages-index.js';
 import { resolvePackages } from '../deb/resolve-deps.js';
 import { buildUniverse } from '../deb/universe.js';
+import { chooseDistroPackage, DISTRO_PACKAGE } from '../deb/distro-files.js';
 import { ElfpackError } from '../errors.js';
 
 export interface DebPlanOptions {
@@ -56,6 +57,11 @@ export interface DebPlan {
   /** Fingerprints of the keys that signed the suite's InRelease (none when not verified). */
   signers: string[];
   packages: DebPlanPackage[];
+  /**
+   * The suite's base-files when no package of the plan is it: only its os-release and
+   * debian_version go into the root, so scanners know the distribution (deb/distro-files.ts).
+   */
+  distroFiles?: DebPlanPackage;
   notes: string[];
 }
 
@@ -99,13 +105,16 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
       for (const w of idx.warnings.slice(0, 5)) opts.onWarning?.(w);
       return idx.records;
     });
-    const resolved = resolvePackages(buildUniverse(indexes), opts.packages, { arch, exclude: opts.excludePackages });
+    const universe = buildUniverse(indexes);
+    const resolved = resolvePackages(universe, opts.packages, { arch, exclude: opts.excludePackages });
     const packages = resolved.packages.map(({ record: r, why }) => planPackage(r, why));
+    const distro = chooseDistroPackage(universe, arch, packages.map((p) => p.name));
+    const found = { packages, ...(distro ? { distroFiles: planPackage(distro, [DISTRO_PACKAGE]) } : {}), notes: resolved.notes };
     if (indexFiles.length) {
       mkdirSync(join(opts.cacheDir, 'plans'), { recursive: true });
-      await writeFileAtomically(cachedPlan, async (out) => { out.end(JSON.stringify({ packages, notes: resolved.notes })); });
+      await writeFileAtomically(cachedPlan, async (out) => { out.end(JSON.stringify(found)); });
     }
-    return { plan: { suite, arch, mirror: archive.mirror, signers: archive.signers, packages, notes: resolved.notes }, archive };
+    return { plan: { suite, arch, mirror: archive.mirror, signers: archive.signers, ...found }, archive };
   } catch (err) {
     await archive.close();
     throw err;
@@ -113,17 +122,18 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
 }
 
 /** Bumped when what a plan holds, or how it is chosen, changes: older cached plans are then not used. */
-const PLAN_CACHE_VERSION = 1;
+const PLAN_CACHE_VERSION = 2; // 2: distroFiles
 const MAX_CACHED_PLAN_BYTES = 16 << 20;
 
 /** A plan this cache wrote, or undefined (missing, too large, or not of the expected shape: then resolved again). */
-function readCachedPlan(path: string): { packages: DebPlanPackage[]; notes: string[] } | undefined {
+function readCachedPlan(path: string): { packages: DebPlanPackage[]; distroFiles?: DebPlanPackage; notes: string[] } | undefined {
   try {
     if (statSync(path).size > MAX_CACHED_PLAN_BYTES) return undefined;
-    const v = JSON.parse(readFileSync(path, 'utf8')) as { packages?: unknown; notes?: unknown };
-    const ok = Array.isArray(v.packages) && Array.isArray(v.notes) && v.packages.every((p: Partial<DebPlanPackage>) =>
-      typeof p?.name === 'string' && typeof p.version === 'string' && typeof p.filename === 'string' && /^[0-9a-f]{64}$/.test(p.sha256 ?? '') && Number.isSafeInteger(p.size) && Array.isArray(p.why));
-    return ok ? v as { packages: DebPlanPackage[]; notes: string[] } : undefined;
+    const v = JSON.parse(readFileSync(path, 'utf8')) as { packages?: unknown; distroFiles?: unknown; notes?: unknown };
+    const isPackage = (p: Partial<DebPlanPackage>) =>
+      typeof p?.name === 'string' && typeof p.version === 'string' && typeof p.filename === 'string' && /^[0-9a-f]{64}$/.test(p.sha256 ?? '') && Number.isSafeInteger(p.size) && Array.isArray(p.why);
+    const ok = Array.isArray(v.packages) && Array.isArray(v.notes) && v.packages.every(isPackage) && (v.distroFiles === undefined || isPackage(v.distroFiles as Partial<DebPlanPackage>));
+    return ok ? v as { packages: DebPlanPackage[]; distroFiles?: DebPlanPackage; notes: string[] } : undefined;
   } catch {
     return undefined;
   }
@@ -140,6 +150,7 @@ export function renderDebPlan(plan: DebPlan): string[] {
   const installed = plan.packages.reduce((n, p) => n + (p.installedSize ?? 0), 0);
   const lines = [`${plan.packages.length} packages from ${plan.mirror} ${plan.suite} ${plan.arch}${plan.signers.length ? ` (signed by ${plan.signers.map((s) => s.slice(-16)).join(', ')})` : ' (NOT VERIFIED)'}: ${mb(download)} to download, ${mb(installed)} installed`];
   for (const p of plan.packages) lines.push(`  ${p.name} ${p.version} (${mb(p.size)})${p.why.length > 1 ? ` ← ${p.why.slice(0, -1).join(' → ')}` : ''}`);
+  if (plan.distroFiles) lines.push(`  + ${plan.distroFiles.name} ${plan.distroFiles.version} (${mb(plan.distroFiles.size)}): only /etc/os-release and /etc/debian_version, so scanners know the distribution`);
   for (const n of plan.notes) lines.push(`  note: ${n}`);
   return lines;
 }

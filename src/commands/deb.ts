@@ -27,8 +27,10 @@ export async function debPack(opts: DebOptions): Promise<DebResult> {
       opts.onProgress?.(`fetching ${p.name} ${p.version} (${i + 1} of ${plan.packages.length})`);
       debs.push({ path: await archive.fetchDeb(p.filename, p.sha256, p.size) });
     }
+    const d = plan.distroFiles;
+    const distroFiles = d && await archive.fetchDeb(d.filename, d.sha256, d.size);
     opts.onProgress?.(`unpacking ${debs.length} packages`);
-    root = await buildDebRoot(debs, { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})` });
+    root = await buildDebRoot(debs, { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})`, distroFiles });
   } finally {
     await archive.close();
   }

