@@ -67,14 +67,17 @@ demo: deps build
 	@bash examples/demo.sh
 
 # elfpack's own image, packed by elfpack on scratch: node (the one running this), the CLI bundle and
-# the packages it loads at run time (npm ci --omit=dev from the lock file), the CA bundle; nothing
-# else (no shell, no env). /usr/local/bin/elfpack is the ENTRYPOINT, a link to the CLI whose #!
+# the packages it loads at run time (npm ci --omit=dev from the lock file), the CA bundle, and for
+# `elfpack deb` the host's gpgv (with its libraries: --also) and Debian's archive keyring, which
+# signature.ts looks for on the image's default PATH and at its Debian path; nothing else (no
+# shell, no env but PATH). /usr/local/bin/elfpack is the ENTRYPOINT, a link to the CLI whose #!
 # names node by its absolute path, so `RUN ["elfpack", …]` works in exec form. The same sources
 # give the same digest. Loaded as elfpack:VERSION and elfpack:latest when the engine answers.
 IMAGE_NODE ?= $(shell readlink -f "$$(command -v node)")
 IMAGE_DIR ?= build/image
 IMAGE_TAR ?= build/elfpack-image.tar
 IMAGE_NAME ?= elfpack
+IMAGE_KEYRING ?= /usr/share/keyrings/debian-archive-keyring.gpg
 VERSION = $(shell node -p 'require("./package.json").version')
 image: build
 	@$(MAKE) --no-print-directory image-pack
@@ -89,8 +92,8 @@ image-pack:
 	@# The library (dist/src) is not run; the code cache matches only the flags of bin/elfpack's #! line.
 	@cd $(IMAGE_DIR)/stage/lib/elfpack && rm -rf dist/src dist/elfpack.cjs.v8cache package-lock.json && sed -i '1s|.*|#!$(IMAGE_NODE)|' bin/elfpack
 	@ln -s ../lib/elfpack/bin/elfpack $(IMAGE_DIR)/stage/bin/elfpack
-	@echo '$$ elfpack $(IMAGE_NODE) --entrypoint /usr/local/bin/elfpack --add …:/usr/local/lib/elfpack --add …:/usr/local/bin --ca-certs --out $(IMAGE_TAR)'
-	@./bin/elfpack $(IMAGE_NODE) --entrypoint /usr/local/bin/elfpack --ca-certs \
+	@echo '$$ elfpack $(IMAGE_NODE) --entrypoint /usr/local/bin/elfpack --add …:/usr/local/lib/elfpack --add …:/usr/local/bin --ca-certs --also /usr/bin/gpgv --include $(IMAGE_KEYRING) --out $(IMAGE_TAR)'
+	@./bin/elfpack $(IMAGE_NODE) --entrypoint /usr/local/bin/elfpack --ca-certs --also /usr/bin/gpgv --include $(IMAGE_KEYRING) \
 	  --add $(IMAGE_DIR)/stage/lib/elfpack:/usr/local/lib/elfpack --add $(IMAGE_DIR)/stage/bin:/usr/local/bin \
 	  --tag $(IMAGE_NAME):$(VERSION) --out $(IMAGE_TAR) $$(docker info >/dev/null 2>&1 && echo --load)
 	@if docker info >/dev/null 2>&1; then docker tag $(IMAGE_NAME):$(VERSION) $(IMAGE_NAME):latest && echo "elfpack: tagged $(IMAGE_NAME):$(VERSION) and $(IMAGE_NAME):latest"; \

@@ -4,7 +4,7 @@
 // compiling the example, which packs exactly what that compile reads.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { extract } from 'tar-stream';
@@ -72,6 +72,19 @@ describe('elfpack as a Dockerfile stage: examples/ built by the classic builder 
     expect(l.status, l.stderr).to.equal(0);
     expect(l.stdout.toString()).to.match(/\tlibc\.so\.6 => \/lib\/x86_64-linux-gnu\/libc\.so\.6\n/);
     expect(dockerRun(`${self}:latest`, [], { flags: ['--entrypoint', '/bin/sh'] }).status).to.not.equal(0);
+  });
+
+  it('the image carries gpgv, which runs, and Debian\'s archive keyring, against which it checks a real InRelease (what elfpack deb does first)', function () {
+    const gpgv = (args: string[], input?: Buffer) => dockerRun(`${self}:latest`, args, { flags: ['--entrypoint', '/usr/bin/gpgv'], input });
+    const v = gpgv(['--version']);
+    expect(v.status, v.stderr).to.equal(0);
+    expect(v.stdout.toString()).to.match(/^gpgv \(GnuPG\) \d/);
+    // apt's copy of the suite's signed index, checked in the image with no network: the keyring is there and is Debian's.
+    const inRelease = '/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease';
+    if (!existsSync(inRelease)) skipOrFail(this, `${inRelease} is missing (apt-get update fetches it)`);
+    const checked = gpgv(['--status-fd', '1', '--keyring', '/usr/share/keyrings/debian-archive-keyring.gpg'], readFileSync(inRelease));
+    expect(checked.status, checked.stderr).to.equal(0);
+    expect(checked.stdout.toString()).to.match(/^\[GNUPG:\] VALIDSIG /m);
   });
 
   it('make image is reproducible: packing it again gives the same tar, byte for byte', function () {
