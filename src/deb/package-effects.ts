@@ -1,12 +1,14 @@
 // The files maintainer scripts would have written that a program reads, made without running any
 // script (see README "Images from packages"): ca-certificates' conf, bundle and links
-// (deb/ca-certificates.ts), and, when no package ships them, the distribution's os-release and
+// (deb/ca-certificates.ts), libc-bin's nsswitch.conf, tzdata's localtime and nginx's default site
+// (deb/configure-effects.ts), and, when no package ships them, the distribution's os-release and
 // debian_version from the suite's base-files (deb/distro-files.ts). Alternatives and ld.so.cache
 // are deb-root.ts's own layers. Nothing is put over a file a package shipped.
 import { FileTree } from '../image/file-tree.js';
 import type { Root } from '../root/root.js';
 import { caCertificatesFiles, type GeneratedEntry } from './ca-certificates.js';
 import type { InstalledDeb } from './dpkg-database.js';
+import { configureEffects } from './configure-effects.js';
 import { DISTRO_FILES, readDistroFiles } from './distro-files.js';
 
 export interface PackageEffectsOptions {
@@ -25,6 +27,7 @@ export async function packageEffects(root: Root, installed: InstalledDeb[], opts
     entries.push(...made.entries);
     warnings.push(...made.warnings);
   }
+  entries.push(...configureEffects(root, new Set(installed.map((p) => p.deb.name))));
   if (opts.distroFiles && !DISTRO_FILES.some((p) => root.lstat(p))) entries.push(...await readDistroFiles(opts.distroFiles));
   if (!entries.length) return undefined;
   const tree = new FileTree();
