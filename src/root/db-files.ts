@@ -56,7 +56,8 @@ export class DbReader {
     if (st.size === 0) return Buffer.alloc(0);
     const src = this.root.open(real);
     try {
-      return src.read(0, st.size, 'package database file');
+      // A copy: a small file's bytes are the source's pooled head buffer, which the next open reuses.
+      return Buffer.from(src.read(0, st.size, 'package database file'));
     } finally {
       src.close();
     }
