@@ -19,18 +19,18 @@ export interface DebResult {
 }
 
 export async function debPack(opts: DebOptions): Promise<DebResult> {
-  const { plan, archive } = await planDeb(opts);
+  const { plan, archives } = await planDeb(opts);
   let root: DebRoot;
   try {
     const debs = [];
     for (const [i, p] of plan.packages.entries()) {
       opts.onProgress?.(`fetching ${p.name} ${p.version} (${i + 1} of ${plan.packages.length})`);
-      debs.push({ path: await archive.fetchDeb(p.filename, p.sha256, p.size) });
+      debs.push({ path: await archives.fetchDeb(p.suite, p.filename, p.sha256, p.size) });
     }
     opts.onProgress?.(`unpacking ${debs.length} packages`);
     root = await buildDebRoot(debs, { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})` });
   } finally {
-    await archive.close();
+    await archives.close();
   }
   for (const w of root.warnings.slice(0, 20)) opts.onWarning?.(w);
   const program = opts.program ?? defaultProgram(root, opts.packages[0], plan.arch);
