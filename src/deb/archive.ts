@@ -218,9 +218,10 @@ async function decompress(path: string, file: ReleaseFile, plain: ReleaseFile | 
   const chunks: Buffer[] = [];
   let n = 0;
   const compressed = file.path.endsWith('.gz') || file.path.endsWith('.xz');
+  // The decompressor exists before the file is opened: no chunk flows past it while it loads.
+  const unpack = file.path.endsWith('.gz') ? createGunzip() : compressed ? (await decompressStages('xz', MAX_PACKAGES_TEXT_BYTES))[0] : undefined;
   const src = createReadStream(path);
   if (compressed) src.on('data', (c) => outer.update(c as Buffer));
-  const unpack = file.path.endsWith('.gz') ? createGunzip() : compressed ? (await decompressStages('xz', MAX_PACKAGES_TEXT_BYTES))[0] : undefined;
   if (unpack) src.on('error', (e) => unpack.destroy(e)); // pipe() does not pass a read error on
   const body = unpack ? src.pipe(unpack) : src;
   try {
