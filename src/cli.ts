@@ -519,12 +519,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         else for (const line of renderDebPlan(plan)) io.stdout(line + '\n');
         return;
       }
-      const [{ debPack }, { renderDebPlan }, { packToJson, renderPackSummary, imageNameFor }] = await Promise.all([import('./commands/deb.js'), import('./commands/deb-plan.js'), packCommand()]);
+      const [{ debPack, packageNameOf }, { renderDebPlan }, { packToJson, renderPackSummary, imageNameFor }] = await Promise.all([import('./commands/deb.js'), import('./commands/deb-plan.js'), packCommand()]);
       const sinks = await extraSinks(o);
       const { plan, result } = await debPack({
         ...imageSettings(o), ...planOpts,
         program: o.entrypoint,
-        out: o.out ? resolveHostPath(io.cwd, o.out) : o.rootfs || sinks.length ? undefined : resolveHostPath(io.cwd, `${imageNameFor(o.entrypoint ?? pkgs[0])}.tar`),
+        out: o.out ? resolveHostPath(io.cwd, o.out) : o.rootfs || sinks.length ? undefined : resolveHostPath(io.cwd, `${imageNameFor(o.entrypoint ?? packageNameOf(pkgs[0]))}.tar`),
         sinks, include: o.include, exclude: o.exclude, cmd, tzdata: o.tzdata,
       });
       if (result.pushed) sayPushed(result.pushed);

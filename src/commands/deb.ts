@@ -5,8 +5,11 @@
 import { ElfpackError } from '../errors.js';
 import { DbReader } from '../root/db-files.js';
 import { buildDebRoot, type DebRoot } from '../deb/deb-root.js';
+import { packageNameOf } from '../deb/resolve-deps.js';
 import { planDeb, type DebPlan, type DebPlanOptions } from './deb-plan.js';
 import { pack, type PackOptions, type PackResult } from './pack.js';
+
+export { packageNameOf };
 
 export interface DebOptions extends DebPlanOptions, Omit<PackOptions, 'root' | 'program' | 'cwd'> {
   /** The program to pack, a path in the packages' root (default: /usr/bin/NAME of the first package, else its one program there). */
@@ -43,7 +46,7 @@ export async function debPack(opts: DebOptions): Promise<DebResult> {
  * ships it), else that package's one program in /usr/bin (or /bin), from its dpkg file list.
  */
 function defaultProgram(root: DebRoot, pkg: string, arch: string): string {
-  const name = pkg.replace(/[:=/].*$/, '');
+  const name = packageNameOf(pkg);
   const named = [`/usr/bin/${name}`, `/bin/${name}`].find((p) => root.lstat(p) !== undefined);
   if (named) return named;
   const reader = new DbReader(root);

@@ -208,8 +208,8 @@ export interface SuiteChoice {
 /**
  * The archives to read, the main suite first. One suite: it and the companions the host's sources
  * list (COMPANION_SUITES), each from its own first entry, as apt reads every source line; not
- * -backports or -proposed-updates, which apt takes only when asked (NotAutomatic, or not a default
- * source), nor other sources. With `mirror`: the suite and its -updates there if it has them
+ * -backports or -proposed-updates (newer upstream versions, updates not yet released), nor other
+ * sources (a vendor's repository is not the distribution's). With `mirror`: the suite and its -updates there if it has them
  * (security is another archive). Several suites: exactly those, each from its first entry, else
  * from the first suite's archive.
  */
@@ -232,5 +232,5 @@ export function chooseSuites(entries: AptSourceEntry[], suites: string[], arch: 
     const found = findEntry(entries, c, arch);
     if (found) choices.push(found);
   }
-  return { choices, how: "as the host's apt sources list them", notRead: `not ${main.suite}-backports (apt takes it only when asked)` };
+  return { choices, how: "as the host's apt sources list them", notRead: `not ${main.suite}-backports (to read it, name every suite with --suite)` };
 }

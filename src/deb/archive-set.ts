@@ -30,15 +30,18 @@ export type OpenSuitesOptions = Omit<OpenArchiveOptions, 'mirror' | 'suite' | 'c
 };
 
 /**
- * Opens every choice at once (InRelease verified, indexes deferred or read as `opts` says). A 404
- * on an optional one's InRelease leaves it out; any other failure closes what was opened and is
- * the error of the first choice that failed.
+ * Opens every choice at once (InRelease verified, indexes deferred or read as `opts` says). An
+ * optional one is left out when its InRelease is 404, or unreachable and not cached (offline; said
+ * through onWarning); any other failure closes what was opened and is the first choice's error.
  */
 export async function openSuites(choices: ArchiveChoice[], opts: OpenSuitesOptions): Promise<ArchiveSet> {
   const settled = await Promise.allSettled(choices.map((c) => openArchive({
     ...opts, mirror: c.mirror, suite: c.suite, components: c.components, keyring: opts.keyring?.length ? opts.keyring : c.signedBy,
   })));
-  const failed = settled.find((s, i) => s.status === 'rejected' && !(choices[i].optional && isNotFound(s.reason)));
+  const failed = settled.find((s, i) => s.status === 'rejected' && !(choices[i].optional && isAbsent(s.reason)));
+  settled.forEach((s, i) => {
+    if (s.status === 'rejected' && !failed && s.reason instanceof ElfpackError && s.reason.code === 'DEB_UNREACHABLE') opts.onWarning?.(`note: ${s.reason.message}; ${choices[i].suite} left out`);
+  });
   const opened = settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ archive: s.value, choice: choices[i] }] : []));
   if (failed) {
     await Promise.all(opened.map((o) => o.archive.close()));
@@ -59,6 +62,7 @@ export async function openSuites(choices: ArchiveChoice[], opts: OpenSuitesOptio
   };
 }
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof HttpStatusError && err.status === 404;
+/** An optional suite is left out when the archive has no such suite (404), or, offline, nothing of it was cached. */
+function isAbsent(err: unknown): boolean {
+  return (err instanceof HttpStatusError && err.status === 404) || (err instanceof ElfpackError && err.code === 'DEB_UNREACHABLE');
 }

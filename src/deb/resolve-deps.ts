@@ -364,6 +364,11 @@ export function resolvePackages(universe: PackageUniverse, requested: string[], 
   return { packages, notes: r.notes };
 }
 
+/** The package a request names: "jq" of "jq:amd64", "jq=1.6-2.1" or "jq/bookworm-security". */
+export function packageNameOf(request: string): string {
+  return request.replace(/[:=/].*$/, '');
+}
+
 /** A request as apt-get reads it: NAME[:ARCH][=VERSION|/SUITE]. */
 interface Request {
   text: string;
