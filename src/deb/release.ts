@@ -97,8 +97,11 @@ export function releaseIsFor(r: Release, suite: string): boolean {
   return parent !== '' && (parent === r.suite || parent === r.codename);
 }
 
+/** apt's priority for the packages of an ordinary Release (no NotAutomatic, no preferences). */
+export const DEFAULT_PIN_PRIORITY = 500;
+
 /** The pin priority apt gives every package of a Release without preferences (apt-pkg/policy.cc): NotAutomatic 1, with ButAutomaticUpgrades 100, else 500. */
 export function defaultPinPriority(r: Pick<Release, 'notAutomatic' | 'butAutomaticUpgrades'>): number {
-  if (!r.notAutomatic) return 500;
+  if (!r.notAutomatic) return DEFAULT_PIN_PRIORITY;
   return r.butAutomaticUpgrades ? 100 : 1;
 }

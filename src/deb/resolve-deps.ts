@@ -126,7 +126,10 @@ class Resolver {
           const v = d.relation ? this.inSuite(d.name, suite) : undefined;
           if (!v || !this.meetsByName(v, d)) continue;
           this.setCandidate(v);
-          if (!done.has(v)) work.push(v), done.add(v);
+          if (!done.has(v)) {
+            done.add(v);
+            work.push(v);
+          }
           break;
         }
       }
@@ -254,7 +257,7 @@ class Resolver {
     this.edges.set(r.package, this.edges.get(r.package) ?? []);
   }
 
-  step(): void {
+  private step(): void {
     if (++this.steps > MAX_RESOLVE_STEPS) throw resolveError(`no install set within ${MAX_RESOLVE_STEPS} steps`);
   }
 

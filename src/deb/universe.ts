@@ -3,11 +3,10 @@
 // each with the archive it came from and the pin priority apt gives it.
 import { ElfpackError } from '../errors.js';
 import type { PackageRecord } from './packages-index.js';
+import { DEFAULT_PIN_PRIORITY } from './release.js';
 
 /** Records in a universe (bookworm main, updates and security for two architectures: under 300,000). */
 export const MAX_UNIVERSE_RECORDS = 2_000_000;
-/** apt's priority for a version of an ordinary Release (no NotAutomatic, no preferences). */
-export const DEFAULT_PIN_PRIORITY = 500;
 
 /** Where an index was read: an archive's suite. */
 export interface IndexSource {
