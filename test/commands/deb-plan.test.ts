@@ -111,7 +111,7 @@ describe('elfpack deb --plan across suites: -updates and -security as apt reads 
   let status: string;
   const env = () => ({ XDG_CACHE_HOME: cache });
   const planOf = async (args: string[]) => {
-    const r = await runCli(['deb', ...args, '--suite', 'bookworm', '--plan', '--json'], { env: env() });
+    const r = await runCli(['deb', '--suite', 'bookworm', ...args, '--plan', '--json'], { env: env() });
     expect(r.code, r.stderr).to.equal(0);
     return JSON.parse(r.stdout) as { suite: string; mirror: string; signers: string[]; sources: { mirror: string; suite: string; signers: string[] }[]; packages: { name: string; version: string; suite: string }[]; notes: string[] };
   };
@@ -143,6 +143,16 @@ describe('elfpack deb --plan across suites: -updates and -security as apt reads 
     expect(security.mirror).to.match(/debian-security\/$/);
     for (const s of plan.sources) expect(s.signers.length, s.suite).to.be.greaterThan(0);
     expect(plan.notes[0]).to.match(/^suites read \(as the host's apt sources list them\): bookworm, .*bookworm-security.*; not bookworm-backports/);
+  });
+
+  it('--mirror reads the suite and its -updates there, and says security updates are not read; --suite twice reads exactly those', async () => {
+    const mirror = await planOf(['jq', '--mirror', 'http://deb.debian.org/debian']);
+    expect(mirror.sources.map((s) => `${s.suite} ${s.mirror}`)).to.deep.equal(['bookworm http://deb.debian.org/debian/', 'bookworm-updates http://deb.debian.org/debian/']);
+    expect(mirror.notes[0]).to.match(/not bookworm-security, another archive: security updates are missing/);
+    expect(mirror.packages.every((p) => p.suite !== 'bookworm-security')).to.equal(true);
+    const two = await planOf(['jq', '--suite', 'bookworm-security']);
+    expect(two.sources.map((s) => s.suite)).to.deep.equal(['bookworm', 'bookworm-security']);
+    expect(two.notes[0]).to.match(/^suites read \(exactly those given with --suite\)/);
   });
 
   for (const pkg of ['curl', 'tzdata']) {
