@@ -59,6 +59,9 @@ describe('deb/resolve-deps: candidates across suites', () => {
     expect(got(resolvePackages(u, ['tool:amd64=3.0-1~bpo12+1'], { arch: 'amd64' }))).to.deep.equal(['tool=3.0-1~bpo12+1']);
     expect(resolveError(() => resolvePackages(u, ['libx=1.5'], { arch: 'amd64' }))).to.equal('libx=1.5: no version 1.5 of libx (versions: 2.0-1~bpo12+1, 1.0-1+deb12u2, 1.0-1+deb12u1, 1.0-1)');
     expect(resolveError(() => resolvePackages(u, ['nothere=1'], { arch: 'amd64' }))).to.match(/^nothere: no such package/);
+    // An epoch's colon is part of the version, not an architecture.
+    const epoch = buildUniverse([records(['Package: z\nVersion: 1:1.2-1', 'Package: z\nVersion: 1:1.3-1'])], [MAIN]);
+    expect(got(resolvePackages(epoch, ['z=1:1.2-1'], { arch: 'amd64' }))).to.deep.equal(['z=1:1.2-1']);
   });
 
   it('NAME/SUITE takes that suite\'s highest version, named as the sources or its Release do; its versioned dependencies follow it there (apt\'s SetCandidateRelease)', () => {
