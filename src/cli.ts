@@ -492,39 +492,39 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .argument('<package...>', 'Debian package names (after "--": the image\'s CMD)'))
     .option('--plan', 'print the packages apt would install (--no-install-recommends, into an empty root) and stop: nothing is downloaded')
     .option('--entrypoint <bin>', 'the program to pack, a path in the packages\' root (default: /usr/bin/NAME of the first package, else its one program in /usr/bin)')
-    .option('--suite <name>', 'the suite (default: the host\'s codename on Debian, else bookworm)')
+    .option('--suite <name>', 'the suite, read with its -updates and -security as the host\'s apt sources list them (default: the host\'s codename on Debian, else bookworm); repeated: exactly those suites', collect, [])
     .option('--arch <arch>', 'a Debian architecture: amd64, arm64, armhf, i386, ppc64el, s390x, riscv64… (default the host\'s)')
     .option('--mirror <url>', 'the archive (default: the host\'s apt source for the suite)')
-    .option('--keyring <file>', 'trust this keyring for the suite\'s signature (repeatable; default the source\'s Signed-By, else Debian\'s)', collect, [])
+    .option('--keyring <file>', 'trust this keyring for the suites\' signatures (repeatable; default each source\'s Signed-By, else Debian\'s)', collect, [])
     .option('--insecure-no-verify', 'use the archive without checking its signature (said loudly)')
     .option('--exclude-package <name>', 'leave this package out, and what only it would bring (repeatable)', collect, [])
     .option('--include <path>', 'copy a file or directory of the packages\' root as it is', collect, [])
     .option('--exclude <glob>', 'leave matching paths out of what --include brings ("**/test/**")', collect, [])
     .option('--tzdata', 'add /usr/share/zoneinfo')
-    .action(async (words: string[], o: PackFlags & { plan?: boolean; suite?: string; arch?: string; mirror?: string; keyring: string[]; insecureNoVerify?: boolean; excludePackage: string[] }) => {
+    .action(async (words: string[], o: PackFlags & { plan?: boolean; suite: string[]; arch?: string; mirror?: string; keyring: string[]; insecureNoVerify?: boolean; excludePackage: string[] }) => {
       // Commander puts what follows "--" among the packages: split it back off as the CMD.
       const dash = argv.includes('--') ? Math.max(0, words.length - argv.slice(argv.indexOf('--') + 1).length) : words.length;
       const pkgs = words.slice(0, dash);
       const cmd = words.slice(dash);
       const planOpts = {
-        packages: pkgs, suite: o.suite, arch: o.arch, mirror: o.mirror, keyring: o.keyring.map((k) => resolveHostPath(io.cwd, k)),
+        packages: pkgs, suite: o.suite.length ? o.suite : undefined, arch: o.arch, mirror: o.mirror, keyring: o.keyring.map((k) => resolveHostPath(io.cwd, k)),
         insecureNoVerify: o.insecureNoVerify, excludePackages: o.excludePackage, cacheDir: join(cacheDir(io.env), 'deb'),
         onWarning: (line: string) => io.stderr(`elfpack: ${line}\n`), onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),
       };
       if (o.plan) {
         const { planDeb, renderDebPlan, debPlanToJson } = await import('./commands/deb-plan.js');
-        const { plan, archive } = await planDeb(planOpts);
-        await archive.close();
+        const { plan, archives } = await planDeb(planOpts);
+        await archives.close();
         if (o.json) io.stdout(JSON.stringify(debPlanToJson(plan), null, 2) + '\n');
         else for (const line of renderDebPlan(plan)) io.stdout(line + '\n');
         return;
       }
-      const [{ debPack }, { renderDebPlan }, { packToJson, renderPackSummary, imageNameFor }] = await Promise.all([import('./commands/deb.js'), import('./commands/deb-plan.js'), packCommand()]);
+      const [{ debPack, packageNameOf }, { renderDebPlan }, { packToJson, renderPackSummary, imageNameFor }] = await Promise.all([import('./commands/deb.js'), import('./commands/deb-plan.js'), packCommand()]);
       const sinks = await extraSinks(o);
       const { plan, result } = await debPack({
         ...imageSettings(o), ...planOpts,
         program: o.entrypoint,
-        out: o.out ? resolveHostPath(io.cwd, o.out) : o.rootfs || sinks.length ? undefined : resolveHostPath(io.cwd, `${imageNameFor(o.entrypoint ?? pkgs[0])}.tar`),
+        out: o.out ? resolveHostPath(io.cwd, o.out) : o.rootfs || sinks.length ? undefined : resolveHostPath(io.cwd, `${imageNameFor(o.entrypoint ?? packageNameOf(pkgs[0]))}.tar`),
         sinks, include: o.include, exclude: o.exclude, cmd, tzdata: o.tzdata,
       });
       if (result.pushed) sayPushed(result.pushed);

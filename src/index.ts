@@ -76,6 +76,7 @@ export * from './version.js';
 export * from './image/layers.js';
 export * from './deb/apt-sources.js';
 export * from './deb/archive.js';
+export * from './deb/archive-set.js';
 export { ArchiveHttp, HttpStatusError, type DownloadCheck } from './deb/archive-http.js';
 export * from './deb/release.js';
 export * from './deb/signature.js';

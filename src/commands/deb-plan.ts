@@ -8,18 +8,22 @@ import { HostRoot } from '../root/host-root.js';
 import { readOsReleaseVars } from '../root/os-release.js';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../temp-files.js';
-import { chooseArchive, hostSourcesReader, readAptSources } from '../deb/apt-sources.js';
-import { openArchive, type DebArchive } from '../deb/archive.js';
+import { chooseSuites, hostSourcesReader, readAptSources } from '../deb/apt-sources.js';
+import { openSuites, type ArchiveSet } from '../deb/archive-set.js';
 import { parsePackagesIndex, type PackageRecord } from '../deb/packages-index.js';
 import { resolvePackages } from '../deb/resolve-deps.js';
-import { buildUniverse } from '../deb/universe.js';
+import { buildUniverse, type IndexSource } from '../deb/universe.js';
 import { chooseDistroPackage, DISTRO_PACKAGE } from '../deb/distro-files.js';
 import { ElfpackError } from '../errors.js';
 
 export interface DebPlanOptions {
   packages: string[];
-  /** Default: the host's codename when it is Debian, else bookworm. */
-  suite?: string;
+  /**
+   * Default: the host's codename when it is Debian, else bookworm; read with its -updates and
+   * -security as the host's apt sources list them (apt-sources.ts chooseSuites). Several: exactly
+   * those, the first the main one.
+   */
+  suite?: string | string[];
   /** A Debian architecture (amd64, arm64, armhf, i386, ppc64el, s390x, riscv64…); default the host's. */
   arch?: string;
   /** The archive's URL; default the host's apt source for the suite. */
@@ -48,14 +52,27 @@ export interface DebPlanPackage {
   sha256: string;
   /** Requested, or the chain that pulled it in. */
   why: string[];
+  /** The suite (one of the plan's sources) it is fetched from. */
+  suite: string;
+}
+
+/** An archive the plan read. */
+export interface DebPlanSource {
+  mirror: string;
+  suite: string;
+  /** Fingerprints of the keys that signed its InRelease (none when not verified). */
+  signers: string[];
 }
 
 export interface DebPlan {
+  /** The main suite, its archive and signers (the first of `sources`). */
   suite: string;
   arch: string;
   mirror: string;
   /** Fingerprints of the keys that signed the suite's InRelease (none when not verified). */
   signers: string[];
+  /** Every suite read, the main one first. */
+  sources: DebPlanSource[];
   packages: DebPlanPackage[];
   /**
    * The suite's base-files when no package of the plan is it: only its os-release and
@@ -77,70 +94,83 @@ export function defaultSuite(hostDir = '/'): string {
   return vars?.ID === 'debian' && vars.VERSION_CODENAME ? vars.VERSION_CODENAME : 'bookworm';
 }
 
-/** Opens the archive (signature, indexes), resolves the packages; the archive stays open for fetching. */
-export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; archive: DebArchive }> {
+/** Opens the suites' archives (signatures, indexes), resolves the packages; the archives stay open for fetching. */
+export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; archives: ArchiveSet }> {
   if (!opts.packages.length) throw new ElfpackError('USAGE', 'name at least one package');
-  const suite = opts.suite ?? defaultSuite(opts.hostDir);
+  const suites = opts.suite === undefined ? [defaultSuite(opts.hostDir)] : typeof opts.suite === 'string' ? [opts.suite] : opts.suite;
   const arch = opts.arch ?? hostDebArch();
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(arch)) throw new ElfpackError('USAGE', `--arch ${arch.slice(0, 40)}: not a Debian architecture name (amd64, arm64, armhf…)`);
-  const choice = chooseArchive(readAptSources(hostSourcesReader(opts.hostDir ?? '/')), suite, arch, opts.mirror);
-  opts.onProgress?.(`reading ${choice.mirror} ${suite} (${choice.components.join(', ')}) for ${arch}`);
-  const archive = await openArchive({
-    mirror: choice.mirror, suite, arch, components: choice.components,
-    keyring: opts.keyring?.length ? opts.keyring : choice.signedBy, cacheDir: opts.cacheDir,
-    insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true,
+  const chosen = chooseSuites(readAptSources(hostSourcesReader(opts.hostDir ?? '/')), suites, arch, opts.mirror);
+  for (const c of chosen.choices) opts.onProgress?.(`reading ${c.mirror} ${c.suite} (${c.components.join(', ')}) for ${arch}${c.optional ? ' if it is there' : ''}`);
+  const archives = await openSuites(chosen.choices, {
+    arch, keyring: opts.keyring, cacheDir: opts.cacheDir, insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true,
   });
   try {
+    const main = archives.suites[0];
+    const sources = archives.suites.map(({ archive, choice }) => ({ mirror: archive.mirror, suite: choice.suite, signers: archive.signers }));
+    const head = { suite: main.choice.suite, arch, mirror: main.archive.mirror, signers: main.archive.signers, sources };
+    const readNote = `suites read (${chosen.how}): ${sources.map((s) => `${s.suite}${s.mirror === head.mirror ? '' : ` from ${s.mirror}`}`).join(', ')}${chosen.notRead ? `; ${chosen.notRead}` : ''}`;
     // The same request against the same indexes (by the SHA256 the verified Release gives them)
     // has the same answer: a warm run skips reading and resolving the indexes (50 MB for main).
-    const indexFiles = [...archive.release.files.values()]
-      .filter((f) => archive.components.some((c) => f.path.startsWith(`${c}/binary-${arch}/Packages`)))
-      .map((f) => `${f.path} ${f.sha256}`).sort();
-    const key = createHash('sha256').update(JSON.stringify({ v: PLAN_CACHE_VERSION, mirror: archive.mirror, suite, arch, indexFiles, packages: opts.packages, exclude: opts.excludePackages ?? [] })).digest('hex');
+    const indexFiles = archives.suites.map(({ archive, source }) => ({
+      mirror: source.mirror, suite: source.suite, priority: source.priority,
+      files: [...archive.release.files.values()]
+        .filter((f) => archive.components.some((c) => f.path.startsWith(`${c}/binary-${arch}/Packages`)))
+        .map((f) => `${f.path} ${f.sha256}`).sort(),
+    }));
+    const key = createHash('sha256').update(JSON.stringify({ v: PLAN_CACHE_VERSION, arch, indexFiles, packages: opts.packages, exclude: opts.excludePackages ?? [] })).digest('hex');
     const cachedPlan = join(opts.cacheDir, 'plans', `${key}.json`);
-    const hit = readCachedPlan(cachedPlan);
-    if (hit) return { plan: { suite, arch, mirror: archive.mirror, signers: archive.signers, ...hit }, archive };
-    const indexes = (await archive.indexes()).map((p) => {
-      const idx = parsePackagesIndex(p.text, p.path);
-      for (const w of idx.warnings.slice(0, 5)) opts.onWarning?.(w);
-      return idx.records;
-    });
-    const universe = buildUniverse(indexes);
+    const hit = readCachedPlan(cachedPlan, sources.map((s) => s.suite));
+    if (hit) return { plan: { ...head, ...hit, notes: [readNote, ...hit.notes] }, archives };
+    const indexes: PackageRecord[][] = [];
+    const indexSources: IndexSource[] = [];
+    for (const { archive, source } of archives.suites) {
+      for (const p of await archive.indexes()) {
+        const idx = parsePackagesIndex(p.text, p.path);
+        for (const w of idx.warnings.slice(0, 5)) opts.onWarning?.(w);
+        indexes.push(idx.records);
+        indexSources.push(source);
+      }
+    }
+    const universe = buildUniverse(indexes, indexSources);
     const resolved = resolvePackages(universe, opts.packages, { arch, exclude: opts.excludePackages });
-    const packages = resolved.packages.map(({ record: r, why }) => planPackage(r, why));
+    const suiteOf = (r: PackageRecord) => universe.sources.get(r)![0].suite;
+    const packages = resolved.packages.map(({ record: r, why }) => planPackage(r, why, suiteOf(r)));
     const distro = chooseDistroPackage(universe, arch, packages.map((p) => p.name));
-    const found = { packages, ...(distro ? { distroFiles: planPackage(distro, [DISTRO_PACKAGE]) } : {}), notes: resolved.notes };
-    if (indexFiles.length) {
+    const found = { packages, ...(distro ? { distroFiles: planPackage(distro, [DISTRO_PACKAGE], suiteOf(distro)) } : {}), notes: resolved.notes };
+    if (indexFiles.every((x) => x.files.length)) {
       mkdirSync(join(opts.cacheDir, 'plans'), { recursive: true });
       await writeFileAtomically(cachedPlan, async (out) => { out.end(JSON.stringify(found)); });
     }
-    return { plan: { suite, arch, mirror: archive.mirror, signers: archive.signers, ...found }, archive };
+    return { plan: { ...head, ...found, notes: [readNote, ...resolved.notes] }, archives };
   } catch (err) {
-    await archive.close();
+    await archives.close();
     throw err;
   }
 }
 
 /** Bumped when what a plan holds, or how it is chosen, changes: older cached plans are then not used. */
-const PLAN_CACHE_VERSION = 2; // 2: distroFiles
+const PLAN_CACHE_VERSION = 3; // 2: distroFiles; 3: each package's suite
 const MAX_CACHED_PLAN_BYTES = 16 << 20;
 
+type CachedPlan = { packages: DebPlanPackage[]; distroFiles?: DebPlanPackage; notes: string[] };
+
 /** A plan this cache wrote, or undefined (missing, too large, or not of the expected shape: then resolved again). */
-function readCachedPlan(path: string): { packages: DebPlanPackage[]; distroFiles?: DebPlanPackage; notes: string[] } | undefined {
+function readCachedPlan(path: string, suites: string[]): CachedPlan | undefined {
   try {
     if (statSync(path).size > MAX_CACHED_PLAN_BYTES) return undefined;
     const v = JSON.parse(readFileSync(path, 'utf8')) as { packages?: unknown; distroFiles?: unknown; notes?: unknown };
     const isPackage = (p: Partial<DebPlanPackage>) =>
-      typeof p?.name === 'string' && typeof p.version === 'string' && typeof p.filename === 'string' && /^[0-9a-f]{64}$/.test(p.sha256 ?? '') && Number.isSafeInteger(p.size) && Array.isArray(p.why);
+      typeof p?.name === 'string' && typeof p.version === 'string' && typeof p.filename === 'string' && /^[0-9a-f]{64}$/.test(p.sha256 ?? '') && Number.isSafeInteger(p.size) && Array.isArray(p.why) && suites.includes(p.suite as string);
     const ok = Array.isArray(v.packages) && Array.isArray(v.notes) && v.packages.every(isPackage) && (v.distroFiles === undefined || isPackage(v.distroFiles as Partial<DebPlanPackage>));
-    return ok ? v as { packages: DebPlanPackage[]; distroFiles?: DebPlanPackage; notes: string[] } : undefined;
+    return ok ? v as CachedPlan : undefined;
   } catch {
     return undefined;
   }
 }
 
-function planPackage(r: PackageRecord, why: string[]): DebPlanPackage {
-  return { name: r.package, version: r.version, arch: r.architecture, size: r.size, installedSize: r.installedSize === undefined ? null : r.installedSize * 1024, filename: r.filename, sha256: r.sha256, why };
+function planPackage(r: PackageRecord, why: string[], suite: string): DebPlanPackage {
+  return { name: r.package, version: r.version, arch: r.architecture, size: r.size, installedSize: r.installedSize === undefined ? null : r.installedSize * 1024, filename: r.filename, sha256: r.sha256, why, suite };
 }
 
 /** The plan for people: one line per package, with why it is there. */
@@ -149,7 +179,8 @@ export function renderDebPlan(plan: DebPlan): string[] {
   const download = plan.packages.reduce((n, p) => n + p.size, 0);
   const installed = plan.packages.reduce((n, p) => n + (p.installedSize ?? 0), 0);
   const lines = [`${plan.packages.length} packages from ${plan.mirror} ${plan.suite} ${plan.arch}${plan.signers.length ? ` (signed by ${plan.signers.map((s) => s.slice(-16)).join(', ')})` : ' (NOT VERIFIED)'}: ${mb(download)} to download, ${mb(installed)} installed`];
-  for (const p of plan.packages) lines.push(`  ${p.name} ${p.version} (${mb(p.size)})${p.why.length > 1 ? ` ← ${p.why.slice(0, -1).join(' → ')}` : ''}`);
+  // The suite is shown only where it is not the main one: what came from -security stands out.
+  for (const p of plan.packages) lines.push(`  ${p.name} ${p.version}${p.suite === plan.suite ? '' : ` (${p.suite})`} (${mb(p.size)})${p.why.length > 1 ? ` ← ${p.why.slice(0, -1).join(' → ')}` : ''}`);
   if (plan.distroFiles) lines.push(`  + ${plan.distroFiles.name} ${plan.distroFiles.version} (${mb(plan.distroFiles.size)}): only /etc/os-release and /etc/debian_version, so scanners know the distribution`);
   for (const n of plan.notes) lines.push(`  note: ${n}`);
   return lines;

@@ -5,8 +5,11 @@
 import { ElfpackError } from '../errors.js';
 import { DbReader } from '../root/db-files.js';
 import { buildDebRoot, type DebRoot } from '../deb/deb-root.js';
+import { packageNameOf } from '../deb/resolve-deps.js';
 import { planDeb, type DebPlan, type DebPlanOptions } from './deb-plan.js';
 import { pack, type PackOptions, type PackResult } from './pack.js';
+
+export { packageNameOf };
 
 export interface DebOptions extends DebPlanOptions, Omit<PackOptions, 'root' | 'program' | 'cwd'> {
   /** The program to pack, a path in the packages' root (default: /usr/bin/NAME of the first package, else its one program there). */
@@ -19,20 +22,20 @@ export interface DebResult {
 }
 
 export async function debPack(opts: DebOptions): Promise<DebResult> {
-  const { plan, archive } = await planDeb(opts);
+  const { plan, archives } = await planDeb(opts);
   let root: DebRoot;
   try {
     const debs = [];
     for (const [i, p] of plan.packages.entries()) {
       opts.onProgress?.(`fetching ${p.name} ${p.version} (${i + 1} of ${plan.packages.length})`);
-      debs.push({ path: await archive.fetchDeb(p.filename, p.sha256, p.size) });
+      debs.push({ path: await archives.fetchDeb(p.suite, p.filename, p.sha256, p.size) });
     }
     const d = plan.distroFiles;
-    const distroFiles = d && await archive.fetchDeb(d.filename, d.sha256, d.size);
+    const distroFiles = d && await archives.fetchDeb(d.suite, d.filename, d.sha256, d.size);
     opts.onProgress?.(`unpacking ${debs.length} packages`);
     root = await buildDebRoot(debs, { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})`, distroFiles });
   } finally {
-    await archive.close();
+    await archives.close();
   }
   for (const w of root.warnings.slice(0, 20)) opts.onWarning?.(w);
   const program = opts.program ?? defaultProgram(root, opts.packages[0], plan.arch);
@@ -45,7 +48,7 @@ export async function debPack(opts: DebOptions): Promise<DebResult> {
  * ships it), else that package's one program in /usr/bin (or /bin), from its dpkg file list.
  */
 function defaultProgram(root: DebRoot, pkg: string, arch: string): string {
-  const name = pkg.replace(/[:=/].*$/, '');
+  const name = packageNameOf(pkg);
   const named = [`/usr/bin/${name}`, `/bin/${name}`].find((p) => root.lstat(p) !== undefined);
   if (named) return named;
   const reader = new DbReader(root);

@@ -167,6 +167,8 @@ export interface ArchiveChoice {
   signedBy?: string;
   /** The entry chosen ("FILE:LINE"), or "--mirror". */
   origin: string;
+  /** Read only if the archive has it: a 404 on its InRelease leaves it out (a companion guessed at --mirror). */
+  optional?: boolean;
 }
 
 /**
@@ -175,12 +177,60 @@ export interface ArchiveChoice {
  * `mirror` (--mirror) replaces its URI; without an entry it is used with the components `main`.
  */
 export function chooseArchive(entries: AptSourceEntry[], suite: string, arch: string, mirror?: string): ArchiveChoice {
+  const found = findEntry(entries, suite, arch, mirror);
+  if (found) return found;
+  if (mirror) return { mirror, suite, components: ['main'], origin: '--mirror' };
+  throw new ElfpackError('USAGE', `no apt source (deb, http or https) for suite ${suite} and architecture ${arch} in ${SOURCES_LIST} or ${SOURCES_DIR}: give one with --mirror URL`, { step: 'apt-sources' });
+}
+
+function findEntry(entries: AptSourceEntry[], suite: string, arch: string, mirror?: string): ArchiveChoice | undefined {
   for (const e of entries) {
     if (e.type !== 'deb' || !e.suites.includes(suite) || (e.archs && !e.archs.includes(arch))) continue;
     const uri = e.uris.find((u) => /^https?:\/\//.test(u));
     if (!uri && !mirror) continue;
     return { mirror: mirror ?? uri!, suite, components: e.components, ...(e.signedBy ? { signedBy: e.signedBy } : {}), origin: mirror ? '--mirror' : e.origin };
   }
-  if (mirror) return { mirror, suite, components: ['main'], origin: '--mirror' };
-  throw new ElfpackError('USAGE', `no apt source (deb, http or https) for suite ${suite} and architecture ${arch} in ${SOURCES_LIST} or ${SOURCES_DIR}: give one with --mirror URL`, { step: 'apt-sources' });
+  return undefined;
+}
+
+/** The suites apt reads beside SUITE when the sources list them: point updates, and security under both namings. */
+export const COMPANION_SUITES = (suite: string) => [`${suite}-updates`, `${suite}-security`, `${suite}/updates`];
+/** Suites named with --suite at most (a host has three or four). */
+export const MAX_SUITES = 16;
+
+/** The archives to read, and for the plan's note: how they were chosen, and what is not read. */
+export interface SuiteChoice {
+  choices: ArchiveChoice[];
+  how: string;
+  notRead?: string;
+}
+
+/**
+ * The archives to read, the main suite first. One suite: it and the companions the host's sources
+ * list (COMPANION_SUITES), each from its own first entry, as apt reads every source line; not
+ * -backports or -proposed-updates (newer upstream versions, updates not yet released), nor other
+ * sources (a vendor's repository is not the distribution's). With `mirror`: the suite and its -updates there if it has them
+ * (security is another archive). Several suites: exactly those, each from its first entry, else
+ * from the first suite's archive.
+ */
+export function chooseSuites(entries: AptSourceEntry[], suites: string[], arch: string, mirror?: string): SuiteChoice {
+  const unique = [...new Set(suites)];
+  if (!unique.length) throw new ElfpackError('USAGE', 'name a suite', { step: 'apt-sources' });
+  if (unique.length > MAX_SUITES) throw new ElfpackError('USAGE', `more than ${MAX_SUITES} suites`, { step: 'apt-sources' });
+  const main = chooseArchive(entries, unique[0], arch, mirror);
+  const choices = [main];
+  if (unique.length > 1) {
+    // A suite the sources do not list is looked for beside the first (-backports, -proposed-updates live there).
+    for (const s of unique.slice(1)) choices.push(findEntry(entries, s, arch, mirror) ?? { ...main, suite: s, origin: `${main.origin} (${main.suite}'s archive)` });
+    return { choices, how: 'exactly those given with --suite' };
+  }
+  if (mirror) {
+    choices.push({ ...main, suite: `${main.suite}-updates`, optional: true });
+    return { choices, how: `from --mirror, -updates when it has it`, notRead: `not ${main.suite}-security, another archive: security updates are missing (without --mirror, the host's apt sources give it), nor ${main.suite}-backports` };
+  }
+  for (const c of COMPANION_SUITES(main.suite)) {
+    const found = findEntry(entries, c, arch);
+    if (found) choices.push(found);
+  }
+  return { choices, how: "as the host's apt sources list them", notRead: `not ${main.suite}-backports (to read it, name every suite with --suite)` };
 }

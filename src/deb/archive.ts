@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { ElfpackError } from '../errors.js';
 import { writeFileAtomically } from '../temp-files.js';
 import { ArchiveHttp, DEFAULT_TIMEOUT_MS, HttpStatusError } from './archive-http.js';
+import { decompressStages } from './decompress.js';
 import { checkRelease, parseRelease, type Release, type ReleaseFile } from './release.js';
 import { clearsignedTextUnverified, DEFAULT_KEYRING, verifyClearsigned } from './signature.js';
 
@@ -82,7 +83,7 @@ export async function openArchive(opts: OpenArchiveOptions): Promise<DebArchive>
   const http = new ArchiveHttp(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   try {
     const components = opts.components ?? ['main'];
-    const dists = new URL(`dists/${encodeURIComponent(opts.suite)}/`, base);
+    const dists = new URL(`dists/${suitePath(opts.suite)}/`, base);
     const { release, signers } = await readInRelease(http, opts, dists, components);
     let loaded: Promise<PackagesText[]> | undefined;
     const indexes = () => (loaded ??= (async () => {
@@ -108,6 +109,13 @@ export async function openArchive(opts: OpenArchiveOptions): Promise<DebArchive>
     await http.close();
     throw err;
   }
+}
+
+/** A suite's path under dists/: its "/" kept ("buster/updates", the old security naming), each part encoded; "." and ".." refused. */
+function suitePath(suite: string): string {
+  const parts = suite.split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) throw new ElfpackError('USAGE', `suite ${JSON.stringify(suite.slice(0, 80))}: not a suite name`, { step: 'deb-archive' });
+  return parts.map(encodeURIComponent).join('/');
 }
 
 function mirrorBase(mirror: string): URL {
@@ -155,16 +163,16 @@ async function readInRelease(http: ArchiveHttp, opts: OpenArchiveOptions, dists:
   return { release, signers };
 }
 
-/** The component's Packages index: gzip preferred (smaller), else plain; xz is not read. */
+/** The component's Packages index: gzip preferred (fastest to read), else xz (all -updates and -security offer), else plain. */
 async function readPackages(http: ArchiveHttp, opts: OpenArchiveOptions, dists: URL, release: Release, component: string): Promise<PackagesText> {
   const dir = `${component}/binary-${opts.arch}/`;
   const plain = release.files.get(`${dir}Packages`);
-  const gz = release.files.get(`${dir}Packages.gz`);
-  const file = gz ?? plain;
+  const compressed = release.files.get(`${dir}Packages.gz`) ?? release.files.get(`${dir}Packages.xz`);
+  const file = compressed ?? plain;
   const what = new URL(`${dir}Packages`, dists).toString();
   if (!file) {
     const listed = [...release.files.keys()].filter((p) => p.startsWith(`${dir}Packages`));
-    throw new ElfpackError('DEB_ARCHIVE', `the Release lists ${listed.length ? `only ${listed.join(', ')}` : 'no Packages index'}; elfpack reads Packages.gz or Packages`, { path: what, step: 'deb-index' });
+    throw new ElfpackError('DEB_ARCHIVE', `the Release lists ${listed.length ? `only ${listed.join(', ')}` : 'no Packages index'}; elfpack reads Packages.gz, Packages.xz or Packages`, { path: what, step: 'deb-index' });
   }
   if (file.size > MAX_INDEX_BYTES) throw new ElfpackError('DEB_ARCHIVE', `${file.size} bytes, more than ${MAX_INDEX_BYTES} allowed`, { path: what, step: 'deb-index' });
   const hashDir = join(opts.cacheDir, 'lists', 'sha256');
@@ -173,14 +181,14 @@ async function readPackages(http: ArchiveHttp, opts: OpenArchiveOptions, dists: 
     // Content-addressed: a cached file whose hash the signed Release lists is the same file; read
     // (and re-hashed) below. A damaged one is fetched again.
     try {
-      return { component, path: file.path, text: await decompress(local, file, gz ? plain : undefined, what) };
+      return { component, path: file.path, text: await decompress(local, file, compressed ? plain : undefined, what) };
     } catch {
       rmSync(local, { force: true });
     }
   }
   mkdirSync(hashDir, { recursive: true });
   await fetchIndex(http, dists, release, file, local);
-  return { component, path: file.path, text: await decompress(local, file, gz ? plain : undefined, what) };
+  return { component, path: file.path, text: await decompress(local, file, compressed ? plain : undefined, what) };
 }
 
 /** By hash when the archive offers it (no race with a mirror update between InRelease and index), else by name. */
@@ -209,12 +217,13 @@ async function decompress(path: string, file: ReleaseFile, plain: ReleaseFile | 
   const inner = createHash('sha256');
   const chunks: Buffer[] = [];
   let n = 0;
-  const gz = file.path.endsWith('.gz');
+  const compressed = file.path.endsWith('.gz') || file.path.endsWith('.xz');
+  // The decompressor exists before the file is opened: no chunk flows past it while it loads.
+  const unpack = file.path.endsWith('.gz') ? createGunzip() : compressed ? (await decompressStages('xz', MAX_PACKAGES_TEXT_BYTES))[0] : undefined;
   const src = createReadStream(path);
-  if (gz) src.on('data', (c) => outer.update(c as Buffer));
-  const gunzip = gz ? createGunzip() : undefined;
-  if (gunzip) src.on('error', (e) => gunzip.destroy(e)); // pipe() does not pass a read error on
-  const body = gunzip ? src.pipe(gunzip) : src;
+  if (compressed) src.on('data', (c) => outer.update(c as Buffer));
+  if (unpack) src.on('error', (e) => unpack.destroy(e)); // pipe() does not pass a read error on
+  const body = unpack ? src.pipe(unpack) : src;
   try {
     for await (const c of body as AsyncIterable<Buffer>) {
       n += c.length;
@@ -229,8 +238,8 @@ async function decompress(path: string, file: ReleaseFile, plain: ReleaseFile | 
     src.destroy();
   }
   const innerHex = inner.digest('hex');
-  if ((gz ? outer.digest('hex') : innerHex) !== file.sha256) throw fail(`${file.path}: SHA256 differs from the Release's`);
-  if (gz && plain && (n !== plain.size || innerHex !== plain.sha256)) throw fail(`${plain.path}: size or SHA256 differs from the Release's`);
+  if ((compressed ? outer.digest('hex') : innerHex) !== file.sha256) throw fail(`${file.path}: SHA256 differs from the Release's`);
+  if (compressed && plain && (n !== plain.size || innerHex !== plain.sha256)) throw fail(`${plain.path}: size or SHA256 differs from the Release's`);
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -22,6 +22,10 @@ export interface Release {
   validUntil?: Date;
   /** Files may be fetched by their hash (dists/SUITE/COMP/…/by-hash/SHA256/HEX): no race with a mirror update. */
   acquireByHash: boolean;
+  /** `NotAutomatic: yes` (experimental, backports): apt installs from it only when asked. */
+  notAutomatic: boolean;
+  /** `ButAutomaticUpgrades: yes` (backports): with NotAutomatic, upgrades of what came from it still do. */
+  butAutomaticUpgrades: boolean;
   /** The SHA256 list, by path. */
   files: Map<string, ReleaseFile>;
 }
@@ -57,6 +61,8 @@ export function parseRelease(text: string, what: string): Release {
     date: date('Date'),
     validUntil: date('Valid-Until'),
     acquireByHash: /^yes$/i.test(valueOf(p, 'Acquire-By-Hash')),
+    notAutomatic: /^yes$/i.test(valueOf(p, 'NotAutomatic')),
+    butAutomaticUpgrades: /^yes$/i.test(valueOf(p, 'ButAutomaticUpgrades')),
     files,
   };
 }
@@ -70,9 +76,32 @@ export function checkRelease(r: Release, want: { suite: string; arch: string; co
   const fail = (why: string): never => {
     throw new ElfpackError('DEB_ARCHIVE', `${why}`, { path: what, step: 'deb-release' });
   };
-  if (want.suite !== r.suite && want.suite !== r.codename) fail(`for suite ${r.suite || '?'} (codename ${r.codename || '?'}), not ${want.suite}: refused`);
+  if (!releaseIsFor(r, want.suite)) fail(`for suite ${r.suite || '?'} (codename ${r.codename || '?'}), not ${want.suite}: refused`);
   if (r.validUntil && r.validUntil < want.now && !want.allowExpired) fail(`expired on ${r.validUntil.toISOString()} (Valid-Until): a stale or replayed archive, refused`);
   if (!r.architectures.includes(want.arch)) fail(`suite ${want.suite} has no architecture ${want.arch}; it has ${r.architectures.filter((a) => a !== 'all').join(', ') || 'none'}`);
-  const absent = want.components.filter((c) => !r.components.includes(c));
+  // The security archive lists "updates/main": apt compares the last part only (debReleaseIndex::Load).
+  const has = new Set(r.components.flatMap((c) => [c, c.slice(c.lastIndexOf('/') + 1)]));
+  const absent = want.components.filter((c) => !has.has(c));
   if (absent.length) fail(`suite ${want.suite} has no component ${absent.join(', ')}; it has ${r.components.join(', ') || 'none'}`);
+}
+
+/**
+ * Whether a Release is the suite's, as apt's metaIndex::CheckDist decides: its Suite or Codename is
+ * the name asked, or the name without its last "/part" ("buster/updates", the old security naming,
+ * is signed as codename buster).
+ */
+export function releaseIsFor(r: Release, suite: string): boolean {
+  if (suite === r.suite || suite === r.codename) return true;
+  const slash = suite.lastIndexOf('/');
+  const parent = slash > 0 ? suite.slice(0, slash) : '';
+  return parent !== '' && (parent === r.suite || parent === r.codename);
+}
+
+/** apt's priority for the packages of an ordinary Release (no NotAutomatic, no preferences). */
+export const DEFAULT_PIN_PRIORITY = 500;
+
+/** The pin priority apt gives every package of a Release without preferences (apt-pkg/policy.cc): NotAutomatic 1, with ButAutomaticUpgrades 100, else 500. */
+export function defaultPinPriority(r: Pick<Release, 'notAutomatic' | 'butAutomaticUpgrades'>): number {
+  if (!r.notAutomatic) return DEFAULT_PIN_PRIORITY;
+  return r.butAutomaticUpgrades ? 100 : 1;
 }

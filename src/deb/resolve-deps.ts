@@ -8,7 +8,7 @@ import { ElfpackError } from '../errors.js';
 import { installOrder } from './install-order.js';
 import type { DebDependency, DebDependencyGroup, PackageRecord } from './packages-index.js';
 import { closeNames } from './suggest-names.js';
-import type { PackageUniverse } from './universe.js';
+import { pinPriorityOf, type PackageUniverse } from './universe.js';
 import { compareDebVersions, satisfiesRelation } from './version.js';
 
 /** Packages in one install set (a desktop is about 2,000). */
@@ -69,22 +69,71 @@ class Resolver {
   private excluded: Set<string>;
   private steps = 0;
 
-  constructor(private u: PackageUniverse, private arch: string, exclude: string[]) {
+  constructor(private u: PackageUniverse, readonly arch: string, exclude: string[]) {
     this.excluded = new Set(exclude);
   }
 
-  /** The version apt would install of a name: the highest of this architecture or "all" (every source at the same pin priority). */
+  /**
+   * The version apt would install of a name (pkgPolicy::GetCandidateVer, nothing installed): of
+   * this architecture or "all", the highest pin priority (each Release's, release.ts
+   * defaultPinPriority), then the highest version. A request NAME=VERSION or NAME/SUITE sets it first.
+   */
   candidate(name: string): PackageRecord | undefined {
     let c = this.candidates.get(name);
     if (c === undefined) {
       c = null;
+      let best = 0;
       for (const r of this.u.byName.get(name) ?? []) {
         if (r.architecture !== this.arch && r.architecture !== 'all') continue;
-        if (!c || compareDebVersions(r.version, c.version) > 0) c = r;
+        const prio = pinPriorityOf(this.u, r);
+        if (!c || prio > best || (prio === best && compareDebVersions(r.version, c.version) > 0)) [c, best] = [r, prio];
       }
       this.candidates.set(name, c);
     }
     return c ?? undefined;
+  }
+
+  /** Makes `r` the candidate of its name, as apt-get does for NAME=VERSION and NAME/SUITE. */
+  setCandidate(r: PackageRecord): void {
+    this.candidates.set(r.package, r);
+  }
+
+  /** The versions of a name for this architecture (or "all"), highest first. */
+  versionsOf(name: string): PackageRecord[] {
+    return (this.u.byName.get(name) ?? []).filter((r) => r.architecture === this.arch || r.architecture === 'all').sort((a, b) => compareDebVersions(b.version, a.version));
+  }
+
+  /** The highest version of a name in a suite (by the name the sources give it, its Suite or its Codename), as apt's pkgVersionMatch finds NAME/SUITE. */
+  inSuite(name: string, suite: string): PackageRecord | undefined {
+    return this.versionsOf(name).find((r) => (this.u.sources.get(r) ?? []).some((s) => s.suite === suite || s.aliases?.includes(suite)));
+  }
+
+  /**
+   * apt-get's NAME/SUITE also moves dependencies to that suite (pkgDepCache::SetCandidateRelease):
+   * a versioned Depends or Pre-Depends that no candidate meets takes the suite's version of an
+   * alternative when it meets it, and so on for what that version needs. apt undoes a switch that
+   * leads nowhere; here it stays, and the install reports the unmet dependency.
+   */
+  switchToSuite(root: PackageRecord, suite: string): void {
+    const work = [root];
+    const done = new Set(work);
+    while (work.length) {
+      const r = work.pop()!;
+      for (const g of [...r.preDepends, ...r.depends]) {
+        this.step();
+        if (g.some((d) => this.solutionsOf(d).length > 0)) continue;
+        for (const d of g) {
+          const v = d.relation ? this.inSuite(d.name, suite) : undefined;
+          if (!v || !this.meetsByName(v, d)) continue;
+          this.setCandidate(v);
+          if (!done.has(v)) {
+            done.add(v);
+            work.push(v);
+          }
+          break;
+        }
+      }
+    }
   }
 
   /**
@@ -285,21 +334,29 @@ class Resolver {
 /**
  * What `apt-get install --no-install-recommends REQUESTED` would install into an empty root: no
  * Essential or Priority: required package is taken as present, and none is added unless something
- * depends on it. `requested` are package names (NAME or NAME:ARCH of `options.arch`); a virtual
- * name with a single provider is that provider (noted), as apt does. Errors (DEB_RESOLVE, one
- * line): an unknown name (with close names), a package not built for the architecture, a virtual
- * name with several providers, a dependency no candidate meets (the chain that needs it).
- * Requested packages are expanded in the order given; apt expands them in its cache's order,
- * which only matters when two requests could be met by different alternatives.
+ * depends on it. `requested` are as apt-get takes them: NAME, NAME:ARCH (of `options.arch`),
+ * NAME=VERSION (that version becomes the candidate), NAME/SUITE (that suite's highest version,
+ * by the name the sources give it, its Suite or Codename). A virtual name with a single provider
+ * is that provider (noted), as apt does. Errors (DEB_RESOLVE, one line): an unknown name (with
+ * close names), a version or suite that is not there (with the versions that are), a package not
+ * built for the architecture, a virtual name with several providers, a dependency no candidate
+ * meets (the chain that needs it). Requested packages are expanded in the order given; apt
+ * expands them in its cache's order, which only matters when two requests could be met by
+ * different alternatives.
  */
 export function resolvePackages(universe: PackageUniverse, requested: string[], options: ResolveOptions): ResolveResult {
   const r = new Resolver(universe, options.arch, options.exclude ?? []);
+  const asked = requested.map((req) => parseRequest(req, options.arch));
+  // Versions and suites asked for are candidates before anything is chosen: a dependent takes them too, as in apt.
+  for (const a of asked) {
+    if (a.version !== undefined) r.setCandidate(exactVersion(r, universe, a));
+    if (a.suite !== undefined) r.setCandidate(suiteVersion(r, universe, a));
+  }
+  for (const a of asked) if (a.suite !== undefined) r.switchToSuite(r.candidate(a.name)!, a.suite);
   const roots: PackageRecord[] = [];
-  for (const req of requested) {
-    const [name, qual] = req.split(':', 2);
-    if (qual !== undefined && qual !== options.arch) throw resolveError(`${req}: another architecture than ${options.arch} (one architecture per image)`);
-    if (options.exclude?.includes(name)) throw resolveError(`${name}: both requested and excluded`);
-    const rec = r.candidate(name) ?? providerFor(r, universe, name, options.arch);
+  for (const a of asked) {
+    if (options.exclude?.includes(a.name)) throw resolveError(`${a.name}: both requested and excluded`);
+    const rec = r.candidate(a.name) ?? providerFor(r, universe, a.name, options.arch);
     // apt marks every requested package first, then installs their dependencies: a request met by another request stays as asked.
     if (!r.selected.has(rec.package)) r.select(rec);
     roots.push(rec);
@@ -308,6 +365,58 @@ export function resolvePackages(universe: PackageUniverse, requested: string[], 
   const order = installOrder(r.edges);
   const packages = order.map((name) => ({ record: r.selected.get(name)!, why: r.chain(name), dependsOn: [...new Set(r.edges.get(name)!)].filter((d) => d !== name && r.selected.has(d)).sort() }));
   return { packages, notes: r.notes };
+}
+
+/** The package a request names: "jq" of "jq:amd64", "jq=1.6-2.1" or "jq/bookworm-security". */
+export function packageNameOf(request: string): string {
+  return request.replace(/[:=/].*$/, '');
+}
+
+/** A request as apt-get reads it: NAME[:ARCH][=VERSION|/SUITE]. */
+interface Request {
+  text: string;
+  name: string;
+  version?: string;
+  suite?: string;
+}
+
+function parseRequest(text: string, arch: string): Request {
+  const m = /^([^:=/]+)(?::([^:=/]+))?(?:=([^=/]+)|\/(\S+))?$/.exec(text);
+  if (!m) throw resolveError(`${text}: not NAME, NAME=VERSION or NAME/SUITE`);
+  if (m[2] !== undefined && m[2] !== arch) throw resolveError(`${text}: another architecture than ${arch} (one architecture per image)`);
+  return { text, name: m[1], ...(m[3] !== undefined ? { version: m[3] } : {}), ...(m[4] !== undefined ? { suite: m[4] } : {}) };
+}
+
+/** Lists at most a few versions, for an error. */
+function listVersions(recs: PackageRecord[], where?: (r: PackageRecord) => string): string {
+  const shown = recs.slice(0, 8).map((r) => `${r.version}${where ? ` in ${where(r)}` : ''}`);
+  return shown.join(', ') + (recs.length > shown.length ? `, … (${recs.length})` : '');
+}
+
+function exactVersion(r: Resolver, u: PackageUniverse, a: Request): PackageRecord {
+  const all = r.versionsOf(a.name);
+  const hit = all.find((v) => v.version === a.version);
+  if (hit) return hit;
+  if (!all.length) noVersions(r, u, a);
+  throw resolveError(`${a.text}: no version ${a.version} of ${a.name} (versions: ${listVersions(all)})`);
+}
+
+function suiteVersion(r: Resolver, u: PackageUniverse, a: Request): PackageRecord {
+  const hit = r.inSuite(a.name, a.suite!);
+  if (hit) return hit;
+  if (!u.indexSources.some((s) => s.suite === a.suite || s.aliases?.includes(a.suite!))) {
+    const read = [...new Set(u.indexSources.map((s) => s.suite))];
+    throw resolveError(`${a.text}: suite ${a.suite} is not read (${read.length ? `only ${read.join(', ')}` : 'no suite named'}); name the suites with --suite`);
+  }
+  const all = r.versionsOf(a.name);
+  if (!all.length) noVersions(r, u, a);
+  throw resolveError(`${a.text}: ${a.name} is not in ${a.suite} (versions: ${listVersions(all, (v) => (u.sources.get(v) ?? []).map((s) => s.suite).join(', '))})`);
+}
+
+/** NAME=VERSION or NAME/SUITE of a name without versions here: unknown, of another architecture, or virtual. */
+function noVersions(r: Resolver, u: PackageUniverse, a: Request): never {
+  providerFor(r, u, a.name, r.arch);
+  throw resolveError(`${a.text}: ${a.name} is a virtual package: request one of its providers`);
 }
 
 /** A requested name that is not a package of this architecture: virtual (one provider), or an error saying what it is. */

@@ -1,32 +1,64 @@
 // The packages apt could install for one run: the records of several Packages indexes (main,
-// contrib, a suite's -updates and -security…) combined, looked up by name and by what they provide.
+// contrib, a suite's -updates and -security…) combined, looked up by name and by what they provide,
+// each with the archive it came from and the pin priority apt gives it.
 import { ElfpackError } from '../errors.js';
 import type { PackageRecord } from './packages-index.js';
+import { DEFAULT_PIN_PRIORITY } from './release.js';
 
 /** Records in a universe (bookworm main, updates and security for two architectures: under 300,000). */
 export const MAX_UNIVERSE_RECORDS = 2_000_000;
+
+/** Where an index was read: an archive's suite. */
+export interface IndexSource {
+  /** The archive's URL and the suite as the sources name it ("bookworm-security"). */
+  mirror: string;
+  suite: string;
+  /** Other names `NAME/SUITE` may give it: its Release's Suite and Codename ("oldstable-security"). */
+  aliases?: string[];
+  /** apt's pin priority for its packages (release.ts defaultPinPriority). */
+  priority: number;
+}
 
 export interface PackageUniverse {
   /** Every record of a name, of every architecture, in the order the indexes gave them. */
   byName: Map<string, PackageRecord[]>;
   /** Virtual name → the records that provide it (with the provide's version). */
   providers: Map<string, { record: PackageRecord; version?: string }[]>;
+  /** Each record's sources: the first is where it is fetched from; absent when none were given. */
+  sources: Map<PackageRecord, IndexSource[]>;
+  /** The sources given, each once, in order. */
+  indexSources: IndexSource[];
+}
+
+/** A record's pin priority: the highest of the indexes that list it, as apt takes a version's highest file. */
+export function pinPriorityOf(u: PackageUniverse, r: PackageRecord): number {
+  const s = u.sources.get(r);
+  return s ? Math.max(...s.map((x) => x.priority)) : DEFAULT_PIN_PRIORITY;
 }
 
 /**
- * Combines indexes into one universe. The same (package, version, architecture) in several
- * indexes is one record, the first seen: the archive gives one file for it.
+ * Combines indexes into one universe; `sources[i]`, when given, is where `indexes[i]` was read. The
+ * same (package, version, architecture) in several indexes is one record, the first seen (the
+ * archive gives one file for it), listed under each of their sources.
  */
-export function buildUniverse(indexes: readonly (readonly PackageRecord[])[]): PackageUniverse {
+export function buildUniverse(indexes: readonly (readonly PackageRecord[])[], sources: readonly IndexSource[] = []): PackageUniverse {
   const byName = new Map<string, PackageRecord[]>();
   const providers = new Map<string, { record: PackageRecord; version?: string }[]>();
-  const seen = new Set<string>();
-  for (const index of indexes) {
+  const from = new Map<PackageRecord, IndexSource[]>();
+  const seen = new Map<string, PackageRecord>();
+  for (const [i, index] of indexes.entries()) {
+    const source = sources[i];
     for (const r of index) {
       const key = `${r.package}\0${r.version}\0${r.architecture}`;
-      if (seen.has(key)) continue;
+      const first = seen.get(key);
+      if (first) {
+        const list = from.get(first);
+        if (source && list && !list.includes(source)) list.push(source);
+        continue;
+      }
       if (seen.size >= MAX_UNIVERSE_RECORDS) throw new ElfpackError('DEB_INDEX', `more than ${MAX_UNIVERSE_RECORDS} package records in the indexes`, { step: 'deb-index' });
-      seen.add(key);
+      seen.set(key, r);
+      if (source) from.set(r, [source]);
       const list = byName.get(r.package);
       if (list) list.push(r);
       else byName.set(r.package, [r]);
@@ -38,5 +70,5 @@ export function buildUniverse(indexes: readonly (readonly PackageRecord[])[]): P
       }
     }
   }
-  return { byName, providers };
+  return { byName, providers, sources: from, indexSources: [...new Set(sources)] };
 }

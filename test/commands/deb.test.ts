@@ -42,6 +42,12 @@ describe('elfpack deb: an image from Debian packages, no builder', function () {
     expect(doc.cmd).to.deep.equal(['-n', '6*7']);
     expect(doc.packages.packages.map((p: { name: string }) => p.name)).to.include.members(['jq', 'libjq1', 'libonig5', 'libc6']);
     expect(doc.debPlan.packages.map((p: { name: string }) => p.name)).to.include('gcc-12-base');
+    // Each package was fetched from its own suite's archive (-security's from debian-security): the image has the plan's versions.
+    type Pkg = { name: string; version: string; suite: string };
+    const suites = doc.debPlan.sources.map((s: { suite: string }) => s.suite);
+    for (const p of doc.debPlan.packages as Pkg[]) expect(suites, p.name).to.include(p.suite);
+    const planned = new Map((doc.debPlan.packages as Pkg[]).map((p) => [p.name, p.version]));
+    for (const p of doc.packages.packages as Pkg[]) expect(p.version, p.name).to.equal(planned.get(p.name));
     const ran = dockerRun(tag, [], { flags: ['--platform', 'linux/arm64'] });
     expect([ran.status, ran.stdout.toString()], ran.stderr).to.deep.equal([0, '42\n']);
     const again = await runCli(args('--out', join(dir, 'again.tar')), { env: env() });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chooseArchive, MAX_SOURCE_ENTRIES, readAptSources, type SourcesReader } from '../../src/deb/apt-sources.js';
+import { chooseArchive, chooseSuites, MAX_SOURCE_ENTRIES, MAX_SUITES, readAptSources, type SourcesReader } from '../../src/deb/apt-sources.js';
 import { ElfpackError } from '../../src/errors.js';
 
 /** A reader over given files, as a root would hold them. */
@@ -109,5 +109,75 @@ describe('deb/apt-sources', () => {
   it('no entry for the suite: an error saying to pass --mirror; with --mirror, its main component', () => {
     expect(thrown(() => chooseArchive([], 'bookworm', 'amd64')).message).to.match(/no apt source .* for suite bookworm and architecture amd64 .*--mirror URL/);
     expect(chooseArchive([], 'bookworm', 'amd64', 'http://m.example/debian')).to.deep.equal({ mirror: 'http://m.example/debian', suite: 'bookworm', components: ['main'], origin: '--mirror' });
+  });
+
+  // This machine's layout: debian.sources with the main archive and security, plus third-party sources.
+  const host = files({
+    '/etc/apt/sources.list.d/debian.sources': [
+      'Types: deb',
+      'URIs: http://deb.debian.org/debian',
+      'Suites: bookworm bookworm-updates bookworm-backports bookworm-proposed-updates',
+      'Components: main contrib',
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+      '',
+      'Types: deb',
+      'URIs: http://deb.debian.org/debian-security',
+      'Suites: bookworm-security',
+      'Components: main',
+      'Signed-By: /usr/share/keyrings/debian-security.gpg',
+    ].join('\n'),
+    '/etc/apt/sources.list.d/google-cloud-sdk.list': 'deb https://packages.cloud.google.com/apt cloud-sdk-bookworm main\n',
+    '/etc/apt/sources.list.d/nodesource.sources': 'Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\nComponents: main\nSigned-By: /usr/share/keyrings/nodesource.gpg\n',
+  });
+
+  it('one suite: it, -updates and -security, each from its own entry (URI, components, Signed-By); not -backports, -proposed-updates or other sources', () => {
+    const c = chooseSuites(readAptSources(host), ['bookworm'], 'amd64');
+    expect(c.choices.map((x) => [x.suite, x.mirror, x.components.join(' '), x.signedBy])).to.deep.equal([
+      ['bookworm', 'http://deb.debian.org/debian', 'main contrib', '/usr/share/keyrings/debian-archive-keyring.gpg'],
+      ['bookworm-updates', 'http://deb.debian.org/debian', 'main contrib', '/usr/share/keyrings/debian-archive-keyring.gpg'],
+      ['bookworm-security', 'http://deb.debian.org/debian-security', 'main', '/usr/share/keyrings/debian-security.gpg'],
+    ]);
+    expect(c.choices.every((x) => !x.optional)).to.equal(true);
+    expect(c.notRead).to.match(/not bookworm-backports/);
+  });
+
+  it('the old security naming SUITE/updates is a companion; each suite takes its first entry in apt\'s order, for the architecture', () => {
+    const e = readAptSources(files({
+      '/etc/apt/sources.list': [
+        'deb http://archive.example/debian buster main',
+        'deb [arch=arm64] http://arm-security.example/ buster/updates main',
+        'deb http://security.example/ buster/updates main',
+        'deb http://later.example/ buster/updates main',
+      ].join('\n'),
+    }));
+    expect(chooseSuites(e, ['buster'], 'amd64').choices.map((x) => `${x.suite} ${x.mirror}`)).to.deep.equal(['buster http://archive.example/debian', 'buster/updates http://security.example/']);
+    expect(chooseSuites(e, ['buster'], 'arm64').choices.map((x) => x.mirror)).to.deep.equal(['http://archive.example/debian', 'http://arm-security.example/']);
+  });
+
+  it('a host without companions reads the suite alone; without an entry for it, the error asks for --mirror', () => {
+    const e = readAptSources(files({ '/etc/apt/sources.list': 'deb http://x.example/debian trixie main\n' }));
+    expect(chooseSuites(e, ['trixie'], 'amd64').choices.map((x) => x.suite)).to.deep.equal(['trixie']);
+    expect(thrown(() => chooseSuites(e, ['bookworm'], 'amd64')).message).to.match(/no apt source .* for suite bookworm .*--mirror URL/);
+  });
+
+  it('--mirror: the suite there with the host entry\'s components, and its -updates there only if it has them (optional); security is said not to be read', () => {
+    const c = chooseSuites(readAptSources(host), ['bookworm'], 'amd64', 'http://mirror.example/debian');
+    expect(c.choices).to.deep.equal([
+      { mirror: 'http://mirror.example/debian', suite: 'bookworm', components: ['main', 'contrib'], signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg', origin: '--mirror' },
+      { mirror: 'http://mirror.example/debian', suite: 'bookworm-updates', components: ['main', 'contrib'], signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg', origin: '--mirror', optional: true },
+    ]);
+    expect(c.notRead).to.match(/not bookworm-security.*security updates are missing/);
+  });
+
+  it('several suites: exactly those, in the order given, each from its entry, one the sources lack from the first suite\'s archive', () => {
+    const c = chooseSuites(readAptSources(host), ['bookworm', 'bookworm-security', 'bookworm-backports', 'bookworm-fasttrack', 'bookworm'], 'amd64');
+    expect(c.choices.map((x) => `${x.suite} ${x.mirror}`)).to.deep.equal([
+      'bookworm http://deb.debian.org/debian',
+      'bookworm-security http://deb.debian.org/debian-security',
+      'bookworm-backports http://deb.debian.org/debian',
+      'bookworm-fasttrack http://deb.debian.org/debian',
+    ]);
+    expect(c.how).to.equal('exactly those given with --suite');
+    expect(thrown(() => chooseSuites([], Array.from({ length: MAX_SUITES + 1 }, (_, i) => `s${i}`), 'amd64', 'http://m.example/')).message).to.match(/more than 16 suites/);
   });
 });
