@@ -4,7 +4,7 @@
 // only the program's closure and what the rules add, with the package metadata of what went in.
 import { ElfpackError } from '../errors.js';
 import { DbReader } from '../root/db-files.js';
-import { buildDebRoot, type DebRoot } from '../deb/deb-root.js';
+import { buildDebRoot, openSavedDebRoot, type DebRoot } from '../deb/deb-root.js';
 import { planDeb, type DebPlan, type DebPlanOptions } from './deb-plan.js';
 import { pack, type PackOptions, type PackResult } from './pack.js';
 
@@ -20,15 +20,21 @@ export interface DebResult {
 
 export async function debPack(opts: DebOptions): Promise<DebResult> {
   const { plan, archive } = await planDeb(opts);
-  let root: DebRoot;
+  let root: DebRoot | undefined;
+  const rootOpts = { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})` };
   try {
-    const debs = [];
-    for (const [i, p] of plan.packages.entries()) {
-      opts.onProgress?.(`fetching ${p.name} ${p.version} (${i + 1} of ${plan.packages.length})`);
-      debs.push({ path: await archive.fetchDeb(p.filename, p.sha256, p.size) });
+    // The root these .debs made before, saved whole: then nothing is fetched or unpacked.
+    root = openSavedDebRoot(plan.packages, rootOpts);
+    if (root) opts.onProgress?.(`the root of these ${plan.packages.length} packages, as saved in the cache`);
+    else {
+      const debs = [];
+      for (const [i, p] of plan.packages.entries()) {
+        opts.onProgress?.(`fetching ${p.name} ${p.version} (${i + 1} of ${plan.packages.length})`);
+        debs.push({ path: await archive.fetchDeb(p.filename, p.sha256, p.size), sha256: p.sha256 });
+      }
+      opts.onProgress?.(`unpacking ${debs.length} packages`);
+      root = await buildDebRoot(debs, rootOpts);
     }
-    opts.onProgress?.(`unpacking ${debs.length} packages`);
-    root = await buildDebRoot(debs, { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})` });
   } finally {
     await archive.close();
   }
