@@ -3,14 +3,15 @@
 // the Release's SHA256 list; .deb files fetched against the index's SHA256. Everything lands in a
 // cache (InRelease by URL, indexes and .debs by SHA256), so a later run works offline.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { ElfpackError } from '../errors.js';
 import { writeFileAtomically } from '../temp-files.js';
 import { ArchiveHttp, DEFAULT_TIMEOUT_MS, HttpStatusError } from './archive-http.js';
 import { checkRelease, parseRelease, type Release, type ReleaseFile } from './release.js';
-import { clearsignedTextUnverified, DEFAULT_KEYRING, verifyClearsigned } from './signature.js';
+import { clearsignedTextUnverified, DEFAULT_KEYRING } from './signature.js';
+import { verifyClearsignedCached } from './signature-cache.js';
 
 /** The largest InRelease read (bookworm's is 150 KB). */
 export const MAX_INRELEASE_BYTES = 16 << 20;
@@ -143,16 +144,27 @@ async function readInRelease(http: ArchiveHttp, opts: OpenArchiveOptions, dists:
     text = clearsignedTextUnverified(raw.toString('utf8'));
   } else {
     const keyrings = opts.keyring === undefined ? [DEFAULT_KEYRING] : Array.isArray(opts.keyring) ? opts.keyring : [opts.keyring];
-    ({ text, signers } = await verifyClearsigned(raw, keyrings, url, opts.gpgv));
+    // gpgv's verdict on the same bytes with the same keyrings is remembered (deb/signature-cache.ts).
+    ({ text, signers } = await verifyClearsignedCached(raw, keyrings, url, { cacheDir: opts.cacheDir, gpgv: opts.gpgv }));
   }
   const release = parseRelease(text, url);
   checkRelease(release, { suite: opts.suite, arch: opts.arch, components, now: opts.now ?? new Date(), allowExpired: opts.allowExpired }, url);
   // Only a verified file is kept: the cache is re-checked on use, but holds nothing we refused.
   if (!fromCache && signers.length) {
     mkdirSync(join(opts.cacheDir, 'lists'), { recursive: true });
-    await writeFileAtomically(cached, async (out) => { out.end(raw); });
+    // The same bytes as kept: only its time is brought forward (it tells when the archive last said so).
+    if (sameFile(cached, raw)) utimesSync(cached, new Date(), new Date());
+    else await writeFileAtomically(cached, async (out) => { out.end(raw); });
   }
   return { release, signers };
+}
+
+function sameFile(path: string, bytes: Buffer): boolean {
+  try {
+    return statSync(path).size === bytes.length && readFileSync(path).equals(bytes);
+  } catch {
+    return false;
+  }
 }
 
 /** The component's Packages index: gzip preferred (smaller), else plain; xz is not read. */

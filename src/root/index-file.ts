@@ -3,11 +3,10 @@
 // ("elfpack-index/1 SHA256-of-the-rest") and a JSON body: the caller's metadata, the host files
 // the entries' bytes live in (with the size and mtime they had), and the entries as
 // FsIndex.snapshot gives them. Reading it back checks everything: the checksum (a truncated or
-// garbled file), every bound and field, and that each data file is still the one indexed (same
-// size and mtime); any doubt and the caller gets undefined and builds the index again.
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { writeFileAtomically } from '../temp-files.js';
+// garbled file: src/sealed-json.ts), every bound and field, and that each data file is still the
+// one indexed (same size and mtime); any doubt and the caller gets undefined and builds it again.
+import { statSync } from 'node:fs';
+import { readSealedJson, writeSealedJson } from '../sealed-json.js';
 import { DEFAULT_MAX_ENTRIES, FsIndex, MAX_PATH_BYTES, type IndexEntry, type IndexLimits, type IndexRecord } from './fs-index.js';
 import type { FileType } from './root.js';
 
@@ -47,33 +46,25 @@ export async function writeIndexFile(path: string, index: FsIndex, meta: unknown
     }
     return r;
   });
-  const body = JSON.stringify({ meta, files, records });
-  const sum = createHash('sha256').update(body).digest('hex');
-  await writeFileAtomically(path, async (out) => { out.end(`${MAGIC} ${sum}\n${body}`); });
+  await writeSealedJson(path, MAGIC, { meta, files, records });
 }
 
 /** The index and metadata saved at `path`, or undefined: missing, damaged, out of bounds, or its data files changed. */
 export function readIndexFile(path: string, limits: IndexLimits = {}): { index: FsIndex; meta: unknown } | undefined {
+  const v = readSealedJson(path, MAGIC, MAX_INDEX_FILE_BYTES) as { meta?: unknown; files?: unknown; records?: unknown } | undefined;
+  const files = dataFiles(v?.files);
+  const max = (limits.maxEntries ?? DEFAULT_MAX_ENTRIES) - 1; // the root is not saved
+  if (!v || !files || !Array.isArray(v.records) || v.records.length > max) return undefined;
+  const records: IndexRecord[] = [];
+  for (const r of v.records as unknown[]) {
+    const rec = indexRecord(r, files);
+    if (!rec) return undefined;
+    records.push(rec);
+  }
   try {
-    if (statSync(path).size > MAX_INDEX_FILE_BYTES) return undefined;
-    const text = readFileSync(path, 'utf8');
-    const nl = text.indexOf('\n');
-    const [magic, sum] = text.slice(0, Math.max(nl, 0)).split(' ');
-    const body = text.slice(nl + 1);
-    if (nl < 0 || magic !== MAGIC || sum !== createHash('sha256').update(body).digest('hex')) return undefined;
-    const v = JSON.parse(body) as { meta?: unknown; files?: unknown; records?: unknown };
-    const files = dataFiles(v.files);
-    const max = (limits.maxEntries ?? DEFAULT_MAX_ENTRIES) - 1; // the root is not saved
-    if (!files || !Array.isArray(v.records) || v.records.length > max) return undefined;
-    const records: IndexRecord[] = [];
-    for (const r of v.records as unknown[]) {
-      const rec = indexRecord(r, files);
-      if (!rec) return undefined;
-      records.push(rec);
-    }
     return { index: FsIndex.restore(records, limits), meta: v.meta };
   } catch {
-    return undefined; // unreadable, not JSON, or refused by FsIndex.restore: built again
+    return undefined; // refused by FsIndex.restore (names, parents): built again
   }
 }
 
@@ -82,8 +73,13 @@ function dataFiles(v: unknown): DataFile[] | undefined {
   if (!Array.isArray(v) || v.length > MAX_INDEX_DATA_FILES) return undefined;
   for (const f of v as Partial<DataFile>[]) {
     if (typeof f?.path !== 'string' || !f.path.startsWith('/') || !Number.isSafeInteger(f.size) || typeof f.mtimeMs !== 'number') return undefined;
-    const st = statSync(f.path, { throwIfNoEntry: false });
-    if (!st?.isFile() || st.size !== f.size || st.mtimeMs !== f.mtimeMs) return undefined;
+    let st;
+    try {
+      st = statSync(f.path);
+    } catch {
+      return undefined; // gone, or not reachable
+    }
+    if (!st.isFile() || st.size !== f.size || st.mtimeMs !== f.mtimeMs) return undefined;
   }
   return v as DataFile[];
 }
