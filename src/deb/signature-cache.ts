@@ -7,7 +7,7 @@
 // key). The cache is the user's own directory, trusted as deb-data/ already is (what is unpacked
 // from there is not hashed again); a damaged entry (src/sealed-json.ts) is ignored and gpgv runs.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { readSealedJson, writeSealedJson } from '../sealed-json.js';
 import { MAX_KEYRING_BYTES, verifyClearsigned, type Keyring, type VerifiedText } from './signature.js';
@@ -40,9 +40,24 @@ export async function verifyClearsignedCached(signed: Buffer, keyrings: Keyring[
     return { text: v.text, signers: v.signers as string[] };
   }
   const verified = await verifyClearsigned(signed, keyrings, what, opts.gpgv);
-  mkdirSync(join(opts.cacheDir, 'lists', 'verified'), { recursive: true });
+  const dir = join(opts.cacheDir, 'lists', 'verified');
+  mkdirSync(dir, { recursive: true });
+  removeOldVerdicts(dir, now);
   await writeSealedJson(file, MAGIC, { key, at: now, signers: verified.signers, text: verified.text });
   return verified;
+}
+
+/** Verdicts past their age are of no use: each InRelease an archive published would otherwise stay (150 KB each). */
+function removeOldVerdicts(dir: string, now: number): void {
+  for (const name of readdirSync(dir).slice(0, 10_000)) {
+    if (!/^[0-9a-f]{64}$/.test(name)) continue; // temporaries are temp-files.ts's to clean
+    const path = join(dir, name);
+    try {
+      if (now - statSync(path).mtimeMs > MAX_VERDICT_AGE_MS) rmSync(path, { force: true });
+    } catch {
+      // raced with another run: nothing to do
+    }
+  }
 }
 
 /** The SHA256 naming a verdict, or undefined when a keyring file cannot be read (or is too large). */

@@ -2,7 +2,7 @@
 // the same bytes again do not run gpgv; other bytes, an old verdict or a damaged one do; a refusal
 // is never remembered. gpgv is counted through a wrapper script that runs the real one.
 import { expect } from 'chai';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchiveHttp } from '../../src/deb/archive-http.js';
@@ -64,6 +64,16 @@ describe('deb/signature-cache: gpgv\'s verdict remembered by the bytes checked',
       expect(runs()).to.equal(before + 1);
     }
     expect(existsSync(file)).to.equal(true);
+  });
+
+  it('a new verdict removes those past their age', async () => {
+    await verifyClearsignedCached(inRelease, [DEFAULT_KEYRING], 'InRelease', opts());
+    const old = join(verdicts(), 'ab'.repeat(32));
+    writeFileSync(old, 'an old verdict');
+    utimesSync(old, new Date(Date.now() - MAX_VERDICT_AGE_MS - 60_000), new Date(Date.now() - MAX_VERDICT_AGE_MS - 60_000));
+    await verifyClearsignedCached(inRelease, [DEFAULT_KEYRING, DEFAULT_KEYRING], 'InRelease', opts());
+    expect(existsSync(old)).to.equal(false);
+    expect(readdirSync(verdicts())).to.have.length(2);
   });
 
   it('a refused InRelease is refused every time: a bad verdict is not remembered', async () => {
