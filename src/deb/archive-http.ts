@@ -16,6 +16,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 type Get = typeof import('node:http').get;
 type Agent = import('node:http').Agent;
 type Answer = import('node:http').IncomingMessage;
+type IncomingHttpHeaders = import('node:http').IncomingHttpHeaders;
 
 export interface DownloadCheck {
   /** The largest answer accepted. */
@@ -52,8 +53,20 @@ export class ArchiveHttp {
 
   /** The whole answer of a small file (an InRelease) in memory, at most `maxBytes`. */
   async getBytes(url: string, maxBytes: number): Promise<Buffer> {
+    return (await this.getBytesIfChanged(url, maxBytes, {})).bytes!;
+  }
+
+  /**
+   * getBytes, asked conditionally (If-None-Match, If-Modified-Since: RFC 9110 §13.1) when `since`
+   * holds what the server said of the copy at hand: `bytes` is then undefined when the server
+   * answers 304 Not Modified. The answer's own validators come back with it.
+   */
+  async getBytesIfChanged(url: string, maxBytes: number, since: Validators): Promise<{ bytes?: Buffer; validators: Validators }> {
+    const headers: Record<string, string> = {};
+    if (since.etag) headers['if-none-match'] = since.etag;
+    if (since.lastModified) headers['if-modified-since'] = since.lastModified;
     const chunks: Buffer[] = [];
-    await this.get(url, maxBytes, async (body, tick) => {
+    const answer = await this.get(url, maxBytes, async (body, tick) => {
       let n = 0;
       for await (const c of body) {
         n += c.length;
@@ -61,8 +74,9 @@ export class ArchiveHttp {
         chunks.push(Buffer.from(c));
         tick();
       }
-    });
-    return Buffer.concat(chunks);
+    }, headers);
+    const validators = validatorsOf(answer.headers);
+    return answer.notModified ? { validators } : { bytes: Buffer.concat(chunks), validators };
   }
 
   /**
@@ -93,8 +107,12 @@ export class ArchiveHttp {
     return hex;
   }
 
-  /** One GET with redirects followed by hand; `read` consumes the body of a 200 answer. */
-  private async get(url: string, maxBytes: number, read: (body: AsyncIterable<Uint8Array>, tick: () => void) => Promise<void>): Promise<void> {
+  /**
+   * One GET with redirects followed by hand; `read` consumes the body of a 200 answer. A 304 is an
+   * answer only to a conditional GET (`headers` with If-None-Match or If-Modified-Since).
+   */
+  private async get(url: string, maxBytes: number, read: (body: AsyncIterable<Uint8Array>, tick: () => void) => Promise<void>, headers: Record<string, string> = {}): Promise<{ notModified: boolean; headers: IncomingHttpHeaders }> {
+    const conditional = Object.keys(headers).length > 0;
     let at = url;
     for (let hop = 0; ; hop++) {
       const { get, agent } = await this.client(new URL(at).protocol);
@@ -109,7 +127,7 @@ export class ArchiveHttp {
       let res: Answer | undefined;
       try {
         res = await new Promise<Answer>((answer, fail) => {
-          get(at, { agent, signal: abort.signal, headers: { 'user-agent': `elfpack/${ELFPACK_VERSION}` } }, answer).on('error', fail);
+          get(at, { agent, signal: abort.signal, headers: { ...headers, 'user-agent': `elfpack/${ELFPACK_VERSION}` } }, answer).on('error', fail);
         });
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
@@ -121,11 +139,12 @@ export class ArchiveHttp {
           at = next.toString();
           continue;
         }
+        if (status === 304 && conditional) return { notModified: true, headers: res.headers };
         if (status !== 200) throw new HttpStatusError(at, status, res.statusMessage ?? '');
         const length = Number(res.headers['content-length'] ?? NaN);
         if (length > maxBytes) throw tooLarge(at, maxBytes);
         await read(res, tick);
-        return;
+        return { notModified: false, headers: res.headers };
       } catch (err) {
         if (stalled) throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${res ? 'the answer started, then' : 'no answer,'} no progress for ${this.timeoutMs / 1000} s`, { path: at, step: 'deb-fetch' });
         if (err instanceof ElfpackError) throw err;
@@ -139,6 +158,18 @@ export class ArchiveHttp {
       }
     }
   }
+}
+
+/** What a server said identifies an answer (RFC 9110 §8.8), to ask later whether it changed. */
+export interface Validators {
+  etag?: string;
+  lastModified?: string;
+}
+
+/** An answer's ETag and Last-Modified, when they are short, printable header values. */
+function validatorsOf(h: IncomingHttpHeaders): Validators {
+  const ok = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256 && /^[\x20-\x7e]+$/.test(v);
+  return { ...(ok(h.etag) ? { etag: h.etag } : {}), ...(ok(h['last-modified']) ? { lastModified: h['last-modified'] } : {}) };
 }
 
 /** An answer other than 200 (after redirects): its status, so a caller can try another URL on 404. */
