@@ -9,7 +9,7 @@
 // hold are dropped and counted.
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-stream';
+import { loadTarStream } from '../tar-stream-lazy.js';
 import { ElfpackError } from '../errors.js';
 import { describeTarError, skipEntry } from '../oci/blob-source.js';
 import { escapeName } from '../escape.js';
@@ -192,6 +192,7 @@ export class FsIndex {
   async applyLayer(file: string, offset = 0, opts: ApplyLayerOptions = {}): Promise<void> {
     const label = opts.label ?? file;
     const layer = ++this.layers;
+    const { extract } = await loadTarStream();
     const ex = extract();
     ex.on('entry', (h, stream, next) => {
       skipEntry(h, stream, next); // the bytes stay where they are: only their offset is kept
