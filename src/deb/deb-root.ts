@@ -111,7 +111,10 @@ function tripletOf(arch: string): string {
   return triplet;
 }
 
-/** Unpacks each .deb into one index, then adds the generated layers. */
+/**
+ * Unpacks each .deb into one index, then adds the generated layers. What this puts in a root is
+ * saved by buildDebRoot: a change to it bumps DEB_ROOT_CACHE_VERSION (deb-root-cache.ts).
+ */
 async function unpackDebs(debs: DebInput[], opts: BuildDebRootOptions, label: string, triplet: string): Promise<DebRoot> {
   const index = new FsIndex(opts);
   const warnings: string[] = [];
