@@ -75,6 +75,7 @@ export class DebRoot extends ImageRoot {
 export async function buildDebRoot(debs: DebInput[], opts: BuildDebRootOptions): Promise<DebRoot> {
   const label = labelOf(debs, opts);
   const triplet = tripletOf(opts.arch);
+  checkSha256s(debs);
   // A .deb that is not there is said by readDeb, below; the key needs them all.
   const keyed = debs.every((d) => d.sha256 || statSync(d.path, { throwIfNoEntry: false })?.isFile());
   let key: string | undefined;
@@ -96,9 +97,15 @@ export async function buildDebRoot(debs: DebInput[], opts: BuildDebRootOptions):
  */
 export function openSavedDebRoot(debs: DebRootKeyInput[], opts: BuildDebRootOptions): DebRoot | undefined {
   tripletOf(opts.arch);
+  checkSha256s(debs);
   const key = debRootKey(debs, opts);
   const saved = readSavedDebRoot(opts.cacheDir, key, debs.length, opts);
   return saved && new DebRoot(saved.index, labelOf(debs, opts), saved.packages, saved.warnings);
+}
+
+function checkSha256s(debs: { sha256?: string }[]): void {
+  const bad = debs.find((d) => d.sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(d.sha256));
+  if (bad) throw new ElfpackError('USAGE', `SHA256 ${JSON.stringify(String(bad.sha256).slice(0, 80))} is not 64 hex digits`, { step: 'deb' });
 }
 
 function labelOf(debs: unknown[], opts: BuildDebRootOptions): string {

@@ -6,6 +6,7 @@
 // garbled file: src/sealed-json.ts), every bound and field, and that each data file is still the
 // one indexed (same size and mtime); any doubt and the caller gets undefined and builds it again.
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { readSealedJson, writeSealedJson } from '../sealed-json.js';
 import { DEFAULT_MAX_ENTRIES, FsIndex, MAX_PATH_BYTES, type IndexEntry, type IndexLimits, type IndexRecord } from './fs-index.js';
 import type { FileType } from './root.js';
@@ -39,7 +40,8 @@ export async function writeIndexFile(path: string, index: FsIndex, meta: unknown
       let n = fileNumber.get(e.data.file);
       if (n === undefined) {
         const st = statSync(e.data.file);
-        n = files.push({ path: e.data.file, size: st.size, mtimeMs: st.mtimeMs }) - 1;
+        // Absolute: the index is read back from another working directory.
+        n = files.push({ path: resolve(e.data.file), size: st.size, mtimeMs: st.mtimeMs }) - 1;
         fileNumber.set(e.data.file, n);
       }
       r.push(n, e.data.offset);

@@ -73,6 +73,22 @@ describe('deb/deb-root-cache: a built root saved whole, keyed by the .debs', fun
     expect(openSavedDebRoot(debs, opts())).to.equal(undefined);
   });
 
+  it('a relative cache directory: the saved root still opens from another working directory; a SHA256 that is not one is a usage error', async () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      const first = await buildDebRoot(debs, { cacheDir: 'rel-cache', arch: 'amd64' });
+      process.chdir('/');
+      const saved = openSavedDebRoot(debs, { cacheDir: join(dir, 'rel-cache'), arch: 'amd64' })!;
+      expect(saved, 'a saved root').to.not.equal(undefined);
+      expect(saved.lstat('/usr/lib/x86_64-linux-gnu/libfoo.so.1')).to.include({ type: 'file', size: 10 });
+      expect(listing(saved).warnings).to.deep.equal(listing(first).warnings);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(() => openSavedDebRoot([{ sha256: 'abc' }], opts())).to.throw('SHA256 "abc" is not 64 hex digits');
+  });
+
   it('a truncated or garbled saved root is ignored, made again and saved again', async () => {
     const first = await buildDebRoot(debs, opts());
     const file = join(roots(), readdirSync(roots())[0]);
