@@ -4,7 +4,7 @@
 // only the program's closure and what the rules add, with the package metadata of what went in.
 import { ElfpackError } from '../errors.js';
 import { DbReader } from '../root/db-files.js';
-import { buildDebRoot, type DebRoot } from '../deb/deb-root.js';
+import { buildDebRoot, openSavedDebRoot, type DebRoot } from '../deb/deb-root.js';
 import { packageNameOf } from '../deb/resolve-deps.js';
 import { planDeb, type DebPlan, type DebPlanOptions } from './deb-plan.js';
 import { pack, type PackOptions, type PackResult } from './pack.js';
@@ -23,17 +23,23 @@ export interface DebResult {
 
 export async function debPack(opts: DebOptions): Promise<DebResult> {
   const { plan, archives } = await planDeb(opts);
-  let root: DebRoot;
+  let root: DebRoot | undefined;
+  const rootOpts = { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})` };
   try {
-    const debs = [];
-    for (const [i, p] of plan.packages.entries()) {
-      opts.onProgress?.(`fetching ${p.name} ${p.version} (${i + 1} of ${plan.packages.length})`);
-      debs.push({ path: await archives.fetchDeb(p.suite, p.filename, p.sha256, p.size) });
+    // The root these .debs made before, saved whole: then nothing is fetched or unpacked.
+    root = openSavedDebRoot(plan.packages, { ...rootOpts, distroFiles: plan.distroFiles });
+    if (root) opts.onProgress?.(`the root of these ${plan.packages.length} packages, as saved in the cache`);
+    else {
+      const debs = [];
+      for (const [i, p] of plan.packages.entries()) {
+        opts.onProgress?.(`fetching ${p.name} ${p.version} (${i + 1} of ${plan.packages.length})`);
+        debs.push({ path: await archives.fetchDeb(p.suite, p.filename, p.sha256, p.size), sha256: p.sha256 });
+      }
+      const d = plan.distroFiles;
+      const distroFiles = d && { path: await archives.fetchDeb(d.suite, d.filename, d.sha256, d.size), sha256: d.sha256 };
+      opts.onProgress?.(`unpacking ${debs.length} packages`);
+      root = await buildDebRoot(debs, { ...rootOpts, distroFiles });
     }
-    const d = plan.distroFiles;
-    const distroFiles = d && await archives.fetchDeb(d.suite, d.filename, d.sha256, d.size);
-    opts.onProgress?.(`unpacking ${debs.length} packages`);
-    root = await buildDebRoot(debs, { cacheDir: opts.cacheDir, arch: plan.arch, label: `${opts.packages.join(' ')} (${plan.suite} ${plan.arch})`, distroFiles });
   } finally {
     await archives.close();
   }

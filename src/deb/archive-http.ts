@@ -1,10 +1,10 @@
-// GET from a Debian archive over undici, bounded: a deadline that restarts whenever bytes move,
-// at most MAX_REDIRECTS hops (never from https to http, as apt refuses), a size limit on every
-// answer; large files stream to disk through a temporary name, hashed on the way.
+// GET from a Debian archive over Node's http and https, bounded: a deadline that restarts whenever
+// bytes move, at most MAX_REDIRECTS hops (never from https to http, as apt refuses), a size limit
+// on every answer; large files stream to disk through a temporary name, hashed on the way.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { ElfpackError } from '../errors.js';
-import { describeNetError, rootCause } from '../net-errors.js';
+import { describeNetError } from '../net-errors.js';
 import { writeFileAtomically } from '../temp-files.js';
 import { ELFPACK_VERSION } from '../version.js';
 
@@ -13,9 +13,10 @@ export const MAX_REDIRECTS = 5;
 /** How long a GET may go without progress by default (connecting, waiting, receiving). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-type Fetch = typeof import('undici').fetch;
-type Agent = import('undici').Agent;
-type Answer = Awaited<ReturnType<Fetch>>;
+type Get = typeof import('node:http').get;
+type Agent = import('node:http').Agent;
+type Answer = import('node:http').IncomingMessage;
+type IncomingHttpHeaders = import('node:http').IncomingHttpHeaders;
 
 export interface DownloadCheck {
   /** The largest answer accepted. */
@@ -25,30 +26,47 @@ export interface DownloadCheck {
   sha256?: string;
 }
 
+/**
+ * Node's own http and https clients, not undici: they are part of Node's startup snapshot, where
+ * loading undici costs a warm `elfpack deb` 60 ms, a tenth of its run (docs/performance.md).
+ * One keep-alive agent per scheme: the .debs of a plan come over one or two connections.
+ */
 export class ArchiveHttp {
-  private agent?: Agent;
-  private fetchFn?: Fetch;
+  private clients = new Map<string, { get: Get; agent: Agent }>();
 
   constructor(private timeoutMs = DEFAULT_TIMEOUT_MS) {}
 
-  private async undici(): Promise<{ fetch: Fetch; agent: Agent }> {
-    if (!this.agent || !this.fetchFn) {
-      const { Agent, fetch } = await import('undici');
-      // Our deadline covers headers and bodies; undici's connect timeout backs it up a little later.
-      this.agent = new Agent({ connect: { timeout: this.timeoutMs + 1000 }, headersTimeout: 0, bodyTimeout: 0 });
-      this.fetchFn = fetch;
+  private async client(protocol: string): Promise<{ get: Get; agent: Agent }> {
+    let c = this.clients.get(protocol);
+    if (!c) {
+      const mod = protocol === 'https:' ? await import('node:https') : await import('node:http');
+      c = { get: mod.get as Get, agent: new mod.Agent({ keepAlive: true, maxSockets: 4 }) };
+      this.clients.set(protocol, c);
     }
-    return { fetch: this.fetchFn, agent: this.agent };
+    return c;
   }
 
   async close(): Promise<void> {
-    await this.agent?.destroy().catch(() => undefined);
+    for (const c of this.clients.values()) c.agent.destroy();
+    this.clients.clear();
   }
 
   /** The whole answer of a small file (an InRelease) in memory, at most `maxBytes`. */
   async getBytes(url: string, maxBytes: number): Promise<Buffer> {
+    return (await this.getBytesIfChanged(url, maxBytes, {})).bytes!;
+  }
+
+  /**
+   * getBytes, asked conditionally (If-None-Match, If-Modified-Since: RFC 9110 §13.1) when `since`
+   * holds what the server said of the copy at hand: `bytes` is then undefined when the server
+   * answers 304 Not Modified. The answer's own validators come back with it.
+   */
+  async getBytesIfChanged(url: string, maxBytes: number, since: Validators): Promise<{ bytes?: Buffer; validators: Validators }> {
+    const headers: Record<string, string> = {};
+    if (since.etag) headers['if-none-match'] = since.etag;
+    if (since.lastModified) headers['if-modified-since'] = since.lastModified;
     const chunks: Buffer[] = [];
-    await this.get(url, maxBytes, async (body, tick) => {
+    const answer = await this.get(url, maxBytes, async (body, tick) => {
       let n = 0;
       for await (const c of body) {
         n += c.length;
@@ -56,8 +74,9 @@ export class ArchiveHttp {
         chunks.push(Buffer.from(c));
         tick();
       }
-    });
-    return Buffer.concat(chunks);
+    }, headers);
+    const validators = validatorsOf(answer.headers);
+    return answer.notModified ? { validators } : { bytes: Buffer.concat(chunks), validators };
   }
 
   /**
@@ -88,11 +107,15 @@ export class ArchiveHttp {
     return hex;
   }
 
-  /** One GET with redirects followed by hand; `read` consumes the body of a 200 answer. */
-  private async get(url: string, maxBytes: number, read: (body: AsyncIterable<Uint8Array>, tick: () => void) => Promise<void>): Promise<void> {
-    const { fetch, agent } = await this.undici();
+  /**
+   * One GET with redirects followed by hand; `read` consumes the body of a 200 answer. A 304 is an
+   * answer only to a conditional GET (`headers` with If-None-Match or If-Modified-Since).
+   */
+  private async get(url: string, maxBytes: number, read: (body: AsyncIterable<Uint8Array>, tick: () => void) => Promise<void>, headers: Record<string, string> = {}): Promise<{ notModified: boolean; headers: IncomingHttpHeaders }> {
+    const conditional = Object.keys(headers).length > 0;
     let at = url;
     for (let hop = 0; ; hop++) {
+      const { get, agent } = await this.client(new URL(at).protocol);
       const abort = new AbortController();
       let stalled = false;
       let timer: NodeJS.Timeout | undefined;
@@ -103,9 +126,12 @@ export class ArchiveHttp {
       tick();
       let res: Answer | undefined;
       try {
-        res = await fetch(at, { redirect: 'manual', signal: abort.signal, dispatcher: agent, headers: { 'user-agent': `elfpack/${ELFPACK_VERSION}` } });
-        const location = res.headers.get('location');
-        if ([301, 302, 303, 307, 308].includes(res.status) && location) {
+        res = await new Promise<Answer>((answer, fail) => {
+          get(at, { agent, signal: abort.signal, headers: { ...headers, 'user-agent': `elfpack/${ELFPACK_VERSION}` } }, answer).on('error', fail);
+        });
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if ([301, 302, 303, 307, 308].includes(status) && location) {
           const next = new URL(location, at);
           if (hop >= MAX_REDIRECTS) throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: more than ${MAX_REDIRECTS} redirects`, { step: 'deb-fetch' });
           if (new URL(at).protocol === 'https:' && next.protocol !== 'https:') throw new ElfpackError('DEB_ARCHIVE', `GET ${url}: redirected from https to ${next.protocol.replace(':', '')} (${next.origin}), refused as apt does`, { step: 'deb-fetch' });
@@ -113,24 +139,37 @@ export class ArchiveHttp {
           at = next.toString();
           continue;
         }
-        if (res.status !== 200) throw new HttpStatusError(at, res.status, res.statusText);
-        const length = Number(res.headers.get('content-length') ?? NaN);
+        if (status === 304 && conditional) return { notModified: true, headers: res.headers };
+        if (status !== 200) throw new HttpStatusError(at, status, res.statusMessage ?? '');
+        const length = Number(res.headers['content-length'] ?? NaN);
         if (length > maxBytes) throw tooLarge(at, maxBytes);
-        await read((res.body ?? []) as AsyncIterable<Uint8Array>, tick);
-        return;
+        await read(res, tick);
+        return { notModified: false, headers: res.headers };
       } catch (err) {
         if (stalled) throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${res ? 'the answer started, then' : 'no answer,'} no progress for ${this.timeoutMs / 1000} s`, { path: at, step: 'deb-fetch' });
         if (err instanceof ElfpackError) throw err;
-        if (rootCause(err).code === 'UND_ERR_CONNECT_TIMEOUT') throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: no connection within ${this.timeoutMs / 1000} s`, { path: at, step: 'deb-fetch', cause: err });
         throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${describeNetError(err)}`, { path: at, step: 'deb-fetch', cause: err });
       } finally {
         clearTimeout(timer);
-        // A body left unread (an error, a redirect) holds its connection: end it.
-        if (res?.body && !res.bodyUsed) await res.body.cancel().catch(() => undefined);
-        abort.abort();
+        // The connection goes back to the agent only once the body was read to its end: a body
+        // received whole (a redirect's, an error page's) is drained; one cut short ends it.
+        if (res?.complete) res.resume();
+        else res?.destroy();
       }
     }
   }
+}
+
+/** What a server said identifies an answer (RFC 9110 §8.8), to ask later whether it changed. */
+export interface Validators {
+  etag?: string;
+  lastModified?: string;
+}
+
+/** An answer's ETag and Last-Modified, when they are short, printable header values. */
+function validatorsOf(h: IncomingHttpHeaders): Validators {
+  const ok = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256 && /^[\x20-\x7e]+$/.test(v);
+  return { ...(ok(h.etag) ? { etag: h.etag } : {}), ...(ok(h['last-modified']) ? { lastModified: h['last-modified'] } : {}) };
 }
 
 /** An answer other than 200 (after redirects): its status, so a caller can try another URL on 404. */

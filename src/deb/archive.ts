@@ -3,15 +3,17 @@
 // the Release's SHA256 list; .deb files fetched against the index's SHA256. Everything lands in a
 // cache (InRelease by URL, indexes and .debs by SHA256), so a later run works offline.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { ElfpackError } from '../errors.js';
+import { readSealedJson, writeSealedJson } from '../sealed-json.js';
 import { writeFileAtomically } from '../temp-files.js';
-import { ArchiveHttp, DEFAULT_TIMEOUT_MS, HttpStatusError } from './archive-http.js';
+import { ArchiveHttp, DEFAULT_TIMEOUT_MS, HttpStatusError, type Validators } from './archive-http.js';
 import { decompressStages } from './decompress.js';
 import { checkRelease, parseRelease, type Release, type ReleaseFile } from './release.js';
-import { clearsignedTextUnverified, DEFAULT_KEYRING, verifyClearsigned } from './signature.js';
+import { clearsignedTextUnverified, DEFAULT_KEYRING } from './signature.js';
+import { verifyClearsignedCached } from './signature-cache.js';
 
 /** The largest InRelease read (bookworm's is 150 KB). */
 export const MAX_INRELEASE_BYTES = 16 << 20;
@@ -135,8 +137,16 @@ async function readInRelease(http: ArchiveHttp, opts: OpenArchiveOptions, dists:
   const cached = join(opts.cacheDir, 'lists', url.replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9.-]/g, '_'));
   let raw: Buffer;
   let fromCache = false;
+  let fresh: Validators | undefined; // what the server said of new bytes, to be kept with them
   try {
-    raw = await http.getBytes(url, MAX_INRELEASE_BYTES);
+    // Asked conditionally when the cache holds a copy and what the server said of it: a 304 means
+    // the copy is still the archive's InRelease, checked below like new bytes.
+    const kept = keptInRelease(cached);
+    const got = await http.getBytesIfChanged(url, MAX_INRELEASE_BYTES, kept?.validators ?? {});
+    if (got.bytes) {
+      raw = got.bytes;
+      fresh = got.validators;
+    } else raw = kept!.bytes;
   } catch (err) {
     // Offline (no connection, not an HTTP error): the cached copy, checked again below, as apt uses its lists.
     if (!(err instanceof ElfpackError && err.code === 'DEB_UNREACHABLE') || !existsSync(cached)) throw err;
@@ -151,16 +161,53 @@ async function readInRelease(http: ArchiveHttp, opts: OpenArchiveOptions, dists:
     text = clearsignedTextUnverified(raw.toString('utf8'));
   } else {
     const keyrings = opts.keyring === undefined ? [DEFAULT_KEYRING] : Array.isArray(opts.keyring) ? opts.keyring : [opts.keyring];
-    ({ text, signers } = await verifyClearsigned(raw, keyrings, url, opts.gpgv));
+    // gpgv's verdict on the same bytes with the same keyrings is remembered (deb/signature-cache.ts).
+    ({ text, signers } = await verifyClearsignedCached(raw, keyrings, url, { cacheDir: opts.cacheDir, gpgv: opts.gpgv }));
   }
   const release = parseRelease(text, url);
   checkRelease(release, { suite: opts.suite, arch: opts.arch, components, now: opts.now ?? new Date(), allowExpired: opts.allowExpired }, url);
   // Only a verified file is kept: the cache is re-checked on use, but holds nothing we refused.
   if (!fromCache && signers.length) {
     mkdirSync(join(opts.cacheDir, 'lists'), { recursive: true });
-    await writeFileAtomically(cached, async (out) => { out.end(raw); });
+    // The same bytes as kept: only its time is brought forward (it tells when the archive last said so).
+    if (sameFile(cached, raw)) utimesSync(cached, new Date(), new Date());
+    else await writeFileAtomically(cached, async (out) => { out.end(raw); });
+    if (fresh && (fresh.etag || fresh.lastModified)) {
+      const record = { ...fresh, sha256: sha256Hex(raw) };
+      if (JSON.stringify(readSealedJson(`${cached}.http`, VALIDATORS, 4096)) !== JSON.stringify(record)) await writeSealedJson(`${cached}.http`, VALIDATORS, record);
+    }
   }
   return { release, signers };
+}
+
+const VALIDATORS = 'elfpack-http-validators/1';
+
+/** The cached InRelease with the ETag and Last-Modified the server gave it, when both are there and belong together. */
+function keptInRelease(cached: string): { bytes: Buffer; validators: Validators } | undefined {
+  const v = readSealedJson(`${cached}.http`, VALIDATORS, 4096) as (Validators & { sha256?: unknown }) | undefined;
+  if (!v || (typeof v.etag !== 'string' && typeof v.lastModified !== 'string')) return undefined;
+  let bytes: Buffer;
+  try {
+    if (statSync(cached).size > MAX_INRELEASE_BYTES) return undefined;
+    bytes = readFileSync(cached);
+  } catch {
+    return undefined;
+  }
+  if (v.sha256 !== sha256Hex(bytes)) return undefined; // the validators are of other bytes
+  const str = (s: unknown) => (typeof s === 'string' ? s : undefined);
+  return { bytes, validators: { etag: str(v.etag), lastModified: str(v.lastModified) } };
+}
+
+function sha256Hex(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function sameFile(path: string, bytes: Buffer): boolean {
+  try {
+    return statSync(path).size === bytes.length && readFileSync(path).equals(bytes);
+  } catch {
+    return false;
+  }
 }
 
 /** The component's Packages index: gzip preferred (fastest to read), else xz (all -updates and -security offer), else plain. */

@@ -7,7 +7,7 @@ import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-stream';
+import { loadTarStream } from '../tar-stream-lazy.js';
 import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
 import { describeTarError, type Region } from '../oci/blob-source.js';
@@ -154,6 +154,7 @@ function maxDataBytesOf(deb: DebFile): number {
 /** The entries of a tar member (compressed as `kind`), checked; the stream is closed when the caller stops early. */
 async function* tarEntries(region: Region, kind: DebCompression, label: string, opts: TarReadOptions): AsyncGenerator<TarEntry> {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_DEB_ENTRIES;
+  const { extract } = await loadTarStream();
   const ex = extract();
   const input = region.size ? createReadStream(region.file, { start: region.offset, end: region.offset + region.size - 1, highWaterMark: 1 << 20 }) : emptyStream();
   let failure: unknown;

@@ -10,14 +10,17 @@
 // bundle, the distribution's os-release).
 // Nothing is written to the host but plain tars in the cache: a hostile package can only be refused.
 // The same packages in the same order give the same root, byte for byte (generated files are
-// sorted, with mtime 0, and named by their digest).
-import { existsSync, mkdirSync } from 'node:fs';
+// sorted, with mtime 0, and named by their digest). The whole root, generated layers included, is
+// saved in the cache by the .debs' SHA256s (deb/deb-root-cache.ts): the same .debs again read one file.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
 import { FileTree } from '../image/file-tree.js';
 import { writeLayer } from '../image/tar-writer.js';
+import { hashRegion } from '../oci/layer-blob.js';
 import { writeFileAtomically } from '../temp-files.js';
+import { debRootKey, readSavedDebRoot, saveDebRoot, type DebRootKeyInput } from './deb-root-cache.js';
 import { chooseAlternatives, parseAlternatives, type AlternativeInstall } from './alternatives.js';
 import { MAINTAINER_SCRIPTS, readDeb, unpackDebData, type DebFile, type ReadDebOptions } from './deb-file.js';
 import { packageEffects } from './package-effects.js';
@@ -41,6 +44,8 @@ export interface DebInput {
   path: string;
   /** The package's record in the archive's index, when it came from one: the .deb must agree with it. */
   control?: Deb822Paragraph;
+  /** The .deb's SHA256 (hex), when the caller checked it already (against the index): keys the saved root without hashing the file again. */
+  sha256?: string;
 }
 
 export interface BuildDebRootOptions extends ReadDebOptions, IndexLimits {
@@ -51,13 +56,14 @@ export interface BuildDebRootOptions extends ReadDebOptions, IndexLimits {
   /** For messages (default "N Debian packages"). */
   label?: string;
   /** base-files' .deb, for /etc/os-release and /etc/debian_version when no package ships them (deb/distro-files.ts). */
-  distroFiles?: string;
+  distroFiles?: DebInput;
 }
 
 export interface DebRootPackage {
   name: string;
   version: string;
   arch: string;
+  /** The .deb read (for a saved root opened by openSavedDebRoot: where it was when the root was built). */
   path: string;
 }
 
@@ -67,11 +73,64 @@ export class DebRoot extends ImageRoot {
   }
 }
 
-/** The root the packages make, unpacked in the order given (a package's dependencies first, as apt unpacks). */
+/**
+ * The root the packages make, unpacked in the order given (a package's dependencies first, as apt
+ * unpacks), or the same root saved by an earlier call with the same .debs (deb/deb-root-cache.ts).
+ */
 export async function buildDebRoot(debs: DebInput[], opts: BuildDebRootOptions): Promise<DebRoot> {
-  const label = opts.label ?? `${debs.length} Debian package${debs.length === 1 ? '' : 's'}`;
-  const triplet = DEB_TRIPLETS[opts.arch];
-  if (!triplet) throw new ElfpackError('USAGE', `architecture ${escapeName(opts.arch)} is not one of ${Object.keys(DEB_TRIPLETS).join(', ')}`, { step: 'deb' });
+  const label = labelOf(debs, opts);
+  const triplet = tripletOf(opts.arch);
+  checkSha256s([...debs, ...(opts.distroFiles ? [opts.distroFiles] : [])]);
+  // A .deb that is not there is said by readDeb, below; the key needs them all.
+  const keyed = [...debs, ...(opts.distroFiles ? [opts.distroFiles] : [])].every((d) => d.sha256 || statSync(d.path, { throwIfNoEntry: false })?.isFile());
+  let key: string | undefined;
+  if (keyed) {
+    const sums: DebRootKeyInput[] = [];
+    const sha256Of = async (d: DebInput) => d.sha256 ?? (await hashRegion({ file: d.path, offset: 0, size: statSync(d.path).size })).hex;
+    for (const d of debs) sums.push({ sha256: await sha256Of(d), control: d.control });
+    const distro = opts.distroFiles && { sha256: await sha256Of(opts.distroFiles) };
+    key = debRootKey(sums, { ...opts, distroFiles: distro });
+    const saved = readSavedDebRoot(opts.cacheDir, key, debs.length, opts);
+    if (saved) return new DebRoot(saved.index, label, saved.packages.map((p, i) => ({ ...p, path: debs[i].path })), saved.warnings);
+  }
+  const root = await unpackDebs(debs, opts, label, triplet);
+  if (key) await saveDebRoot(opts.cacheDir, key, root);
+  return root;
+}
+
+/**
+ * The root these .debs (by SHA256, in this order, and base-files' for the distribution files, if
+ * any) made in an earlier buildDebRoot with the same cache and options, without reading the .debs;
+ * undefined when there is none to use.
+ */
+export function openSavedDebRoot(debs: DebRootKeyInput[], opts: Omit<BuildDebRootOptions, 'distroFiles'> & { distroFiles?: DebRootKeyInput }): DebRoot | undefined {
+  tripletOf(opts.arch);
+  checkSha256s([...debs, ...(opts.distroFiles ? [opts.distroFiles] : [])]);
+  const key = debRootKey(debs, opts);
+  const saved = readSavedDebRoot(opts.cacheDir, key, debs.length, opts);
+  return saved && new DebRoot(saved.index, labelOf(debs, opts), saved.packages, saved.warnings);
+}
+
+function checkSha256s(debs: { sha256?: string }[]): void {
+  const bad = debs.find((d) => d.sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(d.sha256));
+  if (bad) throw new ElfpackError('USAGE', `SHA256 ${JSON.stringify(String(bad.sha256).slice(0, 80))} is not 64 hex digits`, { step: 'deb' });
+}
+
+function labelOf(debs: unknown[], opts: { label?: string }): string {
+  return opts.label ?? `${debs.length} Debian package${debs.length === 1 ? '' : 's'}`;
+}
+
+function tripletOf(arch: string): string {
+  const triplet = DEB_TRIPLETS[arch];
+  if (!triplet) throw new ElfpackError('USAGE', `architecture ${escapeName(arch)} is not one of ${Object.keys(DEB_TRIPLETS).join(', ')}`, { step: 'deb' });
+  return triplet;
+}
+
+/**
+ * Unpacks each .deb into one index, then adds the generated layers. What this puts in a root is
+ * saved by buildDebRoot: a change to it bumps DEB_ROOT_CACHE_VERSION (deb-root-cache.ts).
+ */
+async function unpackDebs(debs: DebInput[], opts: BuildDebRootOptions, label: string, triplet: string): Promise<DebRoot> {
   const index = new FsIndex(opts);
   const warnings: string[] = [];
   const installed: InstalledDeb[] = [];
@@ -107,7 +166,7 @@ export async function buildDebRoot(debs: DebInput[], opts: BuildDebRootOptions):
   }
   addAlternatives(root, installed, db, warnings);
   await applyGenerated(index, db, opts.cacheDir, 'the dpkg database');
-  const effects = await packageEffects(root, installed, { distroFiles: opts.distroFiles, canPlace: (p) => canPlace(root, p) }, warnings);
+  const effects = await packageEffects(root, installed, { distroFiles: opts.distroFiles?.path, canPlace: (p) => canPlace(root, p) }, warnings);
   if (effects) await applyGenerated(index, effects, opts.cacheDir, 'what maintainer scripts would write');
 
   const cache = ldconfigRecords(root, { triplet });

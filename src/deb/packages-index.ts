@@ -1,8 +1,7 @@
 // A Debian binary Packages index (the archive's dists/SUITE/COMPONENT/binary-ARCH/Packages): deb822
-// records (deb822.ts) read into what resolving and fetching need; relationship fields as
+// records (as root/deb822.ts reads them) read into what resolving and fetching need; relationship fields as
 // deb-control(5) and Debian Policy §7.1 write them.
 import { ElfpackError } from '../errors.js';
-import { parseDeb822, valueOf, fieldOf, type Deb822Paragraph } from '../root/deb822.js';
 import { isDebRelation, MAX_VERSION_LENGTH, type DebRelation } from './version.js';
 
 /** Records in one index (bookworm main amd64 has about 64,000). */
@@ -11,6 +10,8 @@ export const MAX_INDEX_RECORDS = 500_000;
 export const MAX_INDEX_LINE = 1024 * 1024;
 /** Relations in one field (comma-separated groups times their alternatives). */
 export const MAX_FIELD_RELATIONS = 20_000;
+/** Distinct relationship fields remembered while reading one index (bookworm main has about 60,000). */
+const MAX_REMEMBERED_RELATIONS = 200_000;
 
 export type MultiArch = 'no' | 'same' | 'foreign' | 'allowed';
 
@@ -69,58 +70,146 @@ const NAME = /^[a-z0-9][a-z0-9+.-]*$/;
 const ARCH = /^[a-z0-9][a-z0-9-]*$/;
 const VERSION = /^[A-Za-z0-9.+~:-]+$/;
 
-/**
- * Reads a Packages index. A record without Package, Version, Architecture, Filename, Size or
- * SHA256, or with a relationship field that does not parse, is left out and said in `warnings`.
- * Past MAX_INDEX_RECORDS records, a DEB_INDEX error.
- */
-export function parsePackagesIndex(text: string, from = 'Packages'): PackagesIndex {
-  const tooMany = (): never => {
-    throw new ElfpackError('DEB_INDEX', `more than ${MAX_INDEX_RECORDS} records`, { path: from, step: 'deb-index' });
-  };
-  const parsed = parseDeb822(text, MAX_INDEX_RECORDS, tooMany, MAX_INDEX_LINE);
-  const warnings = parsed.malformed.map((m) => `${from}: ${m}: left out`);
-  const records: PackageRecord[] = [];
-  for (const p of parsed.paragraphs) {
-    try {
-      records.push(readRecord(p, from));
-    } catch (err) {
-      warnings.push(`${from}: line ${p.line}: ${(err as Error).message}: left out`);
-    }
-  }
-  return { records, warnings };
+/** The fields a record is read from (any case, as deb822 names go); every other field is skipped unread. */
+const FIELDS = ['package', 'version', 'architecture', 'multi-arch', 'essential', 'priority', 'provides', 'depends', 'pre-depends',
+  'recommends', 'conflicts', 'breaks', 'filename', 'size', 'sha256', 'installed-size', 'source'] as const;
+const FIELD_NUMBER = new Map<string, number>(FIELDS.map((f, i) => [f, i]));
+const F = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<(typeof FIELDS)[number], number>;
+// The names as Debian writes them are found without lowercasing.
+for (const [f, i] of [...FIELD_NUMBER]) FIELD_NUMBER.set(f.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase()), i);
+FIELD_NUMBER.set('SHA256', F.sha256);
+
+/** One paragraph's wanted fields: the first line's value (trimmed) and any continuation lines, by field number. */
+interface Paragraph {
+  line: number;
+  values: (string | undefined)[];
+  folded: (string[] | undefined)[];
 }
 
-function readRecord(p: Deb822Paragraph, from: string): PackageRecord {
-  const pkg = valueOf(p, 'Package');
-  const version = valueOf(p, 'Version');
-  const architecture = valueOf(p, 'Architecture');
+/**
+ * Reads a Packages index in one pass over the text, keeping only the fields a record needs: the
+ * index of a suite's main is 50 MB, and a deb822 paragraph of every field of every record took
+ * seconds and hundreds of MB. Paragraphs are read as deb822.ts reads them (the same blank,
+ * comment, continuation and malformed lines). A record without Package, Version, Architecture,
+ * Filename, Size or SHA256, or with a relationship field that does not parse, is left out and said
+ * in `warnings`, after the paragraphs that were malformed. Past MAX_INDEX_RECORDS records, a
+ * DEB_INDEX error.
+ */
+export function parsePackagesIndex(text: string, from = 'Packages'): PackagesIndex {
+  const records: PackageRecord[] = [];
+  const malformed: string[] = [];
+  const refused: string[] = [];
+  const relations = new Map<string, DebDependencyGroup[]>(); // the same field text, parsed once
+  let count = 0;
+  let cur: Paragraph | undefined;
+  let bad: string | undefined;
+  let last: number | null | undefined; // the field continuation lines belong to: a number if kept, null if skipped
+  const end = () => {
+    if (cur && !bad) {
+      if (count++ >= MAX_INDEX_RECORDS) throw new ElfpackError('DEB_INDEX', `more than ${MAX_INDEX_RECORDS} records`, { path: from, step: 'deb-index' });
+      try {
+        records.push(readRecord(cur, from, relations));
+      } catch (err) {
+        refused.push(`${from}: line ${cur.line}: ${(err as Error).message}: left out`);
+      }
+    } else if (cur && bad) malformed.push(`${from}: line ${cur.line}: ${bad}: left out`);
+    cur = undefined;
+    bad = undefined;
+    last = undefined;
+  };
+  let lineNo = 0;
+  for (let at = 0; at <= text.length;) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const stop = text.charCodeAt(nl - 1) === 13 && nl > at ? nl - 1 : nl;
+    const start = at;
+    at = nl + 1;
+    lineNo++;
+    if (blank(text, start, stop)) {
+      end();
+      continue;
+    }
+    const c = text.charCodeAt(start);
+    if (c === 35) continue; // "#": a comment
+    cur ??= { line: lineNo, values: new Array(FIELDS.length), folded: new Array(FIELDS.length) };
+    if (bad) continue;
+    if (stop - start > MAX_INDEX_LINE) {
+      bad = `a line longer than ${MAX_INDEX_LINE} characters`;
+      continue;
+    }
+    if (c === 32 || c === 9) {
+      if (last === undefined) bad = 'a continuation line before any field';
+      else if (last !== null) (cur.folded[last] ??= []).push(text.slice(start, stop).trim());
+      continue;
+    }
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon >= stop) {
+      bad = `not a "Name: value" line: ${JSON.stringify(text.slice(start, Math.min(stop, start + 80)))}`;
+      continue;
+    }
+    const name = text.slice(start, colon);
+    const n = FIELD_NUMBER.get(name) ?? FIELD_NUMBER.get(name.toLowerCase());
+    // The first of a field named twice is the one read, as deb822.ts's fieldOf finds it.
+    if (n === undefined || cur.values[n] !== undefined) last = null;
+    else {
+      cur.values[n] = text.slice(colon + 1, stop).trim();
+      last = n;
+    }
+  }
+  end();
+  return { records, warnings: [...malformed, ...refused] };
+}
+
+/** Whether text[start, stop) is empty or only what String.prototype.trim removes (a paragraph's end). */
+function blank(text: string, start: number, stop: number): boolean {
+  if (start === stop) return true;
+  const c = text.charCodeAt(start);
+  if (c > 32 && c < 0xa0) return false; // the usual case, without a slice
+  return text.slice(start, stop).trim() === '';
+}
+
+function readRecord(p: Paragraph, from: string, relations: Map<string, DebDependencyGroup[]>): PackageRecord {
+  const valueOf = (f: number) => p.values[f] ?? '';
+  // A relationship field may be folded over several lines (deb822(5)).
+  const fieldText = (f: number) => (p.folded[f] ? [valueOf(f), ...p.folded[f]!].join(' ') : valueOf(f));
+  const rel = (f: number, pkg: string) => {
+    const t = fieldText(f);
+    let groups = relations.get(t);
+    if (!groups) {
+      groups = parseRelations(t, pkg);
+      if (relations.size < MAX_REMEMBERED_RELATIONS) relations.set(t, groups);
+    }
+    return groups;
+  };
+  const pkg = valueOf(F.package);
+  const version = valueOf(F.version);
+  const architecture = valueOf(F.architecture);
   if (!NAME.test(pkg)) throw new Error(`a Package that is not a package name: ${JSON.stringify(pkg.slice(0, 80))}`);
   checkVersion(version, pkg);
   if (!ARCH.test(architecture)) throw new Error(`${pkg}: an Architecture that is not one: ${JSON.stringify(architecture.slice(0, 80))}`);
-  const filename = valueOf(p, 'Filename');
-  const size = Number(valueOf(p, 'Size'));
-  const sha256 = valueOf(p, 'SHA256').toLowerCase();
+  const filename = valueOf(F.filename);
+  const size = Number(valueOf(F.size));
+  const sha256 = valueOf(F.sha256).toLowerCase();
   if (!filename) throw new Error(`${pkg}: no Filename`);
-  if (!Number.isSafeInteger(size) || size < 0 || !valueOf(p, 'Size')) throw new Error(`${pkg}: no Size, or not a number`);
+  if (!Number.isSafeInteger(size) || size < 0 || !valueOf(F.size)) throw new Error(`${pkg}: no Size, or not a number`);
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`${pkg}: no SHA256, or not 64 hex digits`);
-  const multiArch = valueOf(p, 'Multi-Arch') || 'no';
+  const multiArch = valueOf(F['multi-arch']) || 'no';
   if (!['no', 'same', 'foreign', 'allowed'].includes(multiArch)) throw new Error(`${pkg}: an unknown Multi-Arch: ${JSON.stringify(multiArch.slice(0, 40))}`);
-  const installed = valueOf(p, 'Installed-Size');
-  const source = valueOf(p, 'Source').split(/\s+/)[0] || pkg;
+  const installed = valueOf(F['installed-size']);
+  const source = valueOf(F.source).split(/\s+/)[0] || pkg;
   return {
     package: pkg,
     version,
     architecture,
     multiArch: multiArch as MultiArch,
-    essential: valueOf(p, 'Essential').toLowerCase() === 'yes',
-    priority: valueOf(p, 'Priority').toLowerCase(),
-    provides: parseProvides(fieldText(p, 'Provides'), pkg),
-    depends: parseRelations(fieldText(p, 'Depends'), pkg),
-    preDepends: parseRelations(fieldText(p, 'Pre-Depends'), pkg),
-    recommends: parseRelations(fieldText(p, 'Recommends'), pkg),
-    conflicts: parseRelations(fieldText(p, 'Conflicts'), pkg),
-    breaks: parseRelations(fieldText(p, 'Breaks'), pkg),
+    essential: valueOf(F.essential).toLowerCase() === 'yes',
+    priority: valueOf(F.priority).toLowerCase(),
+    provides: parseProvides(fieldText(F.provides), pkg),
+    depends: rel(F.depends, pkg),
+    preDepends: rel(F['pre-depends'], pkg),
+    recommends: rel(F.recommends, pkg),
+    conflicts: rel(F.conflicts, pkg),
+    breaks: rel(F.breaks, pkg),
     filename,
     size,
     sha256,
@@ -128,13 +217,6 @@ function readRecord(p: Deb822Paragraph, from: string): PackageRecord {
     source,
     from,
   };
-}
-
-/** A field's whole value: relationship fields may be folded over several lines (deb822(5)). */
-function fieldText(p: Deb822Paragraph, name: string): string {
-  const f = fieldOf(p, name);
-  if (!f) return '';
-  return [f.value, ...f.lines.slice(1).map((l) => l.trim())].join(' ');
 }
 
 function checkVersion(v: string, pkg: string): void {

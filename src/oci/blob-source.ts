@@ -6,7 +6,7 @@
 import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-stream';
+import { loadTarStream } from '../tar-stream-lazy.js';
 import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
 
@@ -39,6 +39,7 @@ export async function listMembers(file: string, label = file): Promise<Map<strin
 async function listArchive(file: string, label: string): Promise<{ files: Map<string, Region>; links: Map<string, string> }> {
   const files = new Map<string, Region>();
   const links = new Map<string, string>();
+  const { extract } = await loadTarStream();
   const ex = extract();
   let count = 0;
   ex.on('entry', (h, stream, next) => {

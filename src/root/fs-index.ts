@@ -9,7 +9,7 @@
 // hold are dropped and counted.
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-stream';
+import { loadTarStream } from '../tar-stream-lazy.js';
 import { ElfpackError } from '../errors.js';
 import { describeTarError, skipEntry } from '../oci/blob-source.js';
 import { escapeName } from '../escape.js';
@@ -40,6 +40,13 @@ interface Node extends IndexEntry {
 export interface IndexLimits {
   /** Entries kept at most (default 1,000,000): a stream claiming more is refused. */
   maxEntries?: number;
+}
+
+/** One entry of a saved index (FsIndex.snapshot): its parent's position in the list (-1: the root), its name. */
+export interface IndexRecord {
+  parent: number;
+  name: string;
+  entry: IndexEntry;
 }
 
 /** What applying a layer left out, for messages and tests. */
@@ -112,6 +119,44 @@ export class FsIndex {
   }
 
   /**
+   * Every entry but the root, breadth first (a parent before its children, each directory's names
+   * in the order they were added), for saving the index (root/index-file.ts). Iterative.
+   */
+  snapshot(): IndexRecord[] {
+    const out: IndexRecord[] = [];
+    const queue: [number, Node][] = [[-1, this.root]];
+    for (let q = 0; q < queue.length; q++) {
+      const [self, n] = queue[q];
+      for (const [name, c] of n.children ?? []) {
+        const { children: _c, layer: _l, ...e } = c;
+        out.push({ parent: self, name, entry: e });
+        if (c.children) queue.push([out.length - 1, c]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * An index holding `records` as snapshot() gave them. Checked as they are added (bounds, names,
+   * parents before children and directories): a damaged record throws IMAGE_MALFORMED.
+   */
+  static restore(records: IndexRecord[], limits: IndexLimits = {}): FsIndex {
+    const index = new FsIndex(limits);
+    const nodes: Node[] = [];
+    const pathBytes: number[] = []; // of each record's path, within MAX_PATH_BYTES as applyLayer keeps them
+    for (const r of records) {
+      const parent = r.parent === -1 ? index.root : nodes[r.parent];
+      const bytes = (r.parent === -1 ? 0 : pathBytes[r.parent]) + 1 + Buffer.byteLength(r.name);
+      if (!parent?.children || !validName(r.name) || bytes >= MAX_PATH_BYTES || parent.children.has(r.name)) throw new ElfpackError('IMAGE_MALFORMED', `a saved index's record ${nodes.length} is not a new name in a directory`, { step: 'layer' });
+      pathBytes.push(bytes);
+      const node: Node = { ...r.entry, layer: 0, ...(r.entry.type === 'dir' ? { children: new Map() } : {}) };
+      index.add(parent, r.name, node, undefined);
+      nodes.push(node);
+    }
+    return index;
+  }
+
+  /**
    * The node at `path`. The last directory looked up is remembered: resolving a path walks it one
    * name at a time, and each step then costs one name, not the whole depth again.
    */
@@ -147,6 +192,7 @@ export class FsIndex {
   async applyLayer(file: string, offset = 0, opts: ApplyLayerOptions = {}): Promise<void> {
     const label = opts.label ?? file;
     const layer = ++this.layers;
+    const { extract } = await loadTarStream();
     const ex = extract();
     ex.on('entry', (h, stream, next) => {
       skipEntry(h, stream, next); // the bytes stay where they are: only their offset is kept
@@ -317,6 +363,11 @@ export class FsIndex {
   private reject(name: string, why: string): void {
     if (this.rejected.length < 100) this.rejected.push({ name: escapeName(name.slice(0, 200)), why });
   }
+}
+
+/** A name one directory can hold: not empty, not "." or "..", no "/" or NUL, under the path bound. */
+function validName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\0]/.test(name) && Buffer.byteLength(name) < MAX_PATH_BYTES;
 }
 
 /** The components of an entry's name, refused past the path bounds. */

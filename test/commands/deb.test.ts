@@ -1,9 +1,10 @@
 // elfpack deb: images straight from Debian packages of the real archive this machine reaches,
 // for another architecture (arm64 under qemu-user) and traced on the host's; loaded and run.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { debRootKey } from '../../src/deb/deb-root-cache.js';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
 import { dockerRmi, dockerRun, needEngine } from '../support/engine.js';
 import { spawnSync } from 'node:child_process';
@@ -104,6 +105,26 @@ describe('elfpack deb: an image from Debian packages, no builder', function () {
     expect(bundle, 'the bundle is in the image').to.not.equal(undefined);
     expect(bundle.size).to.be.above(100_000);
     expect(doc.entrypoint).to.deep.equal(['/usr/bin/curl']);
+  });
+
+  it('a damaged saved root and gpgv verdict are made again: the same image, and the cache whole again', async function () {
+    const args = ['deb', 'jq', '--suite', 'bookworm', '--json', '--compression', 'none', '--sbom', 'none'];
+    const first = await runCli([...args, '--out', join(dir, 'jq1.tar')], { env: env() });
+    expect(first.code, first.stderr).to.equal(0);
+    const cache = join(dir, 'cache', 'elfpack', 'deb');
+    // This run's saved root (the other tests saved theirs beside it), and gpgv's verdicts on the suites' InReleases.
+    const plan = JSON.parse(first.stdout).debPlan;
+    const root = join(cache, 'deb-root', 'roots', `${debRootKey(plan.packages, { arch: 'amd64', distroFiles: plan.distroFiles })}.index`);
+    const saved = [root, ...readdirSync(join(cache, 'lists', 'verified')).map((f) => join(cache, 'lists', 'verified', f))];
+    expect(saved.filter((f) => existsSync(f)).length).to.equal(saved.length).and.above(1);
+    const whole = saved.map((f) => readFileSync(f));
+    for (const f of saved) writeFileSync(f, readFileSync(f).subarray(0, 100));
+    const again = await runCli([...args, '--out', join(dir, 'jq2.tar')], { env: env() });
+    expect(again.code, again.stderr).to.equal(0);
+    expect(JSON.parse(again.stdout).imageId).to.equal(JSON.parse(first.stdout).imageId);
+    expect(readFileSync(join(dir, 'jq2.tar'))).to.deep.equal(readFileSync(join(dir, 'jq1.tar')));
+    // Made again whole (a verdict records when gpgv ran, so only its size is compared).
+    saved.forEach((f, i) => expect(readFileSync(f).length, f).to.equal(whole[i].length));
   });
 
   it('a package with no program in /usr/bin, and none named like it, asks for --entrypoint in one line', async function () {

@@ -62,6 +62,15 @@ describe('deb/archive-http', () => {
     expect(readdirSync(dir).filter((n) => n !== 'ok')).to.deep.equal([]);
   });
 
+  it('GETs in a row, redirects and errors among them, never wait for a connection (each is given back to the pool)', async () => {
+    const t0 = Date.now();
+    for (let i = 0; i < 12; i++) {
+      expect((await h.getBytes(`${url}/moved`, 4096)).length).to.equal(1000);
+      await refusal(h.getBytes(`${url}/file`, 10)); // refused, its body cut short
+    }
+    expect(Date.now() - t0).to.be.below(3000); // a held connection waits out the server's 5 s keep-alive
+  });
+
   it('an answer past the size bound is refused', async () => {
     const err = await refusal(h.getBytes(`${url}/file`, 100));
     expect(err.message).to.equal(`GET ${url}/file: an answer larger than 100 bytes`);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -258,6 +258,45 @@ describe('deb/archive', function () {
       expect(loop.message).to.equal(`GET ${local.mirror}/loop/dists/bookworm/InRelease: more than 5 redirects`);
     } finally {
       await local.close();
+    }
+  });
+
+  it('a second open asks for the InRelease conditionally (its ETag and Last-Modified); a 304 uses the cached copy, checked as new bytes are', async function () {
+    need(this);
+    const seen: string[] = [];
+    let etag = '"v1"';
+    const server = http.createServer((q, a) => {
+      if (!q.url?.endsWith('/InRelease')) return a.writeHead(404).end();
+      const asked = `${q.headers['if-none-match'] ?? '-'} ${q.headers['if-modified-since'] ?? '-'}`;
+      seen.push(asked);
+      if (q.headers['if-none-match'] === etag) return a.writeHead(304, { etag }).end();
+      a.writeHead(200, { etag, 'last-modified': 'Sat, 01 Jun 2024 10:00:00 GMT' }).end(inRelease);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian`;
+    const cacheDir = tmp();
+    const open = async () => {
+      const a = await openArchive(base({ mirror, cacheDir, deferIndexes: true }));
+      await a.close();
+      return a.signers;
+    };
+    try {
+      const signers = await open();
+      expect(await open()).to.deep.equal(signers);
+      expect(seen).to.deep.equal(['- -', '"v1" Sat, 01 Jun 2024 10:00:00 GMT']);
+      // A cached copy that is not the one the validators were given for is not asked about.
+      const lists = join(cacheDir, 'lists');
+      const copy = join(lists, readdirSync(lists).find((f) => f.endsWith('_InRelease'))!);
+      writeFileSync(copy, Buffer.concat([readFileSync(copy), Buffer.from('\n')]));
+      expect(await open()).to.deep.equal(signers);
+      expect(seen[2]).to.equal('- -');
+      etag = '"v2"'; // the archive changed: the new bytes come, and are kept with their new ETag
+      expect(await open()).to.deep.equal(signers);
+      expect(await open()).to.deep.equal(signers);
+      expect(seen.slice(3)).to.deep.equal(['"v1" Sat, 01 Jun 2024 10:00:00 GMT', '"v2" Sat, 01 Jun 2024 10:00:00 GMT']);
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 

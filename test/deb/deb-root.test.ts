@@ -108,7 +108,7 @@ describe('root/deb-root: a root from real Debian packages', function () {
 
   it('distroFiles: os-release and debian_version as base-files ships them, nothing else of it, and base-files not recorded as installed', async function () {
     const { 'base-files': bf } = downloadDebs(this, ['base-files']);
-    const withDistro = await buildDebRoot(CLOSURE.map((n) => ({ path: debs[n] })), { cacheDir: join(dir, 'cache3'), arch: 'amd64', distroFiles: bf });
+    const withDistro = await buildDebRoot(CLOSURE.map((n) => ({ path: debs[n] })), { cacheDir: join(dir, 'cache3'), arch: 'amd64', distroFiles: { path: bf } });
     const shipped = (p: string) => execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xO ".$2"', 'sh', bf, p]);
     const read = (p: string) => {
       const src = withDistro.open(p);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { parsePackagesIndex, parseRelations, parseProvides, MAX_FIELD_RELATIONS } from '../../src/deb/packages-index.js';
+import { parsePackagesIndex, parseRelations, parseProvides, MAX_FIELD_RELATIONS, MAX_INDEX_LINE } from '../../src/deb/packages-index.js';
+import { parseDeb822, valueOf } from '../../src/root/deb822.js';
 import { buildUniverse } from '../../src/deb/universe.js';
 import { records } from '../support/deb-universe.js';
 
@@ -61,6 +62,28 @@ describe('deb/packages-index', () => {
     expect(warnings).to.have.length(2);
     expect(warnings[0]).to.match(/^main: line 1: libfoo1: no SHA256/);
     expect(warnings[1]).to.match(/libfoo2: not a relation: "foo-data \(>= \)": left out$/);
+  });
+
+  it('paragraphs are read as root/deb822.ts reads them: comments, CRLF, blank lines of spaces, folded fields, a field named twice, malformed paragraphs', () => {
+    const rec = (name: string, extra = '') => RECORD.replace('libfoo1\n', `${name}\n`) + extra;
+    const text = [
+      '# a comment before anything\n' + rec('p-crlf').replace(/\n/g, '\r\n'),
+      rec('p-twice', 'Depends: never-read\nPACKAGE: not-this\n'),
+      rec('p-bad-line').replace('Priority: optional\n', 'Priority optional\n'),
+      ' continuation first\n' + rec('p-cont'),
+      rec('p-long', `X-Long: ${'x'.repeat(MAX_INDEX_LINE + 1)}\n`),
+      rec('p-comment').replace('\nSize:', '\n# inside\nSize:'),
+      rec('p-upper').replace('Depends: libc6', 'DEPENDS: libc6').replace('Description: a library\n long text\n', 'Description: a library\n \u00e9t\u00e9\n .\n'),
+    ].join(' \t \n');
+    const { records: rs, warnings } = parsePackagesIndex(text, 'main');
+    expect(rs.map((r) => r.package)).to.deep.equal(['p-crlf', 'p-twice', 'p-comment', 'p-upper']);
+    expect(rs[0]).to.deep.equal(parsePackagesIndex(rec('p-crlf'), 'main').records[0]);
+    expect(rs[1].depends).to.deep.equal(rs[0].depends); // the first Depends, not the second
+    expect(rs[3].depends[0]).to.deep.equal([{ name: 'libc6', relation: '>=', version: '2.34' }]);
+    const deb822 = parseDeb822(text, 100, () => { throw new Error('too many'); }, MAX_INDEX_LINE);
+    expect(deb822.paragraphs.map((p) => valueOf(p, 'Package'))).to.deep.equal(rs.map((r) => r.package));
+    expect(warnings).to.deep.equal(deb822.malformed.map((m) => `main: ${m}: left out`));
+    expect(warnings).to.have.length(3);
   });
 
   it('Provides allows only "=", and no alternatives', () => {

@@ -65,6 +65,25 @@ describe('oci/archive-writer', () => {
     expect((await streamed(index, 'x:1')).equals(readFileSync(out))).to.equal(true);
   });
 
+  it('layers past the background sync step (8 MiB) are written whole, streamed the same; abort after one leaves nothing', async () => {
+    const big = (seed: number) => {
+      const spec = specOf(`big ${seed}`);
+      const bytes = Buffer.alloc(12 << 20, seed);
+      for (let i = 0; i < bytes.length; i += 4096) bytes.writeUInt32LE(i ^ seed, i); // not all one byte
+      spec.layers[0].addFile('/big', { content: bytes }, bytes.length, 0o644);
+      return spec;
+    };
+    const out = join(dir, 'img.tar');
+    const w = new ArchiveWriter(out);
+    const image = await buildImages([big(1), big(2)], w);
+    await w.finish(image, { tags: ['x:1'] });
+    expect((await streamed(image, 'x:1')).equals(readFileSync(out))).to.equal(true);
+    const gone = new ArchiveWriter(join(dir, 'gone.tar'));
+    await buildImage(big(3), gone);
+    await gone.abort();
+    expect(readdirSync(dir)).to.deep.equal(['img.tar']);
+  });
+
   it('abort removes the unfinished file; nothing is left', async () => {
     const w = new ArchiveWriter(join(dir, 'img.tar'));
     await buildImage(specOf('gone'), w);
