@@ -5,20 +5,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseArchive, hostSourcesReader, readAptSources } from '../../src/deb/apt-sources.js';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
-import { archiveProxy, type ArchiveProxy } from '../support/archive-proxy.js';
+import { archiveProxy, hostArchiveUrl, type ArchiveProxy } from '../support/archive-proxy.js';
 import { haveCommand, runCli, skipOrFail } from '../support/helpers.js';
 
 const SUITE = 'bookworm';
-// The archive the host's apt sources name for bookworm; deb.debian.org on a host without one.
-const REAL = (() => {
-  try {
-    return chooseArchive(readAptSources(hostSourcesReader()), SUITE, 'amd64').mirror.replace(/\/?$/, '/');
-  } catch {
-    return 'http://deb.debian.org/debian/';
-  }
-})();
+const REAL = hostArchiveUrl(SUITE);
 
 describe('elfpack deb offline: the cache rebuilds the same image once the archive is gone', function () {
   this.timeout(300_000);

@@ -3,8 +3,6 @@
 // archive's Packages.xz is read and checked; a .deb is fetched from its suite's archive only.
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchiveHttp } from '../../src/deb/archive-http.js';
@@ -12,26 +10,16 @@ import { openSuites } from '../../src/deb/archive-set.js';
 import type { ArchiveChoice } from '../../src/deb/apt-sources.js';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
 import { ElfpackError } from '../../src/errors.js';
+import { archiveProxy } from '../support/archive-proxy.js';
 import { haveCommand, skipOrFail } from '../support/helpers.js';
 
 const REAL = 'http://deb.debian.org/';
 
 /** 127.0.0.1 in front of deb.debian.org: `answer` gives a path's status, or undefined to pass it on. */
-async function proxy(answer: (path: string) => number | undefined) {
-  const server = http.createServer((q, a) => {
-    const path = q.url ?? '/';
-    const status = answer(path);
-    if (status !== undefined) return void a.writeHead(status).end();
-    void fetch(new URL(path.slice(1), REAL)).then(async (real) => {
-      a.writeHead(real.status);
-      for await (const c of real.body as unknown as AsyncIterable<Uint8Array>) a.write(c);
-      a.end();
-    }, () => a.writeHead(502).end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  return { base, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-}
+const proxy = (answer: (path: string) => number | undefined) => archiveProxy(REAL, (path) => {
+  const status = answer(path);
+  return status === undefined ? undefined : { status };
+});
 
 describe('deb/archive-set', function () {
   this.timeout(180_000);

@@ -1,48 +1,25 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseArchive, hostSourcesReader, readAptSources } from '../../src/deb/apt-sources.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ArchiveHttp } from '../../src/deb/archive-http.js';
 import { openArchive, type OpenArchiveOptions } from '../../src/deb/archive.js';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
 import { ElfpackError } from '../../src/errors.js';
+import { archiveProxy, hostArchiveUrl, type ProxyAnswer } from '../support/archive-proxy.js';
 import { haveCommand, skipOrFail } from '../support/helpers.js';
 
 const SUITE = 'bookworm';
-// The archive the host's apt sources name for bookworm; deb.debian.org on a host without one.
-const REAL = (() => {
-  try {
-    return chooseArchive(readAptSources(hostSourcesReader()), SUITE, 'amd64').mirror.replace(/\/?$/, '/');
-  } catch {
-    return 'http://deb.debian.org/debian/';
-  }
-})();
+const REAL = hostArchiveUrl(SUITE);
 const OTHER_KEYRING = '/usr/share/keyrings/debian-archive-trixie-stable.gpg'; // does not sign bookworm
 
 /** A local archive on 127.0.0.1: `routes` answers a path, or undefined to pass the GET to the real archive. */
-async function localArchive(routes: (path: string) => { status?: number; body?: Buffer; location?: string } | undefined) {
-  const requests: string[] = [];
-  const server = http.createServer((q, a) => {
-    const path = q.url ?? '/';
-    requests.push(path);
-    const r = routes(path);
-    if (r) {
-      a.writeHead(r.status ?? 200, r.location ? { location: r.location } : {}).end(r.body ?? '');
-      return;
-    }
-    void fetch(new URL(path.replace(/^\/debian\//, ''), REAL)).then(async (real) => {
-      a.writeHead(real.status);
-      for await (const c of real.body as unknown as AsyncIterable<Uint8Array>) a.write(c);
-      a.end();
-    }, () => a.writeHead(502).end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian`;
-  return { mirror, requests, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+async function localArchive(routes: (path: string) => ProxyAnswer | undefined) {
+  const p = await archiveProxy(REAL, routes);
+  return { mirror: p.base.replace(/\/$/, ''), requests: p.requests, close: p.close };
 }
 
 async function refusal(p: Promise<unknown>): Promise<ElfpackError> {
@@ -127,7 +104,7 @@ describe('deb/archive', function () {
     const b = await openArchive(base({ mirror: local.mirror, onWarning: (l) => notes.push(l) }));
     try {
       expect(notes).to.have.length(1);
-      expect(notes[0]).to.match(/^note: GET http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/bookworm\/InRelease: connection refused .*; using the InRelease cached on /);
+      expect(notes[0]).to.match(/^note: GET http:\/\/127\.0\.0\.1:\d+\/dists\/bookworm\/InRelease: connection refused .*; using the InRelease cached on /);
       expect(jqEntry(b.packages[0].text)).to.deep.equal(jq);
       expect(await b.fetchDeb(jq.filename, jq.sha256, jq.size)).to.equal(path);
     } finally {
@@ -143,7 +120,7 @@ describe('deb/archive', function () {
     try {
       const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp(), components: ['non-free-firmware'] })));
       expect(err.code).to.equal('DEB_ARCHIVE');
-      expect(err.describe()).to.match(/^GET http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/bookworm\/non-free-firmware\/binary-amd64\/(by-hash\/SHA256\/[0-9a-f]{64}|Packages\.gz): SHA256 [0-9a-f]{64}, its index says [0-9a-f]{64}: refused/);
+      expect(err.describe()).to.match(/^GET http:\/\/127\.0\.0\.1:\d+\/dists\/bookworm\/non-free-firmware\/binary-amd64\/(by-hash\/SHA256\/[0-9a-f]{64}|Packages\.gz): SHA256 [0-9a-f]{64}, its index says [0-9a-f]{64}: refused/);
     } finally {
       await local.close();
     }

@@ -3,6 +3,7 @@
 // there, which is how the tests take the archive away.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { chooseArchive, hostSourcesReader, readAptSources } from '../../src/deb/apt-sources.js';
 
 export interface ProxyAnswer { status?: number; body?: Buffer; location?: string }
 
@@ -31,4 +32,13 @@ export async function archiveProxy(upstream: string, answer: (path: string) => P
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   return { base, requests, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+/** The archive the host's apt sources name for `suite` (ending in "/"); deb.debian.org on a host without one. */
+export function hostArchiveUrl(suite: string): string {
+  try {
+    return chooseArchive(readAptSources(hostSourcesReader()), suite, 'amd64').mirror.replace(/\/?$/, '/');
+  } catch {
+    return 'http://deb.debian.org/debian/';
+  }
 }
