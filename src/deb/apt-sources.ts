@@ -1,6 +1,7 @@
 // The host's apt sources as apt reads them (sources.list(5)): /etc/apt/sources.list and
-// sources.list.d/*.list in the one-line form, sources.list.d/*.sources in the deb822 form; and the
-// entry apt would take binary packages of a suite from.
+// sources.list.d/*.list in the one-line form, sources.list.d/*.sources in the deb822 form; the
+// entry apt would take binary packages of a suite from; and the keys its signature is checked with
+// (Signed-By, else apt's trusted keyrings: apt-secure(8)).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElfpackError } from '../errors.js';
