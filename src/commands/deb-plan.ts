@@ -8,7 +8,7 @@ import { HostRoot } from '../root/host-root.js';
 import { readOsReleaseVars } from '../root/os-release.js';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../temp-files.js';
-import { chooseSuites, hostSourcesReader, readAptSources } from '../deb/apt-sources.js';
+import { chooseSuites, hostSourcesReader, readAptSources, readTrustedKeyrings } from '../deb/apt-sources.js';
 import { openSuites, type ArchiveSet } from '../deb/archive-set.js';
 import { parsePackagesIndex, type PackageRecord } from '../deb/packages-index.js';
 import { resolvePackages } from '../deb/resolve-deps.js';
@@ -28,7 +28,7 @@ export interface DebPlanOptions {
   arch?: string;
   /** The archive's URL; default the host's apt source for the suite. */
   mirror?: string;
-  /** Keyring files; default the apt source's Signed-By, else Debian's archive keyring. */
+  /** Keyring files, replacing every source's Signed-By; default each source's, else apt's trusted keyrings, else Debian's (apt-sources.ts verificationFor). */
   keyring?: string[];
   insecureNoVerify?: boolean;
   /** Packages left out (and what only they would bring). */
@@ -100,10 +100,11 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
   const suites = opts.suite === undefined ? [defaultSuite(opts.hostDir)] : typeof opts.suite === 'string' ? [opts.suite] : opts.suite;
   const arch = opts.arch ?? hostDebArch();
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(arch)) throw new ElfpackError('USAGE', `--arch ${arch.slice(0, 40)}: not a Debian architecture name (amd64, arm64, armhf…)`);
-  const chosen = chooseSuites(readAptSources(hostSourcesReader(opts.hostDir ?? '/')), suites, arch, opts.mirror);
+  const host = hostSourcesReader(opts.hostDir ?? '/');
+  const chosen = chooseSuites(readAptSources(host), suites, arch, opts.mirror);
   for (const c of chosen.choices) opts.onProgress?.(`reading ${c.mirror} ${c.suite} (${c.components.join(', ')}) for ${arch}${c.optional ? ' if it is there' : ''}`);
   const archives = await openSuites(chosen.choices, {
-    arch, keyring: opts.keyring, cacheDir: opts.cacheDir, insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true,
+    arch, keyring: opts.keyring, trustedKeyrings: readTrustedKeyrings(host), cacheDir: opts.cacheDir, insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true,
   });
   try {
     const main = archives.suites[0];

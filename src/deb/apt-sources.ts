@@ -1,6 +1,7 @@
 // The host's apt sources as apt reads them (sources.list(5)): /etc/apt/sources.list and
-// sources.list.d/*.list in the one-line form, sources.list.d/*.sources in the deb822 form; and the
-// entry apt would take binary packages of a suite from.
+// sources.list.d/*.list in the one-line form, sources.list.d/*.sources in the deb822 form; the
+// entry apt would take binary packages of a suite from; and the keys its signature is checked with
+// (Signed-By, else apt's trusted keyrings: apt-secure(8)).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElfpackError } from '../errors.js';
@@ -12,6 +13,28 @@ export const MAX_SOURCES_FILE_BYTES = 1 << 20;
 export const MAX_SOURCE_ENTRIES = 1000;
 /** Files read from sources.list.d. */
 export const MAX_SOURCES_FILES = 1000;
+/** Keyring files and fingerprints one Signed-By may list (a real one lists one or two). */
+export const MAX_SIGNED_BY_ITEMS = 64;
+/** Keyrings read from trusted.gpg.d (a Debian host has about ten). */
+export const MAX_TRUSTED_KEYRINGS = 256;
+
+/**
+ * A source's Signed-By (sources.list(5)): the keyrings its InRelease is checked with, and the keys
+ * of them whose signature counts. apt reads a list of absolute keyring paths and fingerprints, a
+ * mix allowed: without files the keys come from the trusted keyrings (readTrustedKeyrings), and
+ * without fingerprints every key of the keyrings counts. Or, deb822 only, one armored key block.
+ */
+export interface SignedBy {
+  /** Keyring files (absolute paths) or one inline armored key block; empty: the trusted keyrings. */
+  keyrings: string[];
+  /**
+   * 40 hex digits, upper case, each perhaps ending in "!": a signature counts when made by a listed
+   * key or a subkey of it, or with "!" by exactly that (sub)key. Empty: any key of the keyrings.
+   */
+  fingerprints: string[];
+  /** Where it was read ("FILE:LINE"), for messages. */
+  origin: string;
+}
 
 export interface AptSourceEntry {
   type: 'deb' | 'deb-src';
@@ -19,8 +42,8 @@ export interface AptSourceEntry {
   suites: string[];
   /** Empty for a suite given as an exact path ("./", "stable/"). */
   components: string[];
-  /** A keyring file, or an armored key block written inline (deb822 only). */
-  signedBy?: string;
+  /** Signed-By: keyring files and fingerprints, or an armored key block written inline (deb822 only). */
+  signedBy?: SignedBy;
   /** `arch=` / Architectures: the architectures this entry is for; absent means every one. */
   archs?: string[];
   /** Where it was read: "FILE:LINE", for messages. */
@@ -31,6 +54,8 @@ export interface AptSourceEntry {
 export interface SourcesReader {
   readText(path: string): string | undefined;
   list(dir: string): string[];
+  /** Where a host path is on this machine, for gpgv to read (a keyring); default the path itself. */
+  locate?(path: string): string;
 }
 
 /** Reads under `root` on this machine (a chroot-like prefix; "/" for the host). */
@@ -53,6 +78,7 @@ export function hostSourcesReader(root = '/'): SourcesReader {
         return [];
       }
     },
+    locate: (path) => join(root, path),
   };
 }
 
@@ -105,7 +131,10 @@ export function parseOneLineSources(text: string, path: string): AptSourceEntry[
       if (eq <= 0) continue;
       const [key, value] = [opt.slice(0, eq), opt.slice(eq + 1)];
       if (key === 'arch') entry.archs = value.split(',').filter(Boolean);
-      else if (key === 'signed-by') entry.signedBy = value.split(',')[0];
+      else if (key === 'signed-by') {
+        const signedBy = parseSignedBy(value, origin);
+        if (signedBy) entry.signedBy = signedBy;
+      }
     }
     checkComponents(entry, path, i + 1);
     out.push(entry);
@@ -134,14 +163,78 @@ export function parseDeb822Sources(text: string, path: string): AptSourceEntry[]
     for (const type of types) {
       if (type !== 'deb' && type !== 'deb-src') continue; // other types (apt-transport plugins): not ours
       const entry: AptSourceEntry = { type, uris, suites, components: list('Components'), origin };
-      // Signed-By is a file (or fingerprints) on its first line, or an armored key block on the lines after.
-      if (signed.length) entry.signedBy = signed.length > 1 && signed[0] === '' ? signed.slice(1).join('\n') : signed[0].split(/[\s,]+/)[0];
+      const signedBy = signed.length ? parseSignedBy(signed.join('\n'), origin) : undefined;
+      if (signedBy) entry.signedBy = signedBy;
       if (archs.length) entry.archs = archs;
       checkComponents(entry, path, p.line);
       out.push(entry);
     }
   }
   return out;
+}
+
+const FINGERPRINT = /^[0-9A-Fa-f]{40}!?$/;
+
+/**
+ * A Signed-By value, as apt normalizes it: an armored key block is taken whole; else files and
+ * fingerprints separated by commas or white space (lines too), each an absolute path or a
+ * fingerprint, anything else an error (apt refuses the source). Undefined when it lists nothing.
+ * Fingerprints are upper-cased (gpg reports them so; apt would compare the text as written).
+ */
+export function parseSignedBy(value: string, origin: string): SignedBy | undefined {
+  if (value.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) return { keyrings: [value.trim()], fingerprints: [], origin };
+  const items = value.split(/[\s,]+/).filter(Boolean);
+  if (!items.length) return undefined;
+  const bad = (why: string) => new ElfpackError('USAGE', `Signed-By ${why}`, { path: origin, step: 'apt-sources' });
+  if (items.length > MAX_SIGNED_BY_ITEMS) throw bad(`lists more than ${MAX_SIGNED_BY_ITEMS} keyrings and fingerprints`);
+  const out: SignedBy = { keyrings: [], fingerprints: [], origin };
+  for (const item of items) {
+    if (item.startsWith('/')) out.keyrings.push(item);
+    else if (FINGERPRINT.test(item)) out.fingerprints.push(item.toUpperCase());
+    else throw bad(`${JSON.stringify(item.slice(0, 80))}: neither an absolute keyring path nor a fingerprint (40 hex digits, perhaps with "!")`);
+  }
+  return out;
+}
+
+const TRUSTED_DIR = '/etc/apt/trusted.gpg.d';
+const TRUSTED_GPG = '/etc/apt/trusted.gpg';
+// apt reads the parts by these names only (the same characters as sources.list.d's).
+const TRUSTED_PART = /^[A-Za-z0-9_.-]+\.(gpg|asc)$/;
+
+/**
+ * apt's trusted keyrings, which a source without Signed-By (or one listing only fingerprints) is
+ * checked with: trusted.gpg.d/*.gpg and *.asc by name, then the legacy trusted.gpg (apt ≥ 2.4 still
+ * accepts a signature by one of its keys, with a warning). Each as a path for gpgv on this machine
+ * (under the reader's root). Empty when the host has none (not Debian or Ubuntu).
+ */
+export function readTrustedKeyrings(reader: SourcesReader): string[] {
+  const names = reader.list(TRUSTED_DIR).filter((n) => TRUSTED_PART.test(n)).sort();
+  if (names.length > MAX_TRUSTED_KEYRINGS) throw new ElfpackError('USAGE', `more than ${MAX_TRUSTED_KEYRINGS} keyrings`, { path: TRUSTED_DIR, step: 'apt-sources' });
+  const locate = reader.locate ?? ((p: string) => p);
+  const out = names.map((n) => locate(`${TRUSTED_DIR}/${n}`));
+  if (reader.list('/etc/apt').includes('trusted.gpg')) out.push(locate(TRUSTED_GPG));
+  return out;
+}
+
+/** What an InRelease of `choice` is checked with: the keyrings (undefined: Debian's) and the fingerprints a signer must match. */
+export interface Verification {
+  keyring?: string[];
+  signedBy?: SignedBy;
+}
+
+/**
+ * The keyrings and keys for a choice. --keyring (`override`) replaces its Signed-By, fingerprints
+ * too. Else Signed-By's files; without any (no Signed-By, or fingerprints only), apt's trusted
+ * keyrings (`trusted`, readTrustedKeyrings), as apt checks such a source (an Ubuntu host's sources
+ * are then checked with Ubuntu's keys). On a host without them (not Debian or Ubuntu), and for an
+ * archive only --mirror names (no apt source, so apt would not read it at all), Debian's archive
+ * keyring: the archive elfpack reads unless told otherwise.
+ */
+export function verificationFor(choice: ArchiveChoice, override: string[] | undefined, trusted: string[] | undefined): Verification {
+  if (override?.length) return { keyring: override };
+  const s = choice.signedBy;
+  const keyring = s?.keyrings.length ? s.keyrings : trusted?.length && !choice.noSource ? trusted : undefined;
+  return { ...(keyring ? { keyring } : {}), ...(s?.fingerprints.length ? { signedBy: s } : {}) };
 }
 
 /** A field's value lines: the first line's value, then continuations unindented ("." is an empty line). */
@@ -164,11 +257,13 @@ export interface ArchiveChoice {
   mirror: string;
   suite: string;
   components: string[];
-  signedBy?: string;
+  signedBy?: SignedBy;
   /** The entry chosen ("FILE:LINE"), or "--mirror". */
   origin: string;
   /** Read only if the archive has it: a 404 on its InRelease leaves it out (a companion guessed at --mirror). */
   optional?: boolean;
+  /** No apt source names it (--mirror alone): apt's trusted keyrings are not its to use (verificationFor). */
+  noSource?: boolean;
 }
 
 /**
@@ -179,7 +274,7 @@ export interface ArchiveChoice {
 export function chooseArchive(entries: AptSourceEntry[], suite: string, arch: string, mirror?: string): ArchiveChoice {
   const found = findEntry(entries, suite, arch, mirror);
   if (found) return found;
-  if (mirror) return { mirror, suite, components: ['main'], origin: '--mirror' };
+  if (mirror) return { mirror, suite, components: ['main'], origin: '--mirror', noSource: true };
   throw new ElfpackError('USAGE', `no apt source (deb, http or https) for suite ${suite} and architecture ${arch} in ${SOURCES_LIST} or ${SOURCES_DIR}: give one with --mirror URL`, { step: 'apt-sources' });
 }
 

@@ -4,7 +4,7 @@
 import { ElfpackError } from '../errors.js';
 import { HttpStatusError } from './archive-http.js';
 import { openArchive, type DebArchive, type OpenArchiveOptions } from './archive.js';
-import type { ArchiveChoice } from './apt-sources.js';
+import { verificationFor, type ArchiveChoice } from './apt-sources.js';
 import { defaultPinPriority } from './release.js';
 import type { IndexSource } from './universe.js';
 
@@ -24,9 +24,11 @@ export interface ArchiveSet {
   close(): Promise<void>;
 }
 
-export type OpenSuitesOptions = Omit<OpenArchiveOptions, 'mirror' | 'suite' | 'components' | 'keyring'> & {
-  /** Keyrings for every suite; default each source's Signed-By (else Debian's). */
+export type OpenSuitesOptions = Omit<OpenArchiveOptions, 'mirror' | 'suite' | 'components' | 'keyring' | 'signedBy'> & {
+  /** Keyrings for every suite, replacing the sources' Signed-By; default each source's (apt-sources.ts verificationFor). */
   keyring?: string[];
+  /** apt's trusted keyrings (readTrustedKeyrings), for a source whose Signed-By names no file; none: Debian's. */
+  trustedKeyrings?: string[];
 };
 
 /**
@@ -36,7 +38,7 @@ export type OpenSuitesOptions = Omit<OpenArchiveOptions, 'mirror' | 'suite' | 'c
  */
 export async function openSuites(choices: ArchiveChoice[], opts: OpenSuitesOptions): Promise<ArchiveSet> {
   const settled = await Promise.allSettled(choices.map((c) => openArchive({
-    ...opts, mirror: c.mirror, suite: c.suite, components: c.components, keyring: opts.keyring?.length ? opts.keyring : c.signedBy,
+    ...opts, mirror: c.mirror, suite: c.suite, components: c.components, ...verificationFor(c, opts.keyring, opts.trustedKeyrings),
   })));
   const failed = settled.find((s, i) => s.status === 'rejected' && !(choices[i].optional && isAbsent(s.reason)));
   settled.forEach((s, i) => {

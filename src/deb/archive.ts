@@ -12,7 +12,8 @@ import { writeFileAtomically } from '../temp-files.js';
 import { ArchiveHttp, DEFAULT_TIMEOUT_MS, HttpStatusError, type Validators } from './archive-http.js';
 import { decompressStages } from './decompress.js';
 import { checkRelease, parseRelease, type Release, type ReleaseFile } from './release.js';
-import { clearsignedTextUnverified, DEFAULT_KEYRING } from './signature.js';
+import type { SignedBy } from './apt-sources.js';
+import { checkSignedBy, clearsignedTextUnverified, DEFAULT_KEYRING } from './signature.js';
 import { verifyClearsignedCached } from './signature-cache.js';
 
 /** The largest InRelease read (bookworm's is 150 KB). */
@@ -34,6 +35,8 @@ export interface OpenArchiveOptions {
   components?: string[];
   /** Keyring files (binary or armored) or inline armored key blocks; default DEFAULT_KEYRING. */
   keyring?: string | string[];
+  /** The source's Signed-By when it lists fingerprints: only a signature by one of them counts. */
+  signedBy?: SignedBy;
   /** Where InRelease, indexes and .debs are kept between runs. */
   cacheDir: string;
   /** Use the archive without checking its signature: said loudly through onWarning. */
@@ -162,7 +165,10 @@ async function readInRelease(http: ArchiveHttp, opts: OpenArchiveOptions, dists:
   } else {
     const keyrings = opts.keyring === undefined ? [DEFAULT_KEYRING] : Array.isArray(opts.keyring) ? opts.keyring : [opts.keyring];
     // gpgv's verdict on the same bytes with the same keyrings is remembered (deb/signature-cache.ts).
-    ({ text, signers } = await verifyClearsignedCached(raw, keyrings, url, { cacheDir: opts.cacheDir, gpgv: opts.gpgv }));
+    let verified = await verifyClearsignedCached(raw, keyrings, url, { cacheDir: opts.cacheDir, gpgv: opts.gpgv });
+    // Checked after the (cached) verdict: the cache holds what gpgv said, this is the source's rule.
+    if (opts.signedBy?.fingerprints.length) verified = checkSignedBy(verified, opts.signedBy.fingerprints, opts.signedBy.origin, url);
+    ({ text, signers } = verified);
   }
   const release = parseRelease(text, url);
   checkRelease(release, { suite: opts.suite, arch: opts.arch, components, now: opts.now ?? new Date(), allowExpired: opts.allowExpired }, url);

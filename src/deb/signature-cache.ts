@@ -16,7 +16,8 @@ import { MAX_KEYRING_BYTES, verifyClearsigned, type Keyring, type VerifiedText }
 export const MAX_VERDICT_AGE_MS = 24 * 3600 * 1000;
 /** The largest remembered verdict read (an InRelease is at most 16 MiB: archive.ts). */
 const MAX_VERDICT_BYTES = 64 << 20;
-const MAGIC = 'elfpack-gpgv-verdict/1';
+// 2: a verdict holds each signer's primary key too (Signed-By's fingerprints match on it).
+const MAGIC = 'elfpack-gpgv-verdict/2';
 const FINGERPRINT = /^[0-9A-F]{16,64}$/;
 
 export interface VerifyCacheOptions {
@@ -34,16 +35,17 @@ export async function verifyClearsignedCached(signed: Buffer, keyrings: Keyring[
   if (!key) return verifyClearsigned(signed, keyrings, what, opts.gpgv);
   const now = (opts.now ?? Date.now)();
   const file = join(opts.cacheDir, 'lists', 'verified', key);
-  const v = readSealedJson(file, MAGIC, MAX_VERDICT_BYTES) as { key?: unknown; at?: unknown; signers?: unknown; text?: unknown } | undefined;
+  const v = readSealedJson(file, MAGIC, MAX_VERDICT_BYTES) as { key?: unknown; at?: unknown; signers?: unknown; primarySigners?: unknown; text?: unknown } | undefined;
+  const fingerprints = (a: unknown): a is string[] => Array.isArray(a) && a.length > 0 && a.length <= 16 && a.every((s) => typeof s === 'string' && FINGERPRINT.test(s));
   if (v && v.key === key && typeof v.at === 'number' && v.at <= now && now - v.at < MAX_VERDICT_AGE_MS && typeof v.text === 'string' && v.text.length <= signed.length
-    && Array.isArray(v.signers) && v.signers.length > 0 && v.signers.length <= 16 && v.signers.every((s) => typeof s === 'string' && FINGERPRINT.test(s))) {
-    return { text: v.text, signers: v.signers as string[] };
+    && fingerprints(v.signers) && fingerprints(v.primarySigners) && v.primarySigners.length === v.signers.length) {
+    return { text: v.text, signers: v.signers, primarySigners: v.primarySigners };
   }
   const verified = await verifyClearsigned(signed, keyrings, what, opts.gpgv);
   const dir = join(opts.cacheDir, 'lists', 'verified');
   mkdirSync(dir, { recursive: true });
   removeOldVerdicts(dir, now);
-  await writeSealedJson(file, MAGIC, { key, at: now, signers: verified.signers, text: verified.text });
+  await writeSealedJson(file, MAGIC, { key, at: now, signers: verified.signers, primarySigners: verified.primarySigners, text: verified.text });
   return verified;
 }
 
@@ -77,5 +79,5 @@ function verdictKey(signed: Buffer, keyrings: Keyring[], gpgv: string): string |
     }
   }
   const inRelease = createHash('sha256').update(signed).digest('hex');
-  return createHash('sha256').update(JSON.stringify({ v: 1, inRelease, rings, gpgv })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ v: 2, inRelease, rings, gpgv })).digest('hex');
 }

@@ -21,8 +21,10 @@ const WEAK_DIGESTS = new Set(['1', '2', '3']);
 export interface VerifiedText {
   /** The signed text, as gpgv wrote it out. */
   text: string;
-  /** Fingerprints of the keys whose signatures were good. */
+  /** Fingerprints of the keys whose signatures were good (a subkey's when a subkey signed). */
   signers: string[];
+  /** For each of `signers`, in the same order, its primary key's fingerprint (the same for a primary key). */
+  primarySigners: string[];
 }
 
 /** A keyring: a file (binary or armored), or an armored key block given inline (Signed-By). */
@@ -162,12 +164,17 @@ function judge(run: GpgvRun, what: string): VerifiedText {
     groups[groups.length - 1].push(l);
   }
   const signers: string[] = [];
+  const primarySigners: string[] = [];
   let weak = false;
   for (const g of groups) {
     const valid = g.find((l) => l[0] === 'VALIDSIG');
     if (!valid || !g.some((l) => l[0] === 'GOODSIG')) continue;
     if (WEAK_DIGESTS.has(valid[8] ?? '')) weak = true;
-    else signers.push(valid[1]);
+    else {
+      signers.push(valid[1]);
+      // VALIDSIG's last field (gpg's DETAILS) is the primary key's fingerprint; old gpgs leave it out.
+      primarySigners.push(/^[0-9A-F]{40,64}$/.test(valid[10] ?? '') ? valid[10] : valid[1]);
+    }
   }
   if (signers.length === 0) {
     const missing = lines.filter((l) => l[0] === 'NO_PUBKEY').map((l) => l[1]);
@@ -177,7 +184,24 @@ function judge(run: GpgvRun, what: string): VerifiedText {
         : `no valid signature (gpgv: ${run.stderr.trim().split('\n').pop() || `exit ${run.code}`})`;
     throw refuse(`${why}; refused (--keyring FILE gives the archive's key)`);
   }
-  return { text: run.stdout.toString('utf8'), signers };
+  return { text: run.stdout.toString('utf8'), signers, primarySigners };
+}
+
+/**
+ * The signatures that count under a Signed-By listing fingerprints, as apt's gpgv method filters
+ * them: a fingerprint counts a signature by that key or by a subkey of it (the primary key's
+ * fingerprint), one ending in "!" only a signature by exactly that (sub)key. None left: DEB_SIGNATURE,
+ * naming the signers and where the Signed-By was read.
+ */
+export function checkSignedBy(v: VerifiedText, fingerprints: string[], origin: string, what: string): VerifiedText {
+  const exact = new Set(fingerprints.filter((f) => f.endsWith('!')).map((f) => f.slice(0, -1)));
+  const any = new Set(fingerprints.filter((f) => !f.endsWith('!')));
+  const keep = v.signers.map((s, i) => any.has(s) || exact.has(s) || any.has(v.primarySigners[i] ?? s));
+  if (!keep.some(Boolean)) {
+    const named = v.signers.map((s, i) => (v.primarySigners[i] && v.primarySigners[i] !== s ? `${s} (a subkey of ${v.primarySigners[i]})` : s));
+    throw new ElfpackError('DEB_SIGNATURE', `signed by ${named.join(', ')}, which the source's Signed-By (${origin}) does not list`, { path: what, step: 'deb-verify' });
+  }
+  return { text: v.text, signers: v.signers.filter((_, i) => keep[i]), primarySigners: v.primarySigners.filter((_, i) => keep[i]) };
 }
 
 /**

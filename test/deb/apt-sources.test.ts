@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { chooseArchive, chooseSuites, MAX_SOURCE_ENTRIES, MAX_SUITES, readAptSources, type SourcesReader } from '../../src/deb/apt-sources.js';
+import {
+  chooseArchive, chooseSuites, MAX_SIGNED_BY_ITEMS, MAX_SOURCE_ENTRIES, MAX_SUITES, MAX_TRUSTED_KEYRINGS, readAptSources, readTrustedKeyrings, verificationFor, type SourcesReader,
+} from '../../src/deb/apt-sources.js';
 import { ElfpackError } from '../../src/errors.js';
 
 /** A reader over given files, as a root would hold them. */
@@ -31,7 +33,7 @@ describe('deb/apt-sources', () => {
       ].join('\n'),
     }));
     expect(e).to.have.length(3);
-    expect(e[0]).to.deep.include({ type: 'deb', uris: ['http://ftp.example.org/debian'], suites: ['bookworm'], components: ['main', 'contrib'], archs: ['amd64', 'arm64'], signedBy: '/usr/share/keyrings/k.gpg', origin: '/etc/apt/sources.list:2' });
+    expect(e[0]).to.deep.include({ type: 'deb', uris: ['http://ftp.example.org/debian'], suites: ['bookworm'], components: ['main', 'contrib'], archs: ['amd64', 'arm64'], signedBy: { keyrings: ['/usr/share/keyrings/k.gpg'], fingerprints: [], origin: '/etc/apt/sources.list:2' }, origin: '/etc/apt/sources.list:2' });
     expect(e[1].type).to.equal('deb-src');
     expect(e[2]).to.deep.include({ suites: ['./'], components: [] });
   });
@@ -65,8 +67,9 @@ describe('deb/apt-sources', () => {
       ].join('\n'),
     }));
     expect(e.map((x) => `${x.type} ${x.uris[0]}`)).to.deep.equal(['deb http://deb.example.org/debian', 'deb-src http://deb.example.org/debian', 'deb http://inline.example.org/debian']);
-    expect(e[0]).to.deep.include({ suites: ['bookworm', 'bookworm-updates'], archs: ['arm64'], signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg' });
-    expect(e[2].signedBy).to.equal('-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----');
+    expect(e[0]).to.deep.include({ suites: ['bookworm', 'bookworm-updates'], archs: ['arm64'] });
+    expect(e[0].signedBy?.keyrings).to.deep.equal(['/usr/share/keyrings/debian-archive-keyring.gpg']);
+    expect(e[2].signedBy).to.deep.equal({ keyrings: ['-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----'], fingerprints: [], origin: '/etc/apt/sources.list.d/debian.sources:15' });
   });
 
   it('reads sources.list first, then sources.list.d by name; names apt ignores are ignored', () => {
@@ -101,14 +104,14 @@ describe('deb/apt-sources', () => {
         'deb [signed-by=/k.gpg] http://all.example/d bookworm main contrib',
       ].join('\n'),
     }));
-    expect(chooseArchive(e, 'bookworm', 'amd64')).to.deep.equal({ mirror: 'http://all.example/d', suite: 'bookworm', components: ['main', 'contrib'], signedBy: '/k.gpg', origin: '/etc/apt/sources.list:4' });
+    expect(chooseArchive(e, 'bookworm', 'amd64')).to.deep.equal({ mirror: 'http://all.example/d', suite: 'bookworm', components: ['main', 'contrib'], signedBy: { keyrings: ['/k.gpg'], fingerprints: [], origin: '/etc/apt/sources.list:4' }, origin: '/etc/apt/sources.list:4' });
     expect(chooseArchive(e, 'bookworm', 'arm64').mirror).to.equal('http://arm.example/d');
     expect(chooseArchive(e, 'bookworm', 'amd64', 'http://mirror.example/debian')).to.deep.include({ mirror: 'http://mirror.example/debian', components: ['main', 'contrib'], origin: '--mirror' });
   });
 
   it('no entry for the suite: an error saying to pass --mirror; with --mirror, its main component', () => {
     expect(thrown(() => chooseArchive([], 'bookworm', 'amd64')).message).to.match(/no apt source .* for suite bookworm and architecture amd64 .*--mirror URL/);
-    expect(chooseArchive([], 'bookworm', 'amd64', 'http://m.example/debian')).to.deep.equal({ mirror: 'http://m.example/debian', suite: 'bookworm', components: ['main'], origin: '--mirror' });
+    expect(chooseArchive([], 'bookworm', 'amd64', 'http://m.example/debian')).to.deep.equal({ mirror: 'http://m.example/debian', suite: 'bookworm', components: ['main'], origin: '--mirror', noSource: true });
   });
 
   // This machine's layout: debian.sources with the main archive and security, plus third-party sources.
@@ -132,7 +135,7 @@ describe('deb/apt-sources', () => {
 
   it('one suite: it, -updates and -security, each from its own entry (URI, components, Signed-By); not -backports, -proposed-updates or other sources', () => {
     const c = chooseSuites(readAptSources(host), ['bookworm'], 'amd64');
-    expect(c.choices.map((x) => [x.suite, x.mirror, x.components.join(' '), x.signedBy])).to.deep.equal([
+    expect(c.choices.map((x) => [x.suite, x.mirror, x.components.join(' '), x.signedBy?.keyrings[0]])).to.deep.equal([
       ['bookworm', 'http://deb.debian.org/debian', 'main contrib', '/usr/share/keyrings/debian-archive-keyring.gpg'],
       ['bookworm-updates', 'http://deb.debian.org/debian', 'main contrib', '/usr/share/keyrings/debian-archive-keyring.gpg'],
       ['bookworm-security', 'http://deb.debian.org/debian-security', 'main', '/usr/share/keyrings/debian-security.gpg'],
@@ -160,11 +163,13 @@ describe('deb/apt-sources', () => {
     expect(thrown(() => chooseSuites(e, ['bookworm'], 'amd64')).message).to.match(/no apt source .* for suite bookworm .*--mirror URL/);
   });
 
+  const debianKeyring = { keyrings: ['/usr/share/keyrings/debian-archive-keyring.gpg'], fingerprints: [], origin: '/etc/apt/sources.list.d/debian.sources:1' };
+
   it('--mirror: the suite there with the host entry\'s components, and its -updates there only if it has them (optional); security is said not to be read', () => {
     const c = chooseSuites(readAptSources(host), ['bookworm'], 'amd64', 'http://mirror.example/debian');
     expect(c.choices).to.deep.equal([
-      { mirror: 'http://mirror.example/debian', suite: 'bookworm', components: ['main', 'contrib'], signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg', origin: '--mirror' },
-      { mirror: 'http://mirror.example/debian', suite: 'bookworm-updates', components: ['main', 'contrib'], signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg', origin: '--mirror', optional: true },
+      { mirror: 'http://mirror.example/debian', suite: 'bookworm', components: ['main', 'contrib'], signedBy: debianKeyring, origin: '--mirror' },
+      { mirror: 'http://mirror.example/debian', suite: 'bookworm-updates', components: ['main', 'contrib'], signedBy: debianKeyring, origin: '--mirror', optional: true },
     ]);
     expect(c.notRead).to.match(/not bookworm-security.*security updates are missing/);
   });
@@ -179,5 +184,65 @@ describe('deb/apt-sources', () => {
     ]);
     expect(c.how).to.equal('exactly those given with --suite');
     expect(thrown(() => chooseSuites([], Array.from({ length: MAX_SUITES + 1 }, (_, i) => `s${i}`), 'amd64', 'http://m.example/')).message).to.match(/more than 16 suites/);
+  });
+
+  describe('Signed-By', () => {
+    const A = '4D64FEC119C2029067D6E791F8D2585B8783D481';
+    const B = 'b8b80b5b623eab6ad8775c45b7c5d7d6350947f8';
+
+    it('one-line form: files and fingerprints separated by commas, "!" kept, fingerprints upper-cased', () => {
+      const [e] = readAptSources(files({ '/etc/apt/sources.list': `deb [signed-by=/k/a.gpg,${A},${B}!,/k/b.asc] http://x.example/d s main\n` }));
+      expect(e.signedBy).to.deep.equal({ keyrings: ['/k/a.gpg', '/k/b.asc'], fingerprints: [A, `${B.toUpperCase()}!`], origin: '/etc/apt/sources.list:1' });
+    });
+
+    it('deb822 form: separated by commas or white space, over several lines; fingerprints alone leave the keyrings empty', () => {
+      const e = readAptSources(files({
+        '/etc/apt/sources.list.d/x.sources': [
+          'Types: deb', 'URIs: http://x.example/d', 'Suites: s', 'Components: main', `Signed-By: ${A}, ${B}!`, '',
+          'Types: deb', 'URIs: http://y.example/d', 'Suites: t', 'Components: main', 'Signed-By:', ' /k/a.gpg', ` /k/b.gpg ${A}`,
+        ].join('\n'),
+      }));
+      expect(e[0].signedBy).to.deep.equal({ keyrings: [], fingerprints: [A, `${B.toUpperCase()}!`], origin: '/etc/apt/sources.list.d/x.sources:1' });
+      expect(e[1].signedBy).to.deep.equal({ keyrings: ['/k/a.gpg', '/k/b.gpg'], fingerprints: [A], origin: '/etc/apt/sources.list.d/x.sources:7' });
+    });
+
+    it('an item that is neither an absolute path nor a 40-digit fingerprint is an error naming the file and line (apt refuses the source)', () => {
+      for (const bad of ['keyring.gpg', 'F8D2585B8783D481', `${A}!!`, `${A}0`]) {
+        const err = thrown(() => readAptSources(files({ '/etc/apt/sources.list': `\ndeb [signed-by=${bad}] http://x.example/d s main\n` })));
+        expect(err.describe(), bad).to.match(/^\/etc\/apt\/sources\.list:2: Signed-By ".*": neither an absolute keyring path nor a fingerprint/);
+      }
+      const many = Array.from({ length: MAX_SIGNED_BY_ITEMS + 1 }, (_, i) => `/k/${i}.gpg`).join(',');
+      expect(thrown(() => readAptSources(files({ '/etc/apt/sources.list': `deb [signed-by=${many}] http://x.example/d s main\n` }))).message).to.match(/more than 64 keyrings and fingerprints/);
+    });
+
+    it('an empty Signed-By is none', () => {
+      const [e] = readAptSources(files({ '/etc/apt/sources.list': 'deb [signed-by=] http://x.example/d s main\n' }));
+      expect(e).not.to.have.property('signedBy');
+    });
+
+    it('the trusted keyrings: trusted.gpg.d\'s *.gpg and *.asc by name, then trusted.gpg, under the reader\'s root; none on a host without them', () => {
+      const reader: SourcesReader = {
+        readText: () => undefined,
+        list: (dir) => (dir === '/etc/apt/trusted.gpg.d' ? ['z.gpg', 'a.asc', 'notes.txt', 'b.gpg~', 'bad name.gpg'] : dir === '/etc/apt' ? ['trusted.gpg', 'trusted.gpg.d', 'sources.list'] : []),
+        locate: (p) => `/host${p}`,
+      };
+      expect(readTrustedKeyrings(reader)).to.deep.equal(['/host/etc/apt/trusted.gpg.d/a.asc', '/host/etc/apt/trusted.gpg.d/z.gpg', '/host/etc/apt/trusted.gpg']);
+      expect(readTrustedKeyrings(files({}))).to.deep.equal([]);
+      const crowded: SourcesReader = { readText: () => undefined, list: (dir) => (dir === '/etc/apt/trusted.gpg.d' ? Array.from({ length: MAX_TRUSTED_KEYRINGS + 1 }, (_, i) => `k${i}.gpg`) : []) };
+      expect(thrown(() => readTrustedKeyrings(crowded)).message).to.match(/more than 256 keyrings/);
+    });
+
+    it('verification: --keyring replaces Signed-By (fingerprints too); its files, else the trusted keyrings, else Debian\'s (undefined); --mirror alone is not an apt source', () => {
+      const trusted = ['/etc/apt/trusted.gpg.d/a.asc'];
+      const signedBy = { keyrings: ['/k/a.gpg'], fingerprints: [A], origin: 'x:1' };
+      const choice = { mirror: 'http://x/', suite: 's', components: ['main'], origin: 'x:1' };
+      expect(verificationFor({ ...choice, signedBy }, ['/mine.gpg'], trusted)).to.deep.equal({ keyring: ['/mine.gpg'] });
+      expect(verificationFor({ ...choice, signedBy }, undefined, trusted)).to.deep.equal({ keyring: ['/k/a.gpg'], signedBy });
+      const fprOnly = { ...signedBy, keyrings: [] };
+      expect(verificationFor({ ...choice, signedBy: fprOnly }, [], trusted)).to.deep.equal({ keyring: trusted, signedBy: fprOnly });
+      expect(verificationFor(choice, undefined, trusted)).to.deep.equal({ keyring: trusted });
+      expect(verificationFor(choice, undefined, [])).to.deep.equal({});
+      expect(verificationFor({ ...choice, noSource: true }, undefined, trusted)).to.deep.equal({});
+    });
   });
 });

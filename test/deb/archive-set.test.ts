@@ -2,15 +2,16 @@
 // optional suite missing (404) is left out, anything else fails the whole set; the security
 // archive's Packages.xz is read and checked; a .deb is fetched from its suite's archive only.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchiveHttp } from '../../src/deb/archive-http.js';
 import { openSuites } from '../../src/deb/archive-set.js';
-import type { ArchiveChoice } from '../../src/deb/apt-sources.js';
+import { hostSourcesReader, readTrustedKeyrings, type ArchiveChoice } from '../../src/deb/apt-sources.js';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
 import { ElfpackError } from '../../src/errors.js';
 import { archiveProxy } from '../support/archive-proxy.js';
+import { exportKey, keyByUid, listKeys } from '../support/gpg-keys.js';
 import { haveCommand, skipOrFail } from '../support/helpers.js';
 
 const REAL = 'http://deb.debian.org/';
@@ -90,5 +91,37 @@ describe('deb/archive-set', function () {
     } finally {
       await set.close();
     }
+  });
+
+  it('a source without Signed-By is checked with the host\'s trusted.gpg.d (as apt does), not Debian\'s keyring; a host without it, or --mirror alone, with Debian\'s', async function () {
+    if (!haveCommand('gpg')) skipOrFail(this, 'gpg is not installed (it exports the test\'s keys)');
+    const keys = listKeys(DEFAULT_KEYRING);
+    const host = (name: string, uid?: string) => {
+      const dir = join(cache, name);
+      mkdirSync(join(dir, 'etc/apt/trusted.gpg.d'), { recursive: true });
+      if (uid) exportKey(DEFAULT_KEYRING, keyByUid(keys, uid).primary, join(dir, 'etc/apt/trusted.gpg.d', 'the-key.asc'));
+      return readTrustedKeyrings(hostSourcesReader(dir));
+    };
+    const bookworm = host('host-bookworm', 'Debian Stable Release Key (12/bookworm)');
+    const trixie = host('host-trixie', 'Debian Stable Release Key (13/trixie)'); // does not sign bookworm
+    const none = host('host-none');
+    expect(bookworm).to.deep.equal([join(cache, 'host-bookworm/etc/apt/trusted.gpg.d/the-key.asc')]);
+    expect(none).to.deep.equal([]);
+    const open = async (trustedKeyrings: string[], c: ArchiveChoice = choice(`${REAL}debian`, 'bookworm')) => {
+      const set = await openSuites([c], { arch: 'amd64', cacheDir: cache, deferIndexes: true, trustedKeyrings });
+      await set.close();
+      return set.suites[0].archive.signers;
+    };
+    // Only the bookworm stable key is trusted: it is the one signer that counts.
+    expect(await open(bookworm)).to.deep.equal([keyByUid(keys, 'Debian Stable Release Key (12/bookworm)').primary]);
+    try {
+      await open(trixie);
+      throw new Error('opened');
+    } catch (err) {
+      expect((err as ElfpackError).code).to.equal('DEB_SIGNATURE');
+      expect((err as Error).message).to.match(/not signed by a key of the keyring/);
+    }
+    expect((await open(none)).length).to.be.greaterThan(1); // Debian's whole keyring: every signature counts
+    expect((await open(trixie, { ...choice(`${REAL}debian`, 'bookworm'), noSource: true })).length).to.be.greaterThan(1);
   });
 });

@@ -10,6 +10,7 @@ import { openArchive, type OpenArchiveOptions } from '../../src/deb/archive.js';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
 import { ElfpackError } from '../../src/errors.js';
 import { archiveProxy, hostArchiveUrl, type ProxyAnswer } from '../support/archive-proxy.js';
+import { keyByUid, listKeys } from '../support/gpg-keys.js';
 import { haveCommand, skipOrFail } from '../support/helpers.js';
 
 const SUITE = 'bookworm';
@@ -162,6 +163,31 @@ describe('deb/archive', function () {
       expect(err.describe()).to.match(/InRelease: not signed by a key of the keyring: signed by [0-9A-F]{16}(, [0-9A-F]{16})*; refused/);
       const missing = await refusal(openArchive(base({ mirror: local.mirror, cacheDir: tmp(), keyring: '/nonexistent/k.gpg' })));
       expect(missing.describe()).to.equal('/nonexistent/k.gpg: keyring not found');
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('Signed-By fingerprints: only a listed key\'s signature counts; an unlisted one is refused in one line, from a remembered verdict too, and nothing is cached', async function () {
+    need(this);
+    if (!haveCommand('gpg')) skipOrFail(this, 'gpg is not installed (it lists the keyring\'s fingerprints)');
+    const keys = listKeys(DEFAULT_KEYRING);
+    const stable = keyByUid(keys, 'Debian Stable Release Key (12/bookworm)').primary;
+    const trixie = keyByUid(keys, 'Debian Stable Release Key (13/trixie)').primary; // does not sign bookworm
+    const local = await localArchive((p) => (p.endsWith('/InRelease') ? { body: inRelease } : undefined));
+    const cacheDir = tmp();
+    try {
+      const a = await openArchive(base({ mirror: local.mirror, cacheDir, signedBy: { keyrings: [], fingerprints: [stable], origin: 'test.sources:1' } }));
+      expect(a.signers).to.deep.equal([stable]);
+      await a.close();
+      const lists = join(cacheDir, 'lists');
+      const before = readdirSync(lists).filter((f) => f.endsWith('InRelease'));
+      for (const f of before) rmSync(join(lists, f));
+      // gpgv's verdict on these bytes is remembered now: the fingerprints are still checked.
+      const err = await refusal(openArchive(base({ mirror: local.mirror, cacheDir, signedBy: { keyrings: [], fingerprints: [trixie], origin: '/etc/apt/sources.list:3' } })));
+      expect(err.code).to.equal('DEB_SIGNATURE');
+      expect(err.describe()).to.match(/\/dists\/bookworm\/InRelease: signed by [0-9A-F]{40}.*, which the source's Signed-By \(\/etc\/apt\/sources\.list:3\) does not list$/);
+      expect(readdirSync(lists).filter((f) => f.endsWith('InRelease'))).to.deep.equal([]);
     } finally {
       await local.close();
     }
