@@ -495,7 +495,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--suite <name>', 'the suite, read with its -updates and -security as the host\'s apt sources list them (default: the host\'s codename on Debian, else bookworm); repeated: exactly those suites', collect, [])
     .option('--arch <arch>', 'a Debian architecture: amd64, arm64, armhf, i386, ppc64el, s390x, riscv64… (default the host\'s)')
     .option('--mirror <url>', 'the archive (default: the host\'s apt source for the suite)')
-    .option('--keyring <file>', 'trust this keyring for the suites\' signatures (repeatable; default each source\'s Signed-By, else Debian\'s)', collect, [])
+    .option('--keyring <file>', 'trust this keyring for the suites\' signatures (repeatable; default each source\'s Signed-By, else apt\'s trusted keyrings, else Debian\'s)', collect, [])
     .option('--insecure-no-verify', 'use the archive without checking its signature (said loudly)')
     .option('--exclude-package <name>', 'leave this package out, and what only it would bring (repeatable)', collect, [])
     .option('--include <path>', 'copy a file or directory of the packages\' root as it is', collect, [])
