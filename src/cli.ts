@@ -175,6 +175,22 @@ function cacheDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'elfpack');
 }
 
+/**
+ * The archive proxies from the environment, read as curl reads them: http_proxy in lower case only
+ * (HTTP_PROXY can be set by a CGI request's Proxy header), https_proxy then HTTPS_PROXY, no_proxy
+ * then NO_PROXY; empty is unset. Each URL is checked here so an error names its variable.
+ */
+async function proxyFromEnv(env: NodeJS.ProcessEnv): Promise<import('./deb/archive-proxy.js').ProxyOptions | undefined> {
+  const pick = (...names: string[]) => names.find((n) => env[n]);
+  const http = pick('http_proxy');
+  const https = pick('https_proxy', 'HTTPS_PROXY');
+  const noProxy = pick('no_proxy', 'NO_PROXY');
+  if (!http && !https) return undefined;
+  const { parseProxyUrl } = await import('./deb/archive-proxy.js');
+  for (const n of [http, https]) if (n) parseProxyUrl(env[n]!, n);
+  return { ...(http ? { http: env[http] } : {}), ...(https ? { https: env[https] } : {}), ...(noProxy ? { noProxy: env[noProxy] } : {}) };
+}
+
 /** "512M", "2GiB", "1048576": bytes, with binary K/M/G/T suffixes. */
 function parseSize(v: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(v.trim());
@@ -507,6 +523,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const pkgs = words.slice(0, dash);
       const cmd = words.slice(dash);
       const planOpts = {
+        proxy: await proxyFromEnv(io.env),
         packages: pkgs, suite: o.suite.length ? o.suite : undefined, arch: o.arch, mirror: o.mirror, keyring: o.keyring.map((k) => resolveHostPath(io.cwd, k)),
         insecureNoVerify: o.insecureNoVerify, excludePackages: o.excludePackage, cacheDir: join(cacheDir(io.env), 'deb'),
         onWarning: (line: string) => io.stderr(`elfpack: ${line}\n`), onProgress: (line: string) => io.stderr(`elfpack: ${line}\n`),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeFileAtomically } from '../temp-files.js';
 import { chooseSuites, hostSourcesReader, readAptSources, readTrustedKeyrings } from '../deb/apt-sources.js';
 import { openSuites, type ArchiveSet } from '../deb/archive-set.js';
+import { describeProxies, type ProxyOptions } from '../deb/archive-proxy.js';
 import { parsePackagesIndex, type PackageRecord } from '../deb/packages-index.js';
 import { resolvePackages } from '../deb/resolve-deps.js';
 import { buildUniverse, type IndexSource } from '../deb/universe.js';
@@ -37,6 +38,8 @@ export interface DebPlanOptions {
   cacheDir: string;
   /** Where the host's files are read (apt sources, os-release): "/" unless a test says otherwise. */
   hostDir?: string;
+  /** HTTP proxies for the archives, as curl's http_proxy, https_proxy and no_proxy say; default none (the CLI reads those variables). */
+  proxy?: ProxyOptions;
   onWarning?: (line: string) => void;
   onProgress?: (line: string) => void;
 }
@@ -102,9 +105,11 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(arch)) throw new ElfpackError('USAGE', `--arch ${arch.slice(0, 40)}: not a Debian architecture name (amd64, arm64, armhf…)`);
   const host = hostSourcesReader(opts.hostDir ?? '/');
   const chosen = chooseSuites(readAptSources(host), suites, arch, opts.mirror);
+  const proxies = describeProxies(opts.proxy);
+  if (proxies) opts.onProgress?.(`proxy: ${proxies}`);
   for (const c of chosen.choices) opts.onProgress?.(`reading ${c.mirror} ${c.suite} (${c.components.join(', ')}) for ${arch}${c.optional ? ' if it is there' : ''}`);
   const archives = await openSuites(chosen.choices, {
-    arch, keyring: opts.keyring, trustedKeyrings: readTrustedKeyrings(host), cacheDir: opts.cacheDir, insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true,
+    arch, keyring: opts.keyring, trustedKeyrings: readTrustedKeyrings(host), cacheDir: opts.cacheDir, insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true, proxy: opts.proxy,
   });
   try {
     const main = archives.suites[0];

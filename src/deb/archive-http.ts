@@ -1,12 +1,14 @@
 // GET from a Debian archive over Node's http and https, bounded: a deadline that restarts whenever
 // bytes move, at most MAX_REDIRECTS hops (never from https to http, as apt refuses), a size limit
-// on every answer; large files stream to disk through a temporary name, hashed on the way.
+// on every answer; large files stream to disk through a temporary name, hashed on the way. An
+// http or https proxy is used as curl uses one (archive-proxy.ts), decided again at each redirect.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { ElfpackError } from '../errors.js';
 import { describeNetError } from '../net-errors.js';
 import { writeFileAtomically } from '../temp-files.js';
 import { ELFPACK_VERSION } from '../version.js';
+import { bypassesProxy, parseProxyUrl, ProxyTunnelError, tunnelAgent, type ProxyOptions, type ProxyServer } from './archive-proxy.js';
 
 /** Hops after which a chain of redirects is an error (a mirror redirector needs one or two). */
 export const MAX_REDIRECTS = 5;
@@ -26,6 +28,13 @@ export interface DownloadCheck {
   sha256?: string;
 }
 
+export interface ArchiveHttpOptions {
+  /** Proxies, as curl's http_proxy, https_proxy and no_proxy say; default none. */
+  proxy?: ProxyOptions;
+  /** The CAs https trusts instead of Node's bundled ones (a test's self-signed archive); default Node's. */
+  ca?: string | Buffer | (string | Buffer)[];
+}
+
 /**
  * Node's own http and https clients, not undici: they are part of Node's startup snapshot, where
  * loading undici costs a warm `elfpack deb` 60 ms, a tenth of its run (docs/performance.md).
@@ -33,15 +42,38 @@ export interface DownloadCheck {
  */
 export class ArchiveHttp {
   private clients = new Map<string, { get: Get; agent: Agent }>();
+  private proxies: { 'http:'?: ProxyServer; 'https:'?: ProxyServer };
+  private tls: { ca?: ArchiveHttpOptions['ca'] };
 
-  constructor(private timeoutMs = DEFAULT_TIMEOUT_MS) {}
+  constructor(private timeoutMs = DEFAULT_TIMEOUT_MS, private opts: ArchiveHttpOptions = {}) {
+    const p = opts.proxy;
+    this.proxies = {
+      ...(p?.http ? { 'http:': parseProxyUrl(p.http, 'the http proxy') } : {}),
+      ...(p?.https ? { 'https:': parseProxyUrl(p.https, 'the https proxy') } : {}),
+    };
+    this.tls = opts.ca ? { ca: opts.ca } : {};
+  }
 
-  private async client(protocol: string): Promise<{ get: Get; agent: Agent }> {
-    let c = this.clients.get(protocol);
+  /** The proxy for `url`, unless none is set for its scheme or no_proxy names its host. */
+  private proxyFor(url: URL): ProxyServer | undefined {
+    const p = this.proxies[url.protocol as 'http:' | 'https:'];
+    return p && !bypassesProxy(url, this.opts.proxy?.noProxy) ? p : undefined;
+  }
+
+  /**
+   * One keep-alive agent per scheme and route: direct; http through the proxy (absolute-URI
+   * requests, pooled to the proxy); https through CONNECT tunnels (pooled per archive host).
+   */
+  private async client(protocol: string, proxy: ProxyServer | undefined): Promise<{ get: Get; agent: Agent }> {
+    const key = `${protocol}${proxy ? ' proxied' : ''}`;
+    let c = this.clients.get(key);
     if (!c) {
       const mod = protocol === 'https:' ? await import('node:https') : await import('node:http');
-      c = { get: mod.get as Get, agent: new mod.Agent({ keepAlive: true, maxSockets: 4 }) };
-      this.clients.set(protocol, c);
+      const agent = protocol === 'https:' && proxy
+        ? await tunnelAgent(proxy, this.timeoutMs, this.tls)
+        : new mod.Agent({ keepAlive: true, maxSockets: 4, ...(protocol === 'https:' ? this.tls : {}) });
+      c = { get: mod.get as Get, agent };
+      this.clients.set(key, c);
     }
     return c;
   }
@@ -115,7 +147,10 @@ export class ArchiveHttp {
     const conditional = Object.keys(headers).length > 0;
     let at = url;
     for (let hop = 0; ; hop++) {
-      const { get, agent } = await this.client(new URL(at).protocol);
+      const target = new URL(at);
+      const proxy = this.proxyFor(target); // each hop's host decides again (no_proxy)
+      const via = proxy ? ` (through the proxy ${proxy.shown})` : '';
+      const { get, agent } = await this.client(target.protocol, proxy);
       const abort = new AbortController();
       let stalled = false;
       let timer: NodeJS.Timeout | undefined;
@@ -127,7 +162,15 @@ export class ArchiveHttp {
       let res: Answer | undefined;
       try {
         res = await new Promise<Answer>((answer, fail) => {
-          get(at, { agent, signal: abort.signal, headers: { ...headers, 'user-agent': `elfpack/${ELFPACK_VERSION}` } }, answer).on('error', fail);
+          const common = { agent, signal: abort.signal, headers: { ...headers, 'user-agent': `elfpack/${ELFPACK_VERSION}` } };
+          // Through an http proxy, the proxy is asked for the absolute URI; Host is the archive's.
+          const req = proxy && target.protocol === 'http:'
+            ? get({
+              ...common, host: proxy.host, port: proxy.port, path: `http://${target.host}${target.pathname}${target.search}`,
+              headers: { ...common.headers, host: target.host, ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}) },
+            }, answer)
+            : get(at, common, answer);
+          req.on('error', fail);
         });
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
@@ -146,9 +189,12 @@ export class ArchiveHttp {
         await read(res, tick);
         return { notModified: false, headers: res.headers };
       } catch (err) {
-        if (stalled) throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${res ? 'the answer started, then' : 'no answer,'} no progress for ${this.timeoutMs / 1000} s`, { path: at, step: 'deb-fetch' });
+        if (stalled) throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${res ? 'the answer started, then' : 'no answer,'} no progress for ${this.timeoutMs / 1000} s${via}`, { path: at, step: 'deb-fetch' });
         if (err instanceof ElfpackError) throw err;
-        throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${describeNetError(err)}`, { path: at, step: 'deb-fetch', cause: err });
+        // A tunnel's error names the proxy already. A refusal is an answer, as a 403 is: not a
+        // reason to go on offline from the cache, as an unreachable archive is.
+        if (err instanceof ProxyTunnelError) throw new ElfpackError(err.answered ? 'DEB_ARCHIVE' : 'DEB_UNREACHABLE', `GET ${at}: ${err.message}`, { path: at, step: 'deb-fetch' });
+        throw new ElfpackError('DEB_UNREACHABLE', `GET ${at}: ${describeNetError(err)}${via}`, { path: at, step: 'deb-fetch', cause: err });
       } finally {
         clearTimeout(timer);
         // The connection goes back to the agent only once the body was read to its end: a body

@@ -10,6 +10,7 @@ import { ElfpackError } from '../errors.js';
 import { readSealedJson, writeSealedJson } from '../sealed-json.js';
 import { writeFileAtomically } from '../temp-files.js';
 import { ArchiveHttp, DEFAULT_TIMEOUT_MS, HttpStatusError, type Validators } from './archive-http.js';
+import type { ProxyOptions } from './archive-proxy.js';
 import { decompressStages } from './decompress.js';
 import { checkRelease, parseRelease, type Release, type ReleaseFile } from './release.js';
 import type { SignedBy } from './apt-sources.js';
@@ -45,6 +46,8 @@ export interface OpenArchiveOptions {
   allowExpired?: boolean;
   /** How long a download may make no progress; default 30 s. */
   timeoutMs?: number;
+  /** HTTP proxies (curl's http_proxy, https_proxy, no_proxy); default none. */
+  proxy?: ProxyOptions;
   /** The clock Valid-Until is compared with (tests). */
   now?: Date;
   /** Warnings and notes, one line each (the unverified mode, offline use of the cache). */
@@ -85,7 +88,7 @@ export interface DebArchive {
 
 export async function openArchive(opts: OpenArchiveOptions): Promise<DebArchive> {
   const base = mirrorBase(opts.mirror);
-  const http = new ArchiveHttp(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const http = new ArchiveHttp(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, { proxy: opts.proxy });
   try {
     const components = opts.components ?? ['main'];
     const dists = new URL(`dists/${suitePath(opts.suite)}/`, base);
