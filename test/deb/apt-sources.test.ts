@@ -3,6 +3,7 @@ import {
   chooseArchive, chooseSuites, MAX_SIGNED_BY_ITEMS, MAX_SOURCE_ENTRIES, MAX_SUITES, MAX_TRUSTED_KEYRINGS, readAptSources, readTrustedKeyrings, verificationFor, type SourcesReader,
 } from '../../src/deb/apt-sources.js';
 import { ElfpackError } from '../../src/errors.js';
+import { thrown } from '../support/helpers.js';
 
 /** A reader over given files, as a root would hold them. */
 function files(map: Record<string, string>): SourcesReader {
@@ -10,15 +11,6 @@ function files(map: Record<string, string>): SourcesReader {
     readText: (p) => map[p],
     list: (dir) => Object.keys(map).filter((p) => p.startsWith(`${dir}/`)).map((p) => p.slice(dir.length + 1)),
   };
-}
-
-function thrown(f: () => unknown): ElfpackError {
-  try {
-    f();
-  } catch (err) {
-    return err as ElfpackError;
-  }
-  throw new Error('did not throw');
 }
 
 describe('deb/apt-sources', () => {

@@ -7,16 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchiveHttp } from '../../src/deb/archive-http.js';
 import { ElfpackError } from '../../src/errors.js';
-
-async function refusal(p: Promise<unknown>): Promise<ElfpackError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ElfpackError);
-    return err as ElfpackError;
-  }
-  throw new Error('not refused');
-}
+import { refusal } from '../support/helpers.js';
 
 describe('deb/archive-http', () => {
   const body = Buffer.from('x'.repeat(1000));

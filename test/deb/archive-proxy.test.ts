@@ -12,27 +12,7 @@ import { ArchiveHttp } from '../../src/deb/archive-http.js';
 import { bypassesProxy, describeProxies, parseProxyUrl } from '../../src/deb/archive-proxy.js';
 import { ElfpackError } from '../../src/errors.js';
 import { forwardProxy, type ForwardProxy } from '../support/forward-proxy.js';
-import { needCommand, runCli } from '../support/helpers.js';
-
-async function refusal(p: Promise<unknown>): Promise<ElfpackError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ElfpackError);
-    return err as ElfpackError;
-  }
-  throw new Error('not refused');
-}
-
-function thrown(f: () => unknown): ElfpackError {
-  try {
-    f();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ElfpackError);
-    return err as ElfpackError;
-  }
-  throw new Error('not refused');
-}
+import { needCommand, refusal, runCli, thrown } from '../support/helpers.js';
 
 const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
 

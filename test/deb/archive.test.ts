@@ -11,7 +11,7 @@ import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
 import { ElfpackError } from '../../src/errors.js';
 import { archiveProxy, hostArchiveUrl, type ProxyAnswer } from '../support/archive-proxy.js';
 import { keyByUid, listKeys } from '../support/gpg-keys.js';
-import { haveCommand, skipOrFail } from '../support/helpers.js';
+import { haveCommand, refusal, skipOrFail } from '../support/helpers.js';
 
 const SUITE = 'bookworm';
 const REAL = hostArchiveUrl(SUITE);
@@ -21,17 +21,6 @@ const OTHER_KEYRING = '/usr/share/keyrings/debian-archive-trixie-stable.gpg'; //
 async function localArchive(routes: (path: string) => ProxyAnswer | undefined) {
   const p = await archiveProxy(REAL, routes);
   return { mirror: p.base.replace(/\/$/, ''), requests: p.requests, close: p.close };
-}
-
-async function refusal(p: Promise<unknown>): Promise<ElfpackError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ElfpackError);
-    expect((err as ElfpackError).describe()).not.to.include('\n');
-    return err as ElfpackError;
-  }
-  throw new Error('not refused');
 }
 
 /** jq's Filename, Size and SHA256 from a Packages text (a regex is enough here). */

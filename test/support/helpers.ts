@@ -3,7 +3,9 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
 import { main } from '../../src/cli.js';
+import { ElfpackError } from '../../src/errors.js';
 
 /** The repository root (tests run from dist/test/…). */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -81,4 +83,30 @@ export function isElfFile(path: string): boolean {
   } finally {
     if (fd >= 0) closeSync(fd);
   }
+}
+
+/** The ElfpackError `p` rejects with (one line, as every error elfpack gives); fails the test when it resolves. */
+export async function refusal(p: Promise<unknown>): Promise<ElfpackError> {
+  try {
+    await p;
+  } catch (err) {
+    return oneLineError(err);
+  }
+  throw new Error('not refused');
+}
+
+/** The ElfpackError `f` throws (one line); fails the test when it returns. */
+export function thrown(f: () => unknown): ElfpackError {
+  try {
+    f();
+  } catch (err) {
+    return oneLineError(err);
+  }
+  throw new Error('did not throw');
+}
+
+function oneLineError(err: unknown): ElfpackError {
+  expect(err).to.be.instanceOf(ElfpackError);
+  expect((err as ElfpackError).describe()).not.to.include('\n');
+  return err as ElfpackError;
 }
