@@ -7,8 +7,8 @@
 // into /etc/ssl/certs/ca-certificates.crt (`sed -e '$a\'`: a newline added where a file lacks
 // its last one), and `openssl rehash` adds the subject-hash links HASH.N → NAME.pem.
 // /usr/local/share/ca-certificates is not read: Debian packages never ship files under /usr/local
-// (policy 9.1.2), so in a root made from packages it is empty. Hooks (ca-certificates-java's
-// keystore) are not run.
+// (policy 9.1.2), so in a root made from packages it is empty. Hooks are not run: the one that
+// matters, ca-certificates-java's keystore, is made from the .pem links (deb/ca-certificates-java.ts).
 import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
 import type { Root } from '../root/root.js';
@@ -49,6 +49,8 @@ export interface CaCertificatesFiles {
   warnings: string[];
   /** How many certificates the bundle holds. */
   count: number;
+  /** The /etc/ssl/certs/NAME.pem links made, with the bytes of the certificate each leads to. */
+  pems: { name: string; bytes: Buffer }[];
 }
 
 /**
@@ -90,7 +92,7 @@ export function caCertificatesFiles(root: Root, config?: string): CaCertificates
   entries.push({ path: CA_BUNDLE, content: Buffer.concat(bundle), mode: 0o644 });
   for (const [pem, { target }] of pems) entries.push({ path: `${ETC_CERTS_DIR}/${pem}`, target });
   entries.push(...hashLinks(root, pems, warnings));
-  return { entries, warnings, count: bundle.length };
+  return { entries, warnings, count: bundle.length, pems: [...pems].map(([name, { bytes }]) => ({ name, bytes })) };
 }
 
 function limit(path: string, what: string): ElfpackError {

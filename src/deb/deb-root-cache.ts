@@ -19,7 +19,7 @@ import { ELFPACK_VERSION } from '../version.js';
  * layers: dpkg's database, alternatives, ld.so.cache, or any layer added later): older saved roots
  * are then not used.
  */
-export const DEB_ROOT_CACHE_VERSION = 2; // 2: what maintainer scripts would write (package-effects.ts), base-files' distribution files
+export const DEB_ROOT_CACHE_VERSION = 3; // 2: what maintainer scripts would write (package-effects.ts), base-files' distribution files; 3: ca-certificates-java's keystore
 /** Warnings kept with a saved root, at most (deb.ts prints 20). */
 const MAX_SAVED_WARNINGS = 1000;
 const MAX_FIELD = 4096;

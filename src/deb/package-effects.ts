@@ -1,12 +1,14 @@
 // The files maintainer scripts would have written that a program reads, made without running any
 // script (see README "Images from packages"): ca-certificates' conf, bundle and links
-// (deb/ca-certificates.ts), libc-bin's nsswitch.conf, tzdata's localtime and nginx's default site
+// (deb/ca-certificates.ts) and, with ca-certificates-java, Java's keystore of them
+// (deb/ca-certificates-java.ts), libc-bin's nsswitch.conf, tzdata's localtime and nginx's default site
 // (deb/configure-effects.ts), and, when no package ships them, the distribution's os-release and
 // debian_version from the suite's base-files (deb/distro-files.ts). Alternatives and ld.so.cache
 // are deb-root.ts's own layers. Nothing is put over a file a package shipped.
 import { FileTree } from '../image/file-tree.js';
 import type { Root } from '../root/root.js';
 import { caCertificatesFiles, type GeneratedEntry } from './ca-certificates.js';
+import { javaCacertsFile } from './ca-certificates-java.js';
 import type { InstalledDeb } from './dpkg-database.js';
 import { configureEffects } from './configure-effects.js';
 import { DISTRO_FILES, readDistroFiles } from './distro-files.js';
@@ -26,6 +28,9 @@ export async function packageEffects(root: Root, installed: InstalledDeb[], opts
     const made = caCertificatesFiles(root, ca.deb.control.files.get('config')?.toString('utf8'));
     entries.push(...made.entries);
     warnings.push(...made.warnings);
+    // Its postinst runs once both are configured (it depends on ca-certificates), on the links just made.
+    const java = installed.some((p) => p.deb.name === 'ca-certificates-java') ? javaCacertsFile(root, made.pems, warnings) : undefined;
+    if (java) entries.push(java);
   }
   entries.push(...configureEffects(root, new Set(installed.map((p) => p.deb.name))));
   if (opts.distroFiles && !DISTRO_FILES.some((p) => root.lstat(p))) entries.push(...await readDistroFiles(opts.distroFiles));

@@ -1,17 +1,20 @@
 // ca-certificates' postinst work, done without running it, against the real thing: the conf, the
 // .pem links and the subject-hash links equal what this machine's postinst and update-ca-certificates
 // wrote for the same package version, and the bundle equals what the real update-ca-certificates
-// (and openssl rehash) write in a scratch directory for the package apt would install today.
+// (and openssl rehash) write in a scratch directory for the package apt would install today; with
+// ca-certificates-java, the Java keystore holds what Debian's jar writes from the same links.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDebRoot, type DebRoot } from '../../src/deb/deb-root.js';
 import { CA_BUNDLE, CERTS_CONF, ETC_CERTS_DIR } from '../../src/deb/ca-certificates.js';
+import { JAVA_CACERTS } from '../../src/deb/ca-certificates-java.js';
 import { subjectHash } from '../../src/deb/subject-hash.js';
 import type { Root } from '../../src/root/root.js';
 import { downloadDebs, removeDownloadedDebs } from '../support/debs.js';
+import { readJks, runDebianJar } from '../support/java-keystore.js';
 import { haveCommand, needCommand, skipOrFail } from '../support/helpers.js';
 
 const UPDATE = '/usr/sbin/update-ca-certificates';
@@ -116,5 +119,38 @@ describe('deb/ca-certificates: the bundle update-ca-certificates would write', f
     const real = new Map([...hostLinks(certs)].map(([n, t]) => [n, t.startsWith(certsDir) ? `/usr/share/ca-certificates${t.slice(certsDir.length)}` : t]));
     expect(rootLinks(root)).to.deep.equal(real);
     expect(root.warnings).to.deep.equal([]);
+    expect(root.lstat(JAVA_CACERTS), 'no Java keystore without ca-certificates-java').to.equal(undefined);
+  });
+
+  it('with ca-certificates-java: the keystore its jar writes from the same .pem links, entry for entry and in its order', async function () {
+    if (!haveCommand('java')) skipOrFail(this, 'java is not installed (openjdk-17-jre-headless)');
+    const debs = downloadDebs(this, ['ca-certificates', 'ca-certificates-java']);
+    const root = await buildDebRoot([{ path: debs['ca-certificates'] }, { path: debs['ca-certificates-java'] }], { cacheDir: join(dir, 'cache'), arch: 'amd64' });
+    expect(root.warnings).to.deep.equal([]);
+    expect(root.lstat(JAVA_CACERTS)?.mode, 'rw-r--r--, as Java creates it under umask 022').to.equal(0o644);
+    const ours = readJks(readRootFile(root, JAVA_CACERTS));
+    expect(ours.every((e) => e.date === 0), 'dates 0, not the time of the build').to.equal(true);
+
+    // Debian's jar, fed the postinst's sorted "+/etc/ssl/certs/NAME.pem" lines, over links to the unpacked certificates.
+    const tree = join(dir, 'java');
+    const links = join(tree, 'etc/ssl/certs');
+    mkdirSync(links, { recursive: true });
+    for (const d of Object.values(debs)) expect(spawnSync('dpkg-deb', ['-x', d, tree]).status).to.equal(0);
+    const pems = [...rootLinks(root)].filter(([n]) => n.endsWith('.pem'));
+    for (const [n, t] of pems) symlinkSync(join(tree, t), join(links, n));
+    const sorted = pems.map(([n]) => n).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const theirs = join(dir, 'java-cacerts');
+    runDebianJar(join(tree, 'usr/share/ca-certificates-java/ca-certificates-java.jar'), theirs, sorted.map((n) => join(links, n)), dir);
+    const real = readJks(readFileSync(theirs));
+    expect(ours.map((e) => [e.alias, e.der.toString('base64')])).to.deep.equal(real.map((e) => [e.alias, e.der.toString('base64')]));
+    expect(ours.length).to.equal(pems.length);
+
+    // And keytool opens it with the password Debian's Java expects.
+    if (haveCommand('keytool')) {
+      writeFileSync(join(dir, 'ours-cacerts'), readRootFile(root, JAVA_CACERTS));
+      const r = spawnSync('keytool', ['-list', '-keystore', join(dir, 'ours-cacerts'), '-storepass', 'changeit'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.include(`Your keystore contains ${pems.length} entries`);
+    }
   });
 });
