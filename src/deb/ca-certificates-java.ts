@@ -7,6 +7,7 @@
 // "changeit" (/etc/default/cacerts may set another) at /etc/ssl/certs/java/cacerts. So the store
 // is JKS, not PKCS12: Debian's own choice (its postinst even converts old PKCS12 stores to JKS).
 // Entry dates are 0, not the time of the run, so that the same packages give the same bytes.
+import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
 import type { Root } from '../root/root.js';
 import { tryResolveInRoot } from '../root/resolve-path.js';
@@ -43,7 +44,12 @@ export function javaCacertsFile(root: Root, pems: PemLink[], warnings: string[])
     }
     certs.push({ alias: `debian:${p.name}`, der });
   }
-  return { path: JAVA_CACERTS, content: writeJks(certs, defaults.storepass), mode: 0o644 };
+  try {
+    return { path: JAVA_CACERTS, content: writeJks(certs, defaults.storepass), mode: 0o644 };
+  } catch (err) {
+    // Only a bound can fail here (entries, an alias's length), which Java would not meet either.
+    throw new ElfpackError('DEB_LIMIT', `${(err as Error).message}: refused`, { path: JAVA_CACERTS, step: 'ca-certificates-java', cause: err });
+  }
 }
 
 /**

@@ -7,9 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstCertificate } from '../../src/deb/ca-certificates-java.js';
+import { JAVA_CACERTS, firstCertificate, javaCacertsFile } from '../../src/deb/ca-certificates-java.js';
 import { javaStringHash, jksAlias, writeJks, writeUtf, type TrustedCert } from '../../src/deb/java-keystore.js';
 import { downloadDebs, removeDownloadedDebs } from '../support/debs.js';
+import { makeRoot } from '../support/fake-root.js';
 import { readJks, runDebianJar } from '../support/java-keystore.js';
 import { haveCommand, needCommand, skipOrFail } from '../support/helpers.js';
 
@@ -55,7 +56,6 @@ describe('deb/java-keystore: the JKS store ca-certificates-java writes', functio
   it('aliases are Java\'s modified UTF-8: U+0000 in two bytes, a supplementary character as two three-byte surrogates', () => {
     expect(writeUtf('a\u0000é€😀')).to.deep.equal(Buffer.from([0, 14, 0x61, 0xc0, 0x80, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80]));
     expect(() => writeUtf('x'.repeat(0x10000))).to.throw(/longer than 65535/);
-    expect(javaStringHash('debian:ACCVRAIZ1.pem'.toLowerCase())).to.equal(javaStringHash('debian:accvraiz1.pem'));
     expect(javaStringHash('hello')).to.equal(99162322); // "hello".hashCode() in Java
   });
 
@@ -129,6 +129,29 @@ public class Order { public static void main(String[] a) throws Exception {
     expect(r.status, r.stderr).to.equal(0);
     const ours = readJks(writeJks(aliases.map((alias) => ({ alias, der })), 'changeit')).map((e) => e.alias);
     expect(ours).to.deep.equal(r.stdout.trimEnd().split('\n'));
+  });
+
+  it('/etc/default/cacerts: a plain storepass is the MAC\'s password, cacerts_updates=no makes no store, a file with no certificate is left out and said', function () {
+    const pems = hostPems().slice(0, 3);
+    if (!pems.length) skipOrFail(this, 'no certificate links in /etc/ssl/certs');
+    const junk = { name: 'junk.pem', bytes: Buffer.from('not a certificate\n') };
+    const fake = makeRoot({ 'etc/default/cacerts': "# defaults\nstorepass='s3cret!'\ncacerts_updates=yes\n" });
+    try {
+      const warnings: string[] = [];
+      const made = javaCacertsFile(fake.root, [...pems, junk], warnings);
+      expect(made && 'content' in made ? made.content : undefined).to.deep.equal(writeJks(storeOf(pems), 's3cret!'));
+      expect(warnings).to.deep.equal([`ca-certificates-java: /etc/ssl/certs/junk.pem: no certificate Java would read: left out of ${JAVA_CACERTS}`]);
+      fake.add({ 'etc/default/cacerts': 'cacerts_updates=no\n' });
+      const off: string[] = [];
+      expect(javaCacertsFile(fake.root, pems, off)).to.equal(undefined);
+      expect(off).to.deep.equal([`ca-certificates-java: /etc/default/cacerts sets cacerts_updates=no: ${JAVA_CACERTS} not made`]);
+      fake.add({ 'etc/default/cacerts': 'storepass="$(cat /x)"\n' });
+      const odd: string[] = [];
+      expect(javaCacertsFile(fake.root, pems, odd)).to.deep.include({ content: writeJks(storeOf(pems), 'changeit') });
+      expect(odd).to.deep.equal(['ca-certificates-java: /etc/default/cacerts: storepass= is not a plain value: the default is used']);
+    } finally {
+      fake.cleanup();
+    }
   });
 
   it('refuses more entries than its bound, and a certificate file without a whole certificate is none', () => {
