@@ -19,6 +19,8 @@ export interface SandboxOptions {
   binds: { src: string; dest: string }[];
   /** Directories given an empty private tmpfs (/tmp always; the user's home). */
   tmpfs: string[];
+  /** Empty directories made inside those tmpfs (a working directory the root does not have there). */
+  dirs?: string[];
   /** The bwrap program. */
   bwrap: string;
 }
@@ -37,6 +39,7 @@ export function sandboxArgs(o: SandboxOptions): string[] {
   mirror(a, o.rootDir, '/', inner, 0);
   a.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   for (const t of o.tmpfs) if (t !== '/tmp') a.push('--tmpfs', t);
+  for (const d of o.dirs ?? []) a.push('--dir', d);
   for (const b of o.binds) a.push('--ro-bind', b.src, b.dest);
   a.push('--clearenv');
   for (const e of o.env) {

@@ -3,7 +3,7 @@
 // only when the user asks; the root is read-only and the network absent.
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, lstatSync, closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { ElfpackError } from '../errors.js';
 import { sandboxArgs } from './sandbox.js';
 import { StraceLog, type TracedPath } from './strace-log.js';
@@ -110,6 +110,19 @@ export async function traceProgram(o: TraceOptions): Promise<TraceResult> {
   const runIsDir = lstatSync(join(o.rootDir, 'run'), { throwIfNoEntry: false })?.isSymbolicLink() !== true;
   const tmpfs = ['/tmp', ...(runIsDir ? ['/run'] : []), ...(o.home && o.home !== '/' && o.home !== '/nonexistent' && o.home !== '/run' ? [o.home] : [])];
   const hidden = [...PRIVATE, ...tmpfs, ...(emulator?.bind ? [emulator.bind.dest] : [])];
+  const inside = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
+  // A working directory under one of those tmpfs would be hidden by it (bwrap: "Can't chdir"): the
+  // root's own is bound in read-only, as a program under /tmp is, or made empty there when the root
+  // has none, as an engine makes a missing WORKDIR. Like the rest of the tmpfs, nothing there is packed.
+  const dirs: string[] = [];
+  const wd = posix.resolve('/', o.workdir);
+  if (tmpfs.some((t) => inside(wd, t) && wd !== t) && !binds.some((b) => inside(wd, b.dest))) {
+    // Resolved on the host, it must stay inside the root (a link there may point anywhere).
+    const own = realDir(join(o.rootDir, wd));
+    const rootReal = realpathSync(o.rootDir);
+    if (own && (rootReal === '/' || inside(own, rootReal))) binds.push({ src: own, dest: wd });
+    else dirs.push(wd);
+  }
   const runs: TraceRun[] = [];
   const used = new Map<string, TracedPath>();
   const written = new Set<string>();
@@ -117,7 +130,7 @@ export async function traceProgram(o: TraceOptions): Promise<TraceResult> {
   try {
     for (const [i, args] of o.runs.entries()) {
       const log = new StraceLog(program, o.workdir);
-      const bwrapArgs = sandboxArgs({ rootDir: o.rootDir, program, args, env: o.env, workdir: o.workdir, uid: o.uid, gid: o.gid, binds, tmpfs, bwrap: tools.bwrap });
+      const bwrapArgs = sandboxArgs({ rootDir: o.rootDir, program, args, env: o.env, workdir: o.workdir, uid: o.uid, gid: o.gid, binds, tmpfs, dirs, bwrap: tools.bwrap });
       const logFile = join(logDir, `.run-${i}.log`);
       const run = await runTraced(o, tools, bwrapArgs, logFile, log, args);
       runs.push(run);
@@ -133,7 +146,6 @@ export async function traceProgram(o: TraceOptions): Promise<TraceResult> {
   } finally {
     rmSync(logDir, { recursive: true, force: true });
   }
-  const inside = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
   const scratchDirs = tmpfs.filter((t) => [...used.keys(), ...written].some((p) => inside(p, t)));
   const kept = [...used.values()]
     .filter((u) => !written.has(u.path) && !hidden.some((h) => inside(u.path, h)))
@@ -259,4 +271,14 @@ export function emulatorFor(head: Buffer, binfmtDir: string): { note: string; bi
     return { note: `ran under ${interp} (binfmt_misc ${name})`, bind: fixed ? undefined : { src, dest: interp } };
   }
   return undefined;
+}
+
+/** The directory at `path` with every link resolved, or undefined when there is none. */
+function realDir(path: string): string | undefined {
+  try {
+    const real = realpathSync(path);
+    return statSync(real).isDirectory() ? real : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 // --trace: real programs from Debian, run once in bubblewrap under strace, packed from what they
 // used, loaded into the engine and run there.
 import { expect } from 'chai';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, haveCommand, runCli, skipOrFail } from '../support/helpers.js';
@@ -120,6 +120,23 @@ describe('pack --trace: what a real run used, and nothing it did not', function 
     const sh = await packJson('home', ['/bin/sh', '--trace', '--user', 'nonroot', '--', '-c', 'echo x > "$HOME/f" && cat "$HOME/f" && id -u']);
     expect(sh.stderr).to.match(/^x\n65532\n/m);
     expect(sh.json.trace.paths.some((p: any) => p.path.startsWith('/home/nonroot'))).to.equal(false);
+  });
+
+  it('a --workdir under /tmp, which the private /tmp would hide, is the root\'s own (read-only); one the root lacks is made empty', async () => {
+    const wd = mkdtempSync('/tmp/elfpack-workdir-');
+    try {
+      chmodSync(wd, 0o755); // the traced run is uid 65534 outside when the tests run as root
+      writeFileSync(join(wd, 'data.txt'), 'from the workdir\n', { mode: 0o644 });
+      const { json, stderr } = await packJson('workdir', ['/bin/cat', '--trace', '--workdir', wd, '--', 'data.txt']);
+      expect(stderr).to.match(/^from the workdir$/m);
+      expect(json.trace.runs[0].exitCode).to.equal(0);
+      // Like the rest of /tmp, nothing there is packed from the trace.
+      expect(json.files.map((f: any) => f.path)).not.to.include(join(wd, 'data.txt'));
+      const missing = await packJson('workdir-missing', ['/bin/sh', '--trace', '--workdir', '/tmp/elfpack-no-such-dir/app', '--', '-c', 'pwd']);
+      expect(missing.stderr).to.match(/^\/tmp\/elfpack-no-such-dir\/app$/m);
+    } finally {
+      rmSync(wd, { recursive: true, force: true });
+    }
   });
 
   it('names the Debian package of a missing tool, and traces nothing without --trace', async () => {
