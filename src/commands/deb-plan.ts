@@ -11,6 +11,7 @@ import { writeFileAtomically } from '../temp-files.js';
 import { chooseSuites, hostSourcesReader, readAptSources, readTrustedKeyrings } from '../deb/apt-sources.js';
 import { openSuites, type ArchiveSet } from '../deb/archive-set.js';
 import { describeProxies, type ProxyOptions } from '../deb/archive-proxy.js';
+import { aptProxies, combineProxies, readAptConfig } from '../deb/apt-config.js';
 import { parsePackagesIndex, type PackageRecord } from '../deb/packages-index.js';
 import { resolvePackages } from '../deb/resolve-deps.js';
 import { buildUniverse, type IndexSource } from '../deb/universe.js';
@@ -38,7 +39,11 @@ export interface DebPlanOptions {
   cacheDir: string;
   /** Where the host's files are read (apt sources, os-release): "/" unless a test says otherwise. */
   hostDir?: string;
-  /** HTTP proxies for the archives, as curl's http_proxy, https_proxy and no_proxy say; default none (the CLI reads those variables). */
+  /**
+   * HTTP proxies for the archives, as curl's http_proxy, https_proxy and no_proxy say; default none
+   * (the CLI reads those variables). The host's apt.conf proxies are combined with them as apt does
+   * (apt-config.ts combineProxies): Acquire::http::Proxy wins over http_proxy.
+   */
   proxy?: ProxyOptions;
   onWarning?: (line: string) => void;
   onProgress?: (line: string) => void;
@@ -105,11 +110,14 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(arch)) throw new ElfpackError('USAGE', `--arch ${arch.slice(0, 40)}: not a Debian architecture name (amd64, arm64, armhf…)`);
   const host = hostSourcesReader(opts.hostDir ?? '/');
   const chosen = chooseSuites(readAptSources(host), suites, arch, opts.mirror);
-  const proxies = describeProxies(opts.proxy);
+  const apt = aptProxies(readAptConfig(host));
+  for (const a of apt.autoDetect) opts.onWarning?.(`${a.setting.file}:${a.setting.line}: ${a.name} is not run by elfpack; set Acquire::http::Proxy or http_proxy instead`);
+  const proxy = combineProxies(opts.proxy, apt);
+  const proxies = describeProxies(proxy);
   if (proxies) opts.onProgress?.(`proxy: ${proxies}`);
   for (const c of chosen.choices) opts.onProgress?.(`reading ${c.mirror} ${c.suite} (${c.components.join(', ')}) for ${arch}${c.optional ? ' if it is there' : ''}`);
   const archives = await openSuites(chosen.choices, {
-    arch, keyring: opts.keyring, trustedKeyrings: readTrustedKeyrings(host), cacheDir: opts.cacheDir, insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true, proxy: opts.proxy,
+    arch, keyring: opts.keyring, trustedKeyrings: readTrustedKeyrings(host), cacheDir: opts.cacheDir, insecureNoVerify: opts.insecureNoVerify, onWarning: opts.onWarning, deferIndexes: true, proxy,
   });
   try {
     const main = archives.suites[0];

@@ -8,7 +8,7 @@ import { ElfpackError } from '../errors.js';
 import { describeNetError } from '../net-errors.js';
 import { writeFileAtomically } from '../temp-files.js';
 import { ELFPACK_VERSION } from '../version.js';
-import { bypassesProxy, parseProxyUrl, ProxyTunnelError, tunnelAgent, type ProxyOptions, type ProxyServer } from './archive-proxy.js';
+import { parseProxyUrl, proxyUrlFor, ProxyTunnelError, tunnelAgent, type ProxyOptions, type ProxyServer } from './archive-proxy.js';
 
 /** Hops after which a chain of redirects is an error (a mirror redirector needs one or two). */
 export const MAX_REDIRECTS = 5;
@@ -42,22 +42,24 @@ export interface ArchiveHttpOptions {
  */
 export class ArchiveHttp {
   private clients = new Map<string, { get: Get; agent: Agent }>();
-  private proxies: { 'http:'?: ProxyServer; 'https:'?: ProxyServer };
+  private proxies = new Map<string, ProxyServer>();
   private tls: { ca?: ArchiveHttpOptions['ca'] };
 
   constructor(private timeoutMs = DEFAULT_TIMEOUT_MS, private opts: ArchiveHttpOptions = {}) {
+    // Checked up front: a bad proxy URL is a usage error before any request.
     const p = opts.proxy;
-    this.proxies = {
-      ...(p?.http ? { 'http:': parseProxyUrl(p.http, 'the http proxy') } : {}),
-      ...(p?.https ? { 'https:': parseProxyUrl(p.https, 'the https proxy') } : {}),
-    };
+    if (p?.http) parseProxyUrl(p.http, 'the http proxy');
+    if (p?.https) parseProxyUrl(p.https, 'the https proxy');
     this.tls = opts.ca ? { ca: opts.ca } : {};
   }
 
-  /** The proxy for `url`, unless none is set for its scheme or no_proxy names its host. */
+  /** The proxy for `url` (proxyUrlFor: per host, per scheme, no_proxy), parsed once per URL. */
   private proxyFor(url: URL): ProxyServer | undefined {
-    const p = this.proxies[url.protocol as 'http:' | 'https:'];
-    return p && !bypassesProxy(url, this.opts.proxy?.noProxy) ? p : undefined;
+    const u = proxyUrlFor(url, this.opts.proxy);
+    if (u === undefined) return undefined;
+    let p = this.proxies.get(u);
+    if (!p) this.proxies.set(u, p = parseProxyUrl(u, `the proxy for ${url.host}`));
+    return p;
   }
 
   /**
@@ -65,7 +67,8 @@ export class ArchiveHttp {
    * requests, pooled to the proxy); https through CONNECT tunnels (pooled per archive host).
    */
   private async client(protocol: string, proxy: ProxyServer | undefined): Promise<{ get: Get; agent: Agent }> {
-    const key = `${protocol}${proxy ? ' proxied' : ''}`;
+    // Per-host proxies (apt.conf) may name several: one agent per proxy and its credentials.
+    const key = `${protocol}${proxy ? ` ${proxy.shown} ${proxy.authorization ?? ''}` : ''}`;
     let c = this.clients.get(key);
     if (!c) {
       const mod = protocol === 'https:' ? await import('node:https') : await import('node:http');

@@ -16,6 +16,23 @@ export interface ProxyOptions {
   https?: string;
   /** Hosts reached directly: names or domain suffixes (leading dot optional), IP literals, optional :port; "*" for all. Comma or space separated. */
   noProxy?: string;
+  /**
+   * Per archive host (lower case), apt.conf's Acquire::http::Proxy::HOST and
+   * Acquire::https::Proxy::HOST: a proxy URL, or "DIRECT" for none. It wins over `http`/`https`;
+   * no_proxy still wins over it, as in apt.
+   */
+  perHost?: { http?: Record<string, string>; https?: Record<string, string> };
+  /** Where `http` and `https` were set, for messages ("the environment", "/etc/apt/apt.conf.d/01proxy"). */
+  from?: { http?: string; https?: string };
+}
+
+/** The proxy URL `target` is reached through, or undefined for a direct connection. */
+export function proxyUrlFor(target: URL, p: ProxyOptions | undefined): string | undefined {
+  if (!p || bypassesProxy(target, p.noProxy)) return undefined;
+  const scheme = target.protocol === 'https:' ? 'https' : 'http';
+  const specific = p.perHost?.[scheme]?.[target.hostname.replace(/^\[|\]$/g, '').toLowerCase()];
+  if (specific !== undefined) return specific === 'DIRECT' ? undefined : specific;
+  return p[scheme];
 }
 
 /** A proxy server, parsed. */
@@ -65,10 +82,13 @@ function decode(s: string): string {
 
 /** The proxies in one line, without credentials ("http via http://p:3128, https via http://p:3128; not for .corp"). */
 export function describeProxies(p: ProxyOptions | undefined): string | undefined {
-  const parts = (['http', 'https'] as const).filter((s) => p?.[s]).map((s) => `${s} via ${parseProxyUrl(p![s]!, `the ${s} proxy`).shown}`);
-  if (!parts.length) return undefined;
+  const from = (s: 'http' | 'https') => (p?.from?.[s] ? ` (from ${p.from[s]})` : '');
+  const parts = (['http', 'https'] as const).filter((s) => p?.[s]).map((s) => `${s} via ${parseProxyUrl(p![s]!, `the ${s} proxy`).shown}${from(s)}`);
+  const hosts = (['http', 'https'] as const).flatMap((s) => Object.entries(p?.perHost?.[s] ?? {}).map(([h, v]) =>
+    `${s}://${h} ${v === 'DIRECT' ? 'direct' : `via ${parseProxyUrl(v, `the ${s} proxy for ${h}`).shown}`}`));
+  if (!parts.length && !hosts.length) return undefined;
   const exempt = p?.noProxy?.split(/[\s,]+/).filter(Boolean) ?? [];
-  return `${parts.join(', ')}${exempt.length ? `; not for ${exempt.join(', ')}` : ''}`;
+  return [parts.join(', '), hosts.length ? `per host (apt.conf): ${hosts.join(', ')}` : '', exempt.length ? `not for ${exempt.join(', ')}` : ''].filter(Boolean).join('; ');
 }
 
 /**

@@ -168,6 +168,18 @@ describe('deb/archive-proxy: the archive through a forward proxy', function () {
     expect(served).to.deep.equal([`127.0.0.1:${plainPort} /file`]);
   });
 
+  it('per host (apt.conf\'s Acquire::http::Proxy::HOST): DIRECT goes direct, a URL goes through that proxy, others through the general one', async () => {
+    const general = await proxy();
+    const special = await proxy();
+    const h = client({ proxy: { http: general.url, https: general.url, perHost: { http: { '127.0.0.1': 'DIRECT', 'archive.test': special.url }, https: { 'archive.test': special.url } } } });
+    expect(await h.getBytes(`http://127.0.0.1:${plainPort}/file`, 10_000)).to.deep.equal(body);
+    expect(await h.getBytes(`http://archive.test:${plainPort}/file`, 10_000)).to.deep.equal(body);
+    expect(await h.getBytes(`https://archive.test:${securePort}/file`, 10_000)).to.deep.equal(body);
+    expect(general.asked).to.deep.equal([]);
+    expect(special.asked.map((a) => `${a.method} ${a.target}`)).to.deep.equal([`GET http://archive.test:${plainPort}/file`, `CONNECT archive.test:${securePort}`]);
+    expect(served).to.deep.equal([`127.0.0.1:${plainPort} /file`, `archive.test:${plainPort} /file`, `archive.test:${securePort} /file`]);
+  });
+
   it('a redirect decides again: to a no_proxy host it goes direct, from one to another host through the proxy', async () => {
     const p = await proxy();
     const h = client({ proxy: { http: p.url, noProxy: '127.0.0.1' } });
