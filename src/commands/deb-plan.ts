@@ -8,10 +8,10 @@ import { HostRoot } from '../root/host-root.js';
 import { readOsReleaseVars } from '../root/os-release.js';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../temp-files.js';
-import { chooseSuites, hostSourcesReader, readAptSources, readTrustedKeyrings } from '../deb/apt-sources.js';
+import { chooseSuites, hostSourcesReader, readAptSources, readTrustedKeyrings, type SourcesReader } from '../deb/apt-sources.js';
 import { openSuites, type ArchiveSet } from '../deb/archive-set.js';
 import { describeProxies, type ProxyOptions } from '../deb/archive-proxy.js';
-import { aptProxies, combineProxies, readAptConfig } from '../deb/apt-config.js';
+import { aptProxies, combineProxies, readAptConfig, type AptConfig } from '../deb/apt-config.js';
 import { parsePackagesIndex, type PackageRecord } from '../deb/packages-index.js';
 import { resolvePackages } from '../deb/resolve-deps.js';
 import { buildUniverse, type IndexSource } from '../deb/universe.js';
@@ -110,7 +110,7 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(arch)) throw new ElfpackError('USAGE', `--arch ${arch.slice(0, 40)}: not a Debian architecture name (amd64, arm64, armhf…)`);
   const host = hostSourcesReader(opts.hostDir ?? '/');
   const chosen = chooseSuites(readAptSources(host), suites, arch, opts.mirror);
-  const apt = aptProxies(readAptConfig(host));
+  const apt = aptProxies(readAptConfigOrWarn(host, opts.onWarning));
   for (const a of apt.autoDetect) opts.onWarning?.(`${a.setting.file}:${a.setting.line}: ${a.name} is not run by elfpack; set Acquire::http::Proxy or http_proxy instead`);
   const proxy = combineProxies(opts.proxy, apt);
   const proxies = describeProxies(proxy);
@@ -160,6 +160,23 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
   } catch (err) {
     await archives.close();
     throw err;
+  }
+}
+
+/**
+ * apt's configuration, for its proxies. apt stops on a file it cannot parse; elfpack reads the
+ * files only for the proxies, so it goes on without them and says so (a run that needs the proxy
+ * then fails to connect, after this line).
+ */
+function readAptConfigOrWarn(host: SourcesReader, onWarning?: (line: string) => void): AptConfig {
+  try {
+    return readAptConfig(host);
+  } catch (err) {
+    if (!(err instanceof ElfpackError)) throw err;
+    // Its syntax errors name FILE:LINE in the message already; its other errors, by their path.
+    const line = err.path && !err.message.startsWith(err.path) ? err.describe() : err.message;
+    onWarning?.(`${line}; apt's configuration is not used, nor any proxy it sets`);
+    return new Map();
   }
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { planDeb } from '../../src/commands/deb-plan.js';
 import { DEFAULT_KEYRING } from '../../src/deb/signature.js';
 import { forwardProxy, type ForwardProxy } from '../support/forward-proxy.js';
-import { haveCommand, runCli, skipOrFail } from '../support/helpers.js';
+import { haveCommand, refusal, runCli, skipOrFail } from '../support/helpers.js';
 
 describe('elfpack deb through an HTTP proxy', function () {
   this.timeout(180_000);
@@ -75,6 +75,20 @@ describe('elfpack deb through an HTTP proxy', function () {
       expect(progress).to.include(`proxy: http via ${aptProxy.url} (from /etc/apt/apt.conf.d/01proxy), https via ${aptProxy.url} (from /etc/apt/apt.conf.d/01proxy)`);
     } finally {
       await aptProxy.close();
+      rmSync(host, { recursive: true, force: true });
+    }
+  });
+  it('an apt.conf elfpack cannot parse is a warning naming file:line, not the end of the run (apt.conf is read for its proxies only)', async () => {
+    const host = mkdtempSync(join(tmpdir(), 'elfpack-deb-aptconf-bad-'));
+    const warnings: string[] = [];
+    try {
+      mkdirSync(join(host, 'etc/apt/apt.conf.d'), { recursive: true });
+      writeFileSync(join(host, 'etc/apt/apt.conf.d/10broken'), 'Acquire::http::Proxy "http://p:3128/" junk;\n');
+      // Nothing listens at the mirror: the run ends there, after the warning, as any unreachable archive ends it.
+      const err = await refusal(planDeb({ packages: ['jq'], suite: 'bookworm', arch: 'amd64', cacheDir: join(host, 'cache'), hostDir: host, mirror: 'http://127.0.0.1:1/debian', onWarning: (l) => warnings.push(l) }));
+      expect(err.message).to.match(/connection refused/);
+      expect(warnings).to.include("/etc/apt/apt.conf.d/10broken:1: syntax error: extra junk after value; apt's configuration is not used, nor any proxy it sets");
+    } finally {
       rmSync(host, { recursive: true, force: true });
     }
   });
