@@ -10,10 +10,10 @@
 import { ElfpackError } from '../errors.js';
 import { escapeName } from '../escape.js';
 import type { Root } from '../root/root.js';
-import { tryResolveInRoot } from '../root/resolve-path.js';
 import type { GeneratedEntry } from './ca-certificates.js';
 import { writeJks, type TrustedCert } from './java-keystore.js';
 import { MAX_CERT_DER_BYTES } from './subject-hash.js';
+import { readRootFile, regularFileAt } from '../root/read-file.js';
 
 export const JAVA_CACERTS = '/etc/ssl/certs/java/cacerts';
 export const CACERTS_DEFAULTS = '/etc/default/cacerts';
@@ -58,20 +58,13 @@ export function javaCacertsFile(root: Root, pems: PemLink[], warnings: string[])
  */
 function readDefaults(root: Root, warnings: string[]): { storepass: string; updates: string } {
   const out = { storepass: DEFAULT_STOREPASS, updates: 'yes' };
-  const r = tryResolveInRoot(root, CACERTS_DEFAULTS);
-  const st = r && !r.missing && r.type === 'file' ? root.lstat(r.path) : undefined;
-  if (!r || !st || !st.size) return out;
-  if (st.size > MAX_DEFAULTS_BYTES) {
+  const f = regularFileAt(root, CACERTS_DEFAULTS);
+  if (!f || !f.size) return out;
+  if (f.size > MAX_DEFAULTS_BYTES) {
     warnings.push(`ca-certificates-java: ${CACERTS_DEFAULTS}: more than ${MAX_DEFAULTS_BYTES} bytes: not read`);
     return out;
   }
-  const src = root.open(r.path);
-  let text: string;
-  try {
-    text = src.read(0, st.size, CACERTS_DEFAULTS).toString('utf8');
-  } finally {
-    src.close();
-  }
+  const text = readRootFile(root, f, CACERTS_DEFAULTS).toString('utf8');
   for (const line of text.split('\n')) {
     const m = /^\s*(storepass|cacerts_updates)=(.*?)\s*$/.exec(line);
     if (!m) continue;

@@ -15,6 +15,7 @@ import type { Root } from '../root/root.js';
 import { baseName, tryResolveInRoot } from '../root/resolve-path.js';
 import { singlePemCertificate, subjectHash } from './subject-hash.js';
 import { createHash } from 'node:crypto';
+import { readRootFile, regularFileAt } from '../root/read-file.js';
 
 export const CERTS_DIR = '/usr/share/ca-certificates';
 export const CERTS_CONF = '/etc/ca-certificates.conf';
@@ -130,19 +131,10 @@ function certsList(config?: string): string[] {
 
 /** A certificate's bytes (`test -f` follows links), or undefined when no regular file is there. */
 function readCert(root: Root, path: string): Buffer | undefined {
-  const r = tryResolveInRoot(root, path);
-  if (!r || r.missing || r.type !== 'file') return undefined;
-  const st = root.lstat(r.path);
-  if (!st) return undefined;
-  if (st.size > MAX_CERT_BYTES) throw limit(path, `more than ${MAX_CERT_BYTES} bytes for one certificate`);
-  if (!st.size) return Buffer.alloc(0);
-  const src = root.open(r.path);
-  try {
-    // A copy: a source may hand out a view of a buffer its next read reuses.
-    return Buffer.from(src.read(0, st.size, 'certificate'));
-  } finally {
-    src.close();
-  }
+  const f = regularFileAt(root, path);
+  if (!f) return undefined;
+  if (f.size > MAX_CERT_BYTES) throw limit(path, `more than ${MAX_CERT_BYTES} bytes for one certificate`);
+  return readRootFile(root, f, 'certificate');
 }
 
 /**

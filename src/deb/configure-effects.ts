@@ -5,6 +5,7 @@
 import type { Root } from '../root/root.js';
 import { tryResolveInRoot } from '../root/resolve-path.js';
 import type { GeneratedEntry } from './ca-certificates.js';
+import { readRootFile, regularFileAt } from '../root/read-file.js';
 
 /** A file copied by a rule, at most (the real ones are under 1 KiB). */
 const MAX_COPY_BYTES = 1 << 20;
@@ -39,14 +40,7 @@ export function configureEffects(root: Root, names: ReadonlySet<string>): Genera
 
 /** A regular file's bytes and mode (links followed), or undefined. */
 function copyOf(root: Root, path: string): { content: Buffer; mode: number } | undefined {
-  const r = tryResolveInRoot(root, path);
-  const st = r && !r.missing && r.type === 'file' ? root.lstat(r.path) : undefined;
-  if (!st || st.size > MAX_COPY_BYTES) return undefined;
-  const src = root.open(r!.path);
-  try {
-    // A copy: a source may hand out a view of a buffer its next read reuses.
-    return { content: Buffer.from(src.read(0, st.size, path)), mode: st.mode & 0o7777 };
-  } finally {
-    src.close();
-  }
+  const f = regularFileAt(root, path);
+  if (!f || f.size > MAX_COPY_BYTES) return undefined;
+  return { content: readRootFile(root, f, path), mode: f.mode & 0o7777 };
 }

@@ -5,6 +5,7 @@
 import { ElfpackError } from '../errors.js';
 import { resolveInRoot } from '../root/resolve-path.js';
 import type { ImageTreeBuilder } from './image-tree.js';
+import { readRootFile } from '../root/read-file.js';
 
 /**
  * The image's users. A home that is not /nonexistent is made as a directory (0700, owned by the
@@ -57,13 +58,7 @@ const MAX_USERS_FILE = 1 << 20;
 function systemEntries(b: ImageTreeBuilder, path: string, ours: string): string[] {
   const st = b.root.lstat(path);
   if (st?.type !== 'file' || st.size > MAX_USERS_FILE) return [];
-  const src = b.root.open(path);
-  let text: string;
-  try {
-    text = src.read(0, st.size, path).toString('utf8');
-  } finally {
-    src.close();
-  }
+  const text = readRootFile(b.root, { path, size: st.size }, path).toString('utf8');
   const names = new Set(ours.split('\n').map((l) => l.split(':')[0]));
   const out: string[] = [];
   for (const line of text.split('\n')) {

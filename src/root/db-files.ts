@@ -4,6 +4,7 @@
 import { ElfpackError } from '../errors.js';
 import { baseName, dirName, tryResolveInRoot } from './resolve-path.js';
 import type { Root } from './root.js';
+import { readRootFile } from './read-file.js';
 
 /** One file of a database (dpkg's status, a .list, apk's installed), at most. */
 export const MAX_DB_FILE_BYTES = 64 << 20;
@@ -53,14 +54,7 @@ export class DbReader {
     if (st.size > max) throw dbLimitError(path, `${st.size} bytes, more than the ${max} a package database file may have`);
     this.total += st.size;
     if (this.total > MAX_DB_TOTAL_BYTES) throw dbLimitError(path, `the package database's files add up to more than ${MAX_DB_TOTAL_BYTES} bytes`);
-    if (st.size === 0) return Buffer.alloc(0);
-    const src = this.root.open(real);
-    try {
-      // A copy: a small file's bytes are the source's pooled head buffer, which the next open reuses.
-      return Buffer.from(src.read(0, st.size, 'package database file'));
-    } finally {
-      src.close();
-    }
+    return readRootFile(this.root, { path: real, size: st.size }, 'package database file');
   }
 
   /** Reads `path` like readText, or leaves it out when it is larger than `max` (undefined). */
