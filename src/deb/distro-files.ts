@@ -7,10 +7,9 @@
 // three paths are taken, and base-files is not recorded as installed: the root does not hold the
 // rest of it, and a scanner must not report a package the image does not have.
 import { ElfpackError } from '../errors.js';
-import { compareDebVersions } from './version.js';
 import { debEntries, readDeb } from './deb-file.js';
 import type { PackageRecord } from './packages-index.js';
-import type { PackageUniverse } from './universe.js';
+import { candidateOf, type PackageUniverse } from './universe.js';
 import type { GeneratedEntry } from './ca-certificates.js';
 
 export const DISTRO_PACKAGE = 'base-files';
@@ -19,11 +18,9 @@ export const DISTRO_FILES = ['/etc/os-release', '/usr/lib/os-release', '/etc/deb
 /** One of them, at most (os-release is under 300 bytes). */
 const MAX_DISTRO_FILE_BYTES = 64 << 10;
 
-/** The suite's base-files for `arch` (its highest version), unless `packages` already has it. */
+/** The base-files apt would install for `arch` (its candidate), unless `packages` already has it. */
 export function chooseDistroPackage(universe: PackageUniverse, arch: string, packages: readonly string[]): PackageRecord | undefined {
-  if (packages.includes(DISTRO_PACKAGE)) return undefined;
-  const records = (universe.byName.get(DISTRO_PACKAGE) ?? []).filter((r) => r.architecture === arch || r.architecture === 'all');
-  return records.reduce<PackageRecord | undefined>((best, r) => (!best || compareDebVersions(r.version, best.version) > 0 ? r : best), undefined);
+  return packages.includes(DISTRO_PACKAGE) ? undefined : candidateOf(universe, DISTRO_PACKAGE, arch);
 }
 
 /** DISTRO_FILES as the base-files .deb at `path` ships them (regular files and links; what it lacks is left out). */

@@ -8,7 +8,7 @@ import { ElfpackError } from '../errors.js';
 import { installOrder } from './install-order.js';
 import type { DebDependency, DebDependencyGroup, PackageRecord } from './packages-index.js';
 import { closeNames } from './suggest-names.js';
-import { pinPriorityOf, type PackageUniverse } from './universe.js';
+import { candidateOf, type PackageUniverse } from './universe.js';
 import { compareDebVersions, satisfiesRelation } from './version.js';
 
 /** Packages in one install set (a desktop is about 2,000). */
@@ -73,23 +73,10 @@ class Resolver {
     this.excluded = new Set(exclude);
   }
 
-  /**
-   * The version apt would install of a name (pkgPolicy::GetCandidateVer, nothing installed): of
-   * this architecture or "all", the highest pin priority (each Release's, release.ts
-   * defaultPinPriority), then the highest version. A request NAME=VERSION or NAME/SUITE sets it first.
-   */
+  /** The version apt would install of a name (universe.ts candidateOf), remembered; a request NAME=VERSION or NAME/SUITE sets it first. */
   candidate(name: string): PackageRecord | undefined {
     let c = this.candidates.get(name);
-    if (c === undefined) {
-      c = null;
-      let best = 0;
-      for (const r of this.u.byName.get(name) ?? []) {
-        if (r.architecture !== this.arch && r.architecture !== 'all') continue;
-        const prio = pinPriorityOf(this.u, r);
-        if (!c || prio > best || (prio === best && compareDebVersions(r.version, c.version) > 0)) [c, best] = [r, prio];
-      }
-      this.candidates.set(name, c);
-    }
+    if (c === undefined) this.candidates.set(name, c = candidateOf(this.u, name, this.arch) ?? null);
     return c ?? undefined;
   }
 

@@ -4,6 +4,7 @@
 import { ElfpackError } from '../errors.js';
 import type { PackageRecord } from './packages-index.js';
 import { DEFAULT_PIN_PRIORITY } from './release.js';
+import { compareDebVersions } from './version.js';
 
 /** Records in a universe (bookworm main, updates and security for two architectures: under 300,000). */
 export const MAX_UNIVERSE_RECORDS = 2_000_000;
@@ -34,6 +35,22 @@ export interface PackageUniverse {
 export function pinPriorityOf(u: PackageUniverse, r: PackageRecord): number {
   const s = u.sources.get(r);
   return s ? Math.max(...s.map((x) => x.priority)) : DEFAULT_PIN_PRIORITY;
+}
+
+/**
+ * The version apt would install of a name (pkgPolicy::GetCandidateVer, nothing installed): of
+ * `arch` or "all", the highest pin priority (each Release's, release.ts defaultPinPriority), then
+ * the highest version.
+ */
+export function candidateOf(u: PackageUniverse, name: string, arch: string): PackageRecord | undefined {
+  let c: PackageRecord | undefined;
+  let best = 0;
+  for (const r of u.byName.get(name) ?? []) {
+    if (r.architecture !== arch && r.architecture !== 'all') continue;
+    const prio = pinPriorityOf(u, r);
+    if (!c || prio > best || (prio === best && compareDebVersions(r.version, c.version) > 0)) [c, best] = [r, prio];
+  }
+  return c;
 }
 
 /**
