@@ -2,12 +2,12 @@
 // a Debian archive, as apt would choose them (--no-install-recommends, into an empty root), read
 // from the archive's signed indexes. The plan is printed before anything is downloaded.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { DbReader } from '../root/db-files.js';
 import { HostRoot } from '../root/host-root.js';
 import { readOsReleaseVars } from '../root/os-release.js';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../temp-files.js';
+import { readSealedJson, writeSealedJson } from '../sealed-json.js';
 import { chooseSuites, hostSourcesReader, readAptSources, readTrustedKeyrings, type SourcesReader } from '../deb/apt-sources.js';
 import { openSuites, type ArchiveSet } from '../deb/archive-set.js';
 import { describeProxies, type ProxyOptions } from '../deb/archive-proxy.js';
@@ -154,7 +154,7 @@ export async function planDeb(opts: DebPlanOptions): Promise<{ plan: DebPlan; ar
     const found = { packages, ...(distro ? { distroFiles: planPackage(distro, [DISTRO_PACKAGE], suiteOf(distro)) } : {}), notes: resolved.notes };
     if (indexFiles.every((x) => x.files.length)) {
       mkdirSync(join(opts.cacheDir, 'plans'), { recursive: true });
-      await writeFileAtomically(cachedPlan, async (out) => { out.end(JSON.stringify(found)); });
+      await writeSealedJson(cachedPlan, PLAN_MAGIC, found);
     }
     return { plan: { ...head, ...found, notes: [readNote, ...resolved.notes] }, archives };
   } catch (err) {
@@ -181,23 +181,19 @@ function readAptConfigOrWarn(host: SourcesReader, onWarning?: (line: string) => 
 }
 
 /** Bumped when what a plan holds, or how it is chosen, changes: older cached plans are then not used. */
-const PLAN_CACHE_VERSION = 3; // 2: distroFiles; 3: each package's suite
+const PLAN_CACHE_VERSION = 4; // 2: distroFiles; 3: each package's suite; 4: sealed (sealed-json.ts)
+const PLAN_MAGIC = `elfpack-deb-plan/${PLAN_CACHE_VERSION}`;
 const MAX_CACHED_PLAN_BYTES = 16 << 20;
 
 type CachedPlan = { packages: DebPlanPackage[]; distroFiles?: DebPlanPackage; notes: string[] };
 
-/** A plan this cache wrote, or undefined (missing, too large, or not of the expected shape: then resolved again). */
+/** A plan this cache wrote, or undefined (missing, too large, damaged, or not of the expected shape: then resolved again). */
 function readCachedPlan(path: string, suites: string[]): CachedPlan | undefined {
-  try {
-    if (statSync(path).size > MAX_CACHED_PLAN_BYTES) return undefined;
-    const v = JSON.parse(readFileSync(path, 'utf8')) as { packages?: unknown; distroFiles?: unknown; notes?: unknown };
-    const isPackage = (p: Partial<DebPlanPackage>) =>
-      typeof p?.name === 'string' && typeof p.version === 'string' && typeof p.filename === 'string' && /^[0-9a-f]{64}$/.test(p.sha256 ?? '') && Number.isSafeInteger(p.size) && Array.isArray(p.why) && suites.includes(p.suite as string);
-    const ok = Array.isArray(v.packages) && Array.isArray(v.notes) && v.packages.every(isPackage) && (v.distroFiles === undefined || isPackage(v.distroFiles as Partial<DebPlanPackage>));
-    return ok ? v as CachedPlan : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = readSealedJson(path, PLAN_MAGIC, MAX_CACHED_PLAN_BYTES) as { packages?: unknown; distroFiles?: unknown; notes?: unknown } | undefined;
+  const isPackage = (p: Partial<DebPlanPackage>) =>
+    typeof p?.name === 'string' && typeof p.version === 'string' && typeof p.filename === 'string' && /^[0-9a-f]{64}$/.test(p.sha256 ?? '') && Number.isSafeInteger(p.size) && Array.isArray(p.why) && suites.includes(p.suite as string);
+  const ok = !!v && Array.isArray(v.packages) && Array.isArray(v.notes) && v.packages.every(isPackage) && (v.distroFiles === undefined || isPackage(v.distroFiles as Partial<DebPlanPackage>));
+  return ok ? v as CachedPlan : undefined;
 }
 
 function planPackage(r: PackageRecord, why: string[], suite: string): DebPlanPackage {
