@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { ElfpackError } from '../errors.js';
 import { readSealedJson, writeSealedJson } from '../sealed-json.js';
 import { writeFileAtomically } from '../temp-files.js';
@@ -273,9 +272,11 @@ async function decompress(path: string, file: ReleaseFile, plain: ReleaseFile | 
   const inner = createHash('sha256');
   const chunks: Buffer[] = [];
   let n = 0;
-  const compressed = file.path.endsWith('.gz') || file.path.endsWith('.xz');
+  const kind = file.path.endsWith('.gz') ? 'gzip' : file.path.endsWith('.xz') ? 'xz' : 'none';
+  const compressed = kind !== 'none';
   // The decompressor exists before the file is opened: no chunk flows past it while it loads.
-  const unpack = file.path.endsWith('.gz') ? createGunzip() : compressed ? (await decompressStages('xz', MAX_PACKAGES_TEXT_BYTES))[0] : undefined;
+  // (Its size bound is not piped: the text is counted against MAX_PACKAGES_TEXT_BYTES below.)
+  const unpack = compressed ? (await decompressStages(kind, MAX_PACKAGES_TEXT_BYTES))[0] : undefined;
   const src = createReadStream(path);
   if (compressed) src.on('data', (c) => outer.update(c as Buffer));
   if (unpack) src.on('error', (e) => unpack.destroy(e)); // pipe() does not pass a read error on
